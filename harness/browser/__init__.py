@@ -1,0 +1,1 @@
+"""Browser runs: launching Chromium and driving one fresh context per run."""

@@ -1,0 +1,1 @@
+"""Capture: the mitmproxy addons and the in-process proxy."""

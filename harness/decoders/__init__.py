@@ -1,0 +1,1 @@
+"""Decoders: vendor hits -> typed events."""

@@ -1,0 +1,86 @@
+"""The decoder plug-in point: what one vendor's hits look like and how they become events.
+
+A vendor is one module in ``harness.decoders.vendors`` holding one ``Decoder`` subclass decorated with
+``@register``. Third parties register theirs under the entry point group ``eventpath.decoders`` (the
+entry point names the class). The shared pipeline lives in ``wire.py`` so a vendor only says what is
+unusual about it.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import ClassVar, Literal, TypeVar
+
+from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
+
+# The 1x1 transparent GIF that pixel endpoints answer image requests with.
+PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+
+
+def host_matches(host: str, patterns: tuple[str, ...]) -> bool:
+    """``patterns`` holds exact host names; one starting with "." matches that domain and its subdomains."""
+    host = host.lower().rstrip(".")
+    for pattern in patterns:
+        if pattern.startswith("."):
+            if host == pattern[1:] or host.endswith(pattern):
+                return True
+        elif host == pattern:
+            return True
+    return False
+
+
+class Decoder:
+    """One vendor's hits. Subclasses set the class attributes and implement ``decode``.
+
+    ``claims`` must be cheap and exact: the proxy calls it on every request to decide whether to answer
+    locally (sinkhole), so a false claim would swallow a site's own request. A vendor's script file
+    (``gtag/js``, ``fbevents.js``) is never a hit.
+    """
+
+    vendor: ClassVar[str]
+    source: ClassVar[Literal["browser", "server"]] = "browser"
+    # Parameters whose values change on every run (timestamps, random IDs, cache busters); baselines
+    # keep their names and types but not their values.
+    volatile_params: ClassVar[frozenset[str]] = frozenset()
+
+    def claims(self, request: CapturedRequest) -> bool:
+        raise NotImplementedError
+
+    def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
+        """Every event the request carries, in the order it carries them. Must never raise: a request
+        that is this vendor's but malformed decodes to one event with ``malformed=True`` and the reason."""
+        raise NotImplementedError
+
+    def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
+        """What the vendor's endpoint would answer, so client code carries on as it would live."""
+        accept = (request.header("accept") or "").lower()
+        dest = (request.header("sec-fetch-dest") or "").lower()
+        if request.method == "GET" and (dest == "image" or accept.startswith("image/")):
+            return SinkholeReply(status=200, content_type="image/gif", body=PIXEL_GIF)
+        return SinkholeReply(status=204)
+
+    def malformed(self, request: CapturedRequest, reason: str, event: str = "(malformed)") -> DecodedEvent:
+        """The one event a vendor's unreadable hit decodes to."""
+        return DecodedEvent(
+            vendor=self.vendor,
+            event=event,
+            source=self.source,
+            malformed=True,
+            malformed_reason=reason,
+            request_id=request.id,
+            run_id=request.run_id,
+            page_url=request.header("referer"),
+        )
+
+
+DecoderT = TypeVar("DecoderT", bound=type[Decoder])
+
+# Built-in decoder classes, filled by @register as the vendor modules are imported.
+BUILTIN_DECODERS: list[type[Decoder]] = []
+
+
+def register(cls: DecoderT) -> DecoderT:
+    """Class decorator: make a built-in vendor decoder known to the default registry."""
+    if cls not in BUILTIN_DECODERS:
+        BUILTIN_DECODERS.append(cls)
+    return cls

@@ -1,0 +1,289 @@
+"""The typed models every stage of eventpath exchanges.
+
+Data flows one way: a browser run produces a ``RunCapture`` (requests seen by the proxy, the redirect
+chain, cookies); decoders turn its tag hits into ``DecodedEvent``s; later stages read both from a
+``RunResult``. Nothing here imports a stage.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Click IDs that ad platforms append to landing URLs, in the spelling the platforms use.
+CLICK_ID_PARAMS: tuple[str, ...] = (
+    "gclid",
+    "gbraid",
+    "wbraid",
+    "dclid",
+    "fbclid",
+    "ttclid",
+    "msclkid",
+    "li_fat_id",
+    "epik",
+    "ScCid",
+    "twclid",
+    "rdt_cid",
+)
+
+
+def is_tracked_param(name: str) -> bool:
+    """True for the parameters whose survival through redirects we report: click IDs and ``utm_*``."""
+    return name in CLICK_ID_PARAMS or name.lower().startswith("utm_")
+
+
+class _Model(BaseModel):
+    # bytes travel as base64 in JSON, so a binary or invalid-UTF-8 body survives a round trip.
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64", extra="forbid")
+
+
+HeaderList = list[tuple[str, str]]
+
+
+class CapturedRequest(_Model):
+    """One request as the browser (or a backend) sent it, and what came back.
+
+    ``url`` is the URL the client asked for, before any host mapping; ``mapped_to`` names where the
+    proxy actually sent it, if anywhere.
+    """
+
+    id: str
+    run_id: str | None = None
+    seq: int = 0  # arrival order at the proxy, across the whole proxy
+    method: str
+    url: str
+    http_version: str = "HTTP/1.1"
+    request_headers: HeaderList = Field(default_factory=list)
+    body: bytes = b""
+    body_truncated: bool = False
+    status: int | None = None
+    response_headers: HeaderList = Field(default_factory=list)
+    response_body: bytes = b""
+    location: str | None = None
+    started_at: float = 0.0  # epoch seconds
+    ended_at: float | None = None
+    error: str | None = None
+    tag_hit: bool = False  # a decoder (or --sinkhole) claimed it
+    sinkholed: bool = False  # answered locally, never left the machine
+    mapped_to: str | None = None  # "127.0.0.1:8000" when --resolve sent it elsewhere
+    source: Literal["browser", "server"] = "browser"
+
+    def header(self, name: str) -> str | None:
+        """First request header with this name (case-insensitive), or None."""
+        lname = name.lower()
+        for key, value in self.request_headers:
+            if key.lower() == lname:
+                return value
+        return None
+
+    def response_header(self, name: str) -> str | None:
+        lname = name.lower()
+        for key, value in self.response_headers:
+            if key.lower() == lname:
+                return value
+        return None
+
+    @property
+    def host(self) -> str:
+        return (urlsplit(self.url).hostname or "").lower()
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path or "/"
+
+    @property
+    def query(self) -> list[tuple[str, str]]:
+        return parse_qsl(urlsplit(self.url).query, keep_blank_values=True)
+
+    @property
+    def content_type(self) -> str:
+        return (self.header("content-type") or "").split(";")[0].strip().lower()
+
+    @property
+    def text(self) -> str:
+        """The body as text; invalid UTF-8 is replaced, never raised."""
+        return self.body.decode("utf-8", errors="replace")
+
+    @property
+    def is_navigation(self) -> bool:
+        """A top-level document request (what the address bar shows), by the browser's own headers."""
+        return (self.header("sec-fetch-dest") or "").lower() == "document"
+
+
+class SinkholeReply(_Model):
+    """What the proxy answers for a tag hit it keeps local: what the vendor's endpoint would answer."""
+
+    status: int = 204
+    content_type: str | None = None
+    body: bytes = b""
+
+
+# --- redirect chain ------------------------------------------------------------------------------
+
+HopKind = Literal["start", "http", "meta", "js"]
+
+
+class RedirectHop(_Model):
+    """One URL on the way from the ad click to the landing page."""
+
+    index: int
+    url: str
+    kind: HopKind  # how the browser got here: the first URL is "start"
+    status: int | None = None  # the HTTP status this URL answered with (3xx for an HTTP redirect)
+    request_id: str | None = None
+
+    @property
+    def host(self) -> str:
+        return (urlsplit(self.url).hostname or "").lower()
+
+    @property
+    def params(self) -> list[tuple[str, str]]:
+        return parse_qsl(urlsplit(self.url).query, keep_blank_values=True)
+
+
+class ParamFate(_Model):
+    """What happened to one click ID or UTM parameter of the first URL along the chain."""
+
+    param: str
+    value: str
+    reached_final: bool
+    fate: Literal["kept", "dropped", "changed"]
+    hop: int | None = None  # 0-based index of the first hop whose URL lacks or changed it
+    changed_to: str | None = None
+
+
+class RedirectChain(_Model):
+    hops: list[RedirectHop] = Field(default_factory=list)
+    params: list[ParamFate] = Field(default_factory=list)
+    loop_detected: bool = False
+
+    @property
+    def start_url(self) -> str:
+        return self.hops[0].url if self.hops else ""
+
+    @property
+    def final_url(self) -> str:
+        return self.hops[-1].url if self.hops else ""
+
+    @property
+    def dropped(self) -> list[ParamFate]:
+        return [p for p in self.params if not p.reached_final]
+
+
+# --- decoded events ------------------------------------------------------------------------------
+
+ConsentValue = Literal["granted", "denied"]
+
+
+class ConsentState(_Model):
+    """What one hit says about consent. None means the hit did not say."""
+
+    ad_storage: ConsentValue | None = None
+    analytics_storage: ConsentValue | None = None
+    ad_user_data: ConsentValue | None = None
+    ad_personalization: ConsentValue | None = None
+    gcs: str | None = None
+    gcd: str | None = None
+    other: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def declared(self) -> bool:
+        return any(
+            v is not None
+            for v in (self.ad_storage, self.analytics_storage, self.ad_user_data, self.ad_personalization)
+        )
+
+
+UserDataForm = Literal["sha256", "raw"]
+
+
+class DecodedEvent(_Model):
+    """One vendor event, whatever wire format carried it. Field meanings are fixed in ARCHITECTURE.md."""
+
+    vendor: str
+    event: str
+    account_id: str | None = None
+    value: float | None = None
+    currency: str | None = None
+    event_id: str | None = None
+    transaction_id: str | None = None
+    click_ids: dict[str, str] = Field(default_factory=dict)
+    consent: ConsentState = Field(default_factory=ConsentState)
+    user_data: dict[str, UserDataForm] = Field(default_factory=dict)
+    page_url: str | None = None
+    source: Literal["browser", "server"] = "browser"
+    params: dict[str, Any] = Field(default_factory=dict)
+    malformed: bool = False
+    malformed_reason: str | None = None
+    request_id: str | None = None  # the CapturedRequest that carried it
+    position: int = 0  # index inside a batched request
+    run_id: str | None = None
+
+
+# --- a run ---------------------------------------------------------------------------------------
+
+
+class CookieRecord(_Model):
+    name: str
+    value: str
+    domain: str
+    path: str = "/"
+    expires: float | None = None  # epoch seconds; None for a session cookie
+    http_only: bool = False
+    secure: bool = False
+    same_site: str | None = None
+
+
+class Navigation(_Model):
+    """A main-frame document the page committed, in order, as the browser reported it."""
+
+    index: int
+    url: str
+    at: float  # epoch seconds
+    step: int | None = None  # journey step that was running, None while landing
+
+
+class RunCapture(_Model):
+    """Everything one browser run produced, before any decoding."""
+
+    run_id: str
+    start_url: str
+    device: str
+    chain: RedirectChain
+    navigations: list[Navigation] = Field(default_factory=list)
+    requests: list[CapturedRequest] = Field(default_factory=list)
+    cookies: list[CookieRecord] = Field(default_factory=list)
+    started_at: float
+    finished_at: float
+    capture_complete: bool = True  # False when the quiet window never came before the cap
+    capture_note: str | None = None
+    error: str | None = None  # the run could not finish (navigation timeout, unreachable host, ...)
+
+    @property
+    def final_url(self) -> str:
+        return self.chain.final_url
+
+    @property
+    def tag_hits(self) -> list[CapturedRequest]:
+        return [r for r in self.requests if r.tag_hit]
+
+
+class RunResult(_Model):
+    """A run with its decoded events: what checks and reports read."""
+
+    capture: RunCapture
+    events: list[DecodedEvent] = Field(default_factory=list)
+
+    @property
+    def run_id(self) -> str:
+        return self.capture.run_id
+
+    def select(self, vendor: str | None = None, event: str | None = None) -> list[DecodedEvent]:
+        """Events of one vendor and/or name, in the order they were sent."""
+        return [
+            e
+            for e in self.events
+            if (vendor is None or e.vendor == vendor) and (event is None or e.event == event)
+        ]

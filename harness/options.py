@@ -1,0 +1,70 @@
+"""One options model for the command line, the pytest plugin and scenario files, so a setting has one
+name everywhere (``--resolve`` / ``--eventpath-resolve`` / ``resolve:``)."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from harness.errors import BadInput
+
+DEFAULT_DEVICE = "Pixel 7"
+BROWSER_ENV = "EVENTPATH_BROWSER"
+
+_RESOLVE = re.compile(r"^(?P<host>[A-Za-z0-9.*-]+)=(?P<addr>[^:=\s]+|\[[0-9a-fA-F:]+\]):(?P<port>\d{1,5})$")
+
+
+class HostMapping(BaseModel):
+    """Requests for ``host`` (http and https) go to the plain-HTTP server at ``addr:port``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str
+    addr: str
+    port: int = Field(ge=1, le=65535)
+
+    @classmethod
+    def parse(cls, text: str) -> HostMapping:
+        match = _RESOLVE.match(text.strip())
+        if not match:
+            raise BadInput(f"--resolve {text!r}: expected HOST=ADDR:PORT, e.g. www.shop.example=127.0.0.1:8000")
+        port = int(match["port"])
+        if not 1 <= port <= 65535:
+            raise BadInput(f"--resolve {text!r}: port {port} is out of range 1-65535")
+        return cls(host=match["host"].lower(), addr=match["addr"].strip("[]"), port=port)
+
+    def __str__(self) -> str:
+        return f"{self.host}={self.addr}:{self.port}"
+
+
+class RunOptions(BaseModel):
+    """How one run (or a whole suite) is carried out."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    device: str = DEFAULT_DEVICE
+    resolve: list[HostMapping] = Field(default_factory=list)
+    live: bool = False  # forward tag hits to the real vendors instead of answering them locally
+    sinkhole: list[str] = Field(default_factory=list)  # extra hosts to answer locally
+    browser_path: str | None = None  # Chromium binary; default: $EVENTPATH_BROWSER, Debian's, Playwright's
+    headless: bool = True
+    navigation_timeout_ms: int = Field(default=15_000, ge=100)
+    # After the landing page loads, how long without a new navigation before the chain is complete
+    # (meta refresh and JS redirects happen after load).
+    redirect_settle_ms: int = Field(default=400, ge=0)
+    max_hops: int = Field(default=20, ge=1)
+    # The end of a run: no open flows for quiet_window_ms, capped by capture_timeout_ms.
+    quiet_window_ms: int = Field(default=250, ge=10)
+    capture_timeout_ms: int = Field(default=5_000, ge=100)
+
+    @field_validator("resolve", mode="before")
+    @classmethod
+    def _parse_resolve(cls, value: object) -> object:
+        if isinstance(value, list):
+            return [HostMapping.parse(v) if isinstance(v, str) else v for v in value]
+        return value
+
+    def resolved_browser_path(self) -> str | None:
+        return self.browser_path or os.environ.get(BROWSER_ENV) or None
