@@ -108,8 +108,15 @@ class CapturedRequest(_Model):
 
     @property
     def is_navigation(self) -> bool:
-        """A top-level document request (what the address bar shows), by the browser's own headers."""
-        return (self.header("sec-fetch-dest") or "").lower() == "document"
+        """A top-level document request (what the address bar shows), by the browser's own headers.
+
+        Browsers send ``Sec-Fetch-Dest`` only to secure origins; on plain http a navigation is known by
+        ``Upgrade-Insecure-Requests`` with an HTML ``Accept``."""
+        dest = self.header("sec-fetch-dest")
+        if dest is not None:
+            return dest.lower() == "document"
+        accept = (self.header("accept") or "").lower()
+        return self.header("upgrade-insecure-requests") == "1" and accept.startswith("text/html")
 
 
 class SinkholeReply(_Model):
@@ -132,6 +139,7 @@ class RedirectHop(_Model):
     url: str
     kind: HopKind  # how the browser got here: the first URL is "start"
     status: int | None = None  # the HTTP status this URL answered with (3xx for an HTTP redirect)
+    error: str | None = None  # why no answer came (host unreachable, TLS failure, ...)
     request_id: str | None = None
 
     @property

@@ -12,21 +12,10 @@ import base64
 from typing import ClassVar, Literal, TypeVar
 
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
+from harness.urls import host_matches  # noqa: F401 - vendors import it from here
 
 # The 1x1 transparent GIF that pixel endpoints answer image requests with.
 PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
-
-
-def host_matches(host: str, patterns: tuple[str, ...]) -> bool:
-    """``patterns`` holds exact host names; one starting with "." matches that domain and its subdomains."""
-    host = host.lower().rstrip(".")
-    for pattern in patterns:
-        if pattern.startswith("."):
-            if host == pattern[1:] or host.endswith(pattern):
-                return True
-        elif host == pattern:
-            return True
-    return False
 
 
 class Decoder:

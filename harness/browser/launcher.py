@@ -1,0 +1,59 @@
+"""Finding a Chromium and the flags it is launched with."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from harness.errors import BrowserNotFound
+from harness.options import BROWSER_ENV
+
+# Debian's and other distributions' Chromium, then Google Chrome, in that order.
+SYSTEM_BROWSERS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+
+# Quiet, hermetic Chromium: no background traffic (there is no network to refuse it politely), no sandbox
+# (containers run as root), no first-run UI.
+BASE_ARGS = (
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+    "--disable-quic",  # mitmproxy intercepts TCP; QUIC would bypass it
+    "--disable-features=Translate,OptimizationHints,MediaRouter,InterestFeedContentSuggestions",
+)
+
+
+def find_browser(explicit: str | None = None) -> str | None:
+    """The Chromium binary to launch, or None to use Playwright's own browser.
+
+    An explicit path (option or ``$EVENTPATH_BROWSER``) must exist; otherwise a system Chromium is
+    preferred, then Playwright's download if one is installed.
+    """
+    chosen = explicit or os.environ.get(BROWSER_ENV)
+    if chosen:
+        path = shutil.which(chosen) or chosen
+        if not Path(path).is_file():
+            raise BrowserNotFound(
+                f"browser {chosen!r} (from --browser-path or ${BROWSER_ENV}) not found: "
+                "give the path of a Chromium binary, e.g. /usr/bin/chromium"
+            )
+        return path
+    for candidate in SYSTEM_BROWSERS:
+        if Path(candidate).is_file():
+            return candidate
+    return None
+
+
+def launch_args(ca_spki_hash: str) -> list[str]:
+    # Trust the proxy's CA browser-wide: a context's ignore_https_errors does not cover requests that
+    # outlive their page, so sendBeacon/keepalive hits fired on pagehide would fail TLS and be lost.
+    return [*BASE_ARGS, f"--ignore-certificate-errors-spki-list={ca_spki_hash}"]
+
+
+NO_BROWSER_HELP = (
+    "no Chromium found: install Debian's (apt-get install -y chromium), set "
+    f"${BROWSER_ENV}=/path/to/chromium, or run `playwright install chromium`"
+)

@@ -1,0 +1,216 @@
+"""One browser run: a fresh (incognito) context through the capture proxy, from the ad URL to the end of
+capture. Async, on the engine's browser loop; the proxy runs on a thread of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, Request
+from playwright.async_api import Error as PlaywrightError
+
+from harness.capture.addons import END_OF_RUN_PATH
+from harness.capture.proxy import CaptureProxy
+from harness.chain import build_chain
+from harness.errors import BadInput
+from harness.models import CookieRecord, Navigation, RunCapture
+from harness.options import RunOptions
+
+# A journey drives the page after landing (click, fill, checkout); scenarios build one from their steps.
+Journey = Callable[[Page], Awaitable[None]]
+
+
+def device_descriptor(playwright: Playwright, name: str) -> dict[str, Any]:
+    """Playwright's device (viewport, touch, user agent) as context arguments."""
+    devices = playwright.devices
+    if name not in devices:
+        close = difflib.get_close_matches(name, list(devices), n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise BadInput(f"unknown device {name!r}: use a Playwright device name such as 'Pixel 7'{hint}")
+    descriptor = dict(devices[name])
+    descriptor.pop("default_browser_type", None)
+    return descriptor
+
+
+@dataclass
+class _NavigationLog:
+    """Main-frame commits and in-flight navigation requests, as the page reports them."""
+
+    page: Page
+    navigations: list[Navigation] = field(default_factory=list)
+    pending: set[Request] = field(default_factory=set)
+    last_change: float = field(default_factory=time.monotonic)
+    step: int | None = None
+    crashed: bool = False
+
+    def attach(self) -> None:
+        self.page.on("framenavigated", self._committed)
+        self.page.on("request", self._request)
+        self.page.on("requestfinished", self._request_done)
+        self.page.on("requestfailed", self._request_done)
+        self.page.on("crash", self._crash)
+
+    def _committed(self, frame: Any) -> None:
+        if frame == self.page.main_frame:
+            self.navigations.append(
+                Navigation(index=len(self.navigations), url=frame.url, at=time.time(), step=self.step)
+            )
+            self.last_change = time.monotonic()
+
+    def _request(self, request: Request) -> None:
+        if request.is_navigation_request() and request.frame == self.page.main_frame:
+            self.pending.add(request)
+            self.last_change = time.monotonic()
+
+    def _request_done(self, request: Request) -> None:
+        if request in self.pending:
+            self.pending.discard(request)
+            self.last_change = time.monotonic()
+
+    def _crash(self, _page: Any) -> None:
+        self.crashed = True
+
+    async def settle(self, settle_ms: int, timeout_ms: int, max_hops: int) -> bool:
+        """Wait until no main-frame navigation is pending or committed for ``settle_ms`` (meta refresh
+        and script redirects happen after load). False when it never settles: a client-side loop."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        window = settle_ms / 1000
+        while time.monotonic() < deadline and not self.crashed:
+            if len(self.navigations) > max_hops + 1:
+                return False
+            idle = time.monotonic() - self.last_change
+            if not self.pending and idle >= window:
+                return True
+            await asyncio.sleep(max(0.01, min(window - idle, 0.05)))
+        return self.crashed is False and not self.pending
+
+
+async def _cookies(context: BrowserContext) -> list[CookieRecord]:
+    cookies = await context.cookies()
+    return [
+        CookieRecord(
+            name=c.get("name", ""),
+            value=c.get("value", ""),
+            domain=c.get("domain", ""),
+            path=c.get("path", "/"),
+            expires=c.get("expires") if (c.get("expires") or -1) > 0 else None,
+            http_only=bool(c.get("httpOnly")),
+            secure=bool(c.get("secure")),
+            same_site=c.get("sameSite"),
+        )
+        for c in cookies
+    ]
+
+
+# Registered when the run leaves the page, so it is the last pagehide listener: its beacon is queued after
+# every beacon the page's own tags send.
+_ARM_END_BEACON = """(path) => {
+  addEventListener('pagehide', () => { navigator.sendBeacon(path); });
+  return true;
+}"""
+
+
+async def _arm_end_beacon(page: Page) -> bool:
+    if not page.url.startswith(("http://", "https://")):
+        return False
+    try:
+        return bool(await page.evaluate(_ARM_END_BEACON, END_OF_RUN_PATH))
+    except PlaywrightError:
+        return False
+
+
+def _short(error: Exception) -> str:
+    """Playwright's first message line, without its call log."""
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+async def run_visit(
+    playwright: Playwright,
+    browser: Browser,
+    proxy: CaptureProxy,
+    url: str,
+    options: RunOptions,
+    journey: Journey | None = None,
+) -> RunCapture:
+    """Land on ``url`` in a fresh context, run the journey, leave the page so unload hits fire, and wait
+    until the proxy has seen the last of them."""
+    descriptor = device_descriptor(playwright, options.device)
+    run_id = proxy.open_run()
+    started_at = time.time()
+    error: str | None = None
+    landing_ended_at: float | None = None
+    cookies: list[CookieRecord] = []
+    context = await browser.new_context(
+        **descriptor, proxy=proxy.playwright_proxy(run_id), ignore_https_errors=True
+    )
+    try:
+        context.set_default_timeout(options.navigation_timeout_ms)
+        page = await context.new_page()
+        log = _NavigationLog(page)
+        log.attach()
+        try:
+            await page.goto(url, wait_until="load", timeout=options.navigation_timeout_ms)
+        except PlaywrightError as exc:
+            error = f"loading {url}: {_short(exc)}"
+        if error is None and not await log.settle(
+            options.redirect_settle_ms, options.navigation_timeout_ms, options.max_hops
+        ):
+            error = (
+                "the page crashed"
+                if log.crashed
+                else f"the landing page never settled: more than {options.max_hops} navigations (a redirect loop?)"
+            )
+        landing_ended_at = time.time()
+        if error is None and journey is not None:
+            log.step = 0
+            try:
+                await journey(page)
+            except PlaywrightError as exc:
+                error = f"journey: {_short(exc)}"
+        end_beacon = False
+        leaving_at = time.monotonic()
+        try:
+            cookies = await _cookies(context)
+            end_beacon = await _arm_end_beacon(page)
+            # Leaving the page fires pagehide and with it the beacons that tags send last.
+            await page.goto("about:blank", timeout=options.navigation_timeout_ms)
+        except PlaywrightError as exc:
+            error = error or f"leaving the page: {_short(exc)}"
+        complete = await proxy.wait_until_quiet(
+            run_id,
+            options.quiet_window_ms,
+            options.capture_timeout_ms,
+            since=leaving_at,
+            expect_end_beacon=end_beacon,
+        )
+    finally:
+        await context.close()
+    requests = proxy.close_run(run_id)
+    chain = build_chain(url, requests, landing_ended_at, options.max_hops)
+    if chain.loop_detected:
+        error = f"redirect loop: {len(chain.hops)} hops, stopped (limit {options.max_hops})"
+    elif failed := next((h for h in chain.hops if h.error), None):
+        error = (
+            f"{failed.host} could not be reached ({failed.error}): map it to a local server with "
+            f"--resolve {failed.host}=ADDR:PORT, or check the network"
+        )
+    return RunCapture(
+        run_id=run_id,
+        start_url=url,
+        device=options.device,
+        chain=chain,
+        navigations=log.navigations,
+        requests=requests,
+        cookies=cookies,
+        started_at=started_at,
+        finished_at=time.time(),
+        capture_complete=complete,
+        capture_note=None
+        if complete
+        else f"requests were still open after {options.capture_timeout_ms} ms; later hits are not in this run",
+        error=error,
+    )

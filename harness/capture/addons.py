@@ -1,0 +1,319 @@
+"""mitmproxy addons that make up the capture proxy, one concern each.
+
+Hook order matters and is the order they are added in ``proxy.py``: ``Recorder`` first notes the URL as the
+browser sent it and which run sent it, ``Sinkhole`` answers tag hits locally, ``HostMapper`` sends mapped
+hosts to their local server. ``Recorder`` turns each finished flow into a ``CapturedRequest``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from mitmproxy import ctx, exceptions, http
+
+from harness.models import CapturedRequest, SinkholeReply
+from harness.options import HostMapping
+from harness.urls import host_matches
+
+# Requests the browser makes for itself, never for the page: kept out of a run's hits.
+BROWSER_BACKGROUND_HOSTS: tuple[str, ...] = (
+    "clients1.google.com",
+    "clients2.google.com",
+    "clients4.google.com",
+    "clientservices.googleapis.com",
+    "update.googleapis.com",
+    "safebrowsing.googleapis.com",
+    "optimizationguide-pa.googleapis.com",
+    "content-autofill.googleapis.com",
+    "accounts.google.com",
+    "edgedl.me.gvt1.com",
+    "redirector.gvt1.com",
+    "android.clients.google.com",
+    "www.googleapis.com",
+)
+
+# Bodies are kept whole up to this size; beyond it a note says they were cut.
+MAX_REQUEST_BODY = 2 * 1024 * 1024
+# Response bodies are only kept for documents (the chain reads meta refresh tags from them).
+MAX_DOCUMENT_BODY = 512 * 1024
+
+# The page sends a beacon here last when it is left (same origin, so a site's CSP allows it); its arrival
+# tells the proxy that every beacon queued before it has been dispatched. It never reaches the site.
+END_OF_RUN_PATH = "/__eventpath__/end-of-run"
+
+RUN_KEY = "eventpath_run"
+URL_KEY = "eventpath_url"
+TAG_HIT_KEY = "eventpath_tag_hit"
+SINKHOLED_KEY = "eventpath_sinkholed"
+MAPPED_KEY = "eventpath_mapped_to"
+
+Classifier = Callable[[CapturedRequest], SinkholeReply | None]
+
+
+def request_model(flow: http.HTTPFlow, request_id: str = "", seq: int = 0) -> CapturedRequest:
+    """The request half of a flow as our model, URL as the client sent it."""
+    req = flow.request
+    body = req.raw_content or b""
+    truncated = len(body) > MAX_REQUEST_BODY
+    if truncated:
+        body = body[:MAX_REQUEST_BODY]
+    else:
+        # Decoders read decoded bodies (gzip-compressed beacons exist); fall back to raw on bad encoding.
+        try:
+            body = req.get_content(strict=False) or b""
+        except ValueError:
+            pass
+    return CapturedRequest(
+        id=request_id or flow.id,
+        run_id=flow.metadata.get(RUN_KEY),
+        seq=seq,
+        method=req.method,
+        url=flow.metadata.get(URL_KEY) or req.pretty_url,
+        http_version=req.http_version,
+        request_headers=[(k, v) for k, v in req.headers.items(multi=True)],
+        body=body,
+        body_truncated=truncated,
+        started_at=req.timestamp_start,
+    )
+
+
+@dataclass
+class RunStore:
+    """What the proxy knows of one run: finished requests and how many are still open."""
+
+    run_id: str
+    requests: list[CapturedRequest] = field(default_factory=list)
+    open_flows: int = 0
+    last_activity: float = field(default_factory=time.monotonic)
+    end_seen: bool = False
+
+
+class CaptureLog:
+    """Thread-safe store shared by the proxy thread (writer) and the engine (reader)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._runs: dict[str, RunStore] = {}
+        self.unattributed: list[CapturedRequest] = []
+        self.background: list[CapturedRequest] = []
+        # Requests that named a run after it had closed: never silently moved into another run.
+        self.late: dict[str, list[CapturedRequest]] = {}
+        self._closed: set[str] = set()
+        self._seq = itertools.count(1)
+
+    def open_run(self, run_id: str) -> None:
+        with self._lock:
+            self._runs[run_id] = RunStore(run_id)
+
+    def mark_end_of_run(self, run_id: str | None) -> None:
+        with self._lock:
+            store = self._runs.get(run_id or "")
+            if store:
+                store.end_seen = True
+                store.last_activity = time.monotonic()
+
+    def next_seq(self) -> int:
+        return next(self._seq)
+
+    def flow_started(self, run_id: str | None) -> None:
+        with self._lock:
+            store = self._runs.get(run_id or "")
+            if store:
+                store.open_flows += 1
+                store.last_activity = time.monotonic()
+
+    def flow_finished(self, request: CapturedRequest, *, counted: bool, background: bool = False) -> None:
+        with self._lock:
+            store = self._runs.get(request.run_id or "")
+            if store and counted:
+                store.open_flows = max(0, store.open_flows - 1)
+                store.last_activity = time.monotonic()
+            if background:
+                self.background.append(request)
+            elif store:
+                store.requests.append(request)
+            elif request.run_id in self._closed:
+                self.late.setdefault(request.run_id or "", []).append(request)
+            else:
+                self.unattributed.append(request)
+
+    def activity(self, run_id: str) -> tuple[int, float, bool]:
+        """(open flows, monotonic time of the last flow start or finish, end-of-run beacon seen)."""
+        with self._lock:
+            store = self._runs[run_id]
+            return store.open_flows, store.last_activity, store.end_seen
+
+    def close_run(self, run_id: str) -> list[CapturedRequest]:
+        """Stop attributing to the run and hand over its requests in arrival order."""
+        with self._lock:
+            store = self._runs.pop(run_id, None)
+            self._closed.add(run_id)
+        return sorted(store.requests, key=lambda r: r.seq) if store else []
+
+
+class Recorder:
+    """Records every flow as a ``CapturedRequest`` and attributes it to the run whose proxy credentials
+    it came with. Attribution never looks at timing: no credentials, no run."""
+
+    def __init__(self, log: CaptureLog) -> None:
+        self.log = log
+
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        auth = flow.metadata.get("proxyauth")
+        run_id = auth[0] if auth else None
+        if flow.request.path.startswith(END_OF_RUN_PATH):
+            self.log.mark_end_of_run(run_id)
+            flow.metadata["eventpath_internal"] = True
+            return
+        flow.metadata[RUN_KEY] = run_id
+        flow.metadata[URL_KEY] = flow.request.pretty_url
+        flow.metadata["eventpath_seq"] = self.log.next_seq()
+        flow.metadata["eventpath_counted"] = True
+        self.log.flow_started(flow.metadata[RUN_KEY])
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        if flow.metadata.get("eventpath_internal"):
+            flow.response = http.Response.make(204, b"", _cors_headers(flow.request))
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        self._finish(flow)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        self._finish(flow)
+
+    def _finish(self, flow: http.HTTPFlow) -> None:
+        if not flow.metadata.pop("eventpath_counted", False):
+            return  # already recorded (an error after a response), or never seen by requestheaders
+        captured = request_model(flow, seq=flow.metadata.get("eventpath_seq", 0))
+        captured.tag_hit = bool(flow.metadata.get(TAG_HIT_KEY))
+        captured.sinkholed = bool(flow.metadata.get(SINKHOLED_KEY))
+        captured.mapped_to = flow.metadata.get(MAPPED_KEY)
+        if flow.response is not None:
+            resp = flow.response
+            captured.status = resp.status_code
+            captured.response_headers = [(k, v) for k, v in resp.headers.items(multi=True)]
+            captured.location = resp.headers.get("location")
+            captured.ended_at = resp.timestamp_end or time.time()
+            if captured.is_navigation and "html" in resp.headers.get("content-type", ""):
+                content = resp.get_content(strict=False) or b""
+                captured.response_body = content[:MAX_DOCUMENT_BODY]
+        if flow.error is not None:
+            captured.error = flow.error.msg
+            captured.ended_at = captured.ended_at or time.time()
+        background = captured.run_id is None and host_matches(captured.host, BROWSER_BACKGROUND_HOSTS)
+        self.log.flow_finished(captured, counted=True, background=background)
+
+
+def _cors_headers(request: http.Request) -> dict[str, str]:
+    origin = request.headers.get("origin")
+    if not origin:
+        return {}
+    headers = {
+        "access-control-allow-origin": origin,
+        "access-control-allow-credentials": "true",
+        "vary": "Origin",
+    }
+    if request.method == "OPTIONS":
+        headers["access-control-allow-methods"] = request.headers.get(
+            "access-control-request-method", "GET, POST"
+        )
+        if wanted := request.headers.get("access-control-request-headers"):
+            headers["access-control-allow-headers"] = wanted
+        headers["access-control-max-age"] = "86400"
+    return headers
+
+
+class Sinkhole:
+    """Answers tag hits locally, as the vendor's endpoint would, so nothing reaches an ad account.
+
+    A tag hit is what ``classify`` (the decoder registry) claims, or any request to a host named by
+    ``eventpath_sinkhole``. CORS preflights for them are allowed so the real request follows.
+    With ``eventpath_live`` tag hits are marked but forwarded.
+    """
+
+    def __init__(self, classify: Classifier) -> None:
+        self.classify = classify
+        self.extra_hosts: tuple[str, ...] = ()
+
+    def load(self, loader) -> None:  # type: ignore[no-untyped-def]
+        loader.add_option("eventpath_live", bool, False, "Forward tag hits to the vendors instead of answering.")
+        loader.add_option(
+            "eventpath_sinkhole", Sequence[str], [], "More hosts whose requests are answered locally."
+        )
+
+    def configure(self, updated: set[str]) -> None:
+        if "eventpath_sinkhole" in updated:
+            self.extra_hosts = tuple(h.strip().lower() for h in ctx.options.eventpath_sinkhole if h.strip())
+
+    def _reply_for(self, flow: http.HTTPFlow) -> SinkholeReply | None:
+        probe = request_model(flow)
+        if flow.request.method == "OPTIONS":
+            # A preflight carries no payload: judge the request it announces.
+            announced = flow.request.headers.get("access-control-request-method")
+            if not announced:
+                return None
+            probe.method = announced
+        reply = self.classify(probe)
+        if reply is None and host_matches(probe.host, self.extra_hosts):
+            reply = SinkholeReply(status=204)
+        return reply
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        if flow.response is not None:
+            return
+        reply = self._reply_for(flow)
+        if reply is None:
+            return
+        is_preflight = flow.request.method == "OPTIONS"
+        flow.metadata[TAG_HIT_KEY] = not is_preflight
+        if ctx.options.eventpath_live:
+            return
+        flow.metadata[SINKHOLED_KEY] = True
+        headers = _cors_headers(flow.request)
+        if is_preflight:
+            flow.response = http.Response.make(204, b"", headers)
+            return
+        if reply.content_type:
+            headers["content-type"] = reply.content_type
+        flow.response = http.Response.make(reply.status, reply.body, headers)
+
+
+class HostMapper:
+    """``--resolve HOST=ADDR:PORT``: http and https requests for HOST go to a plain-HTTP server at
+    ADDR:PORT, while the browser keeps its own URL (and the server sees the real Host header)."""
+
+    def __init__(self) -> None:
+        self.mappings: dict[str, HostMapping] = {}
+
+    def load(self, loader) -> None:  # type: ignore[no-untyped-def]
+        loader.add_option(
+            "eventpath_resolve", Sequence[str], [], "HOST=ADDR:PORT mappings to a plain-HTTP server."
+        )
+
+    def configure(self, updated: set[str]) -> None:
+        if "eventpath_resolve" in updated:
+            try:
+                parsed = [HostMapping.parse(m) for m in ctx.options.eventpath_resolve]
+            except Exception as exc:  # noqa: BLE001 - surfaced as an option error, one line
+                raise exceptions.OptionsError(str(exc)) from exc
+            self.mappings = {m.host: m for m in parsed}
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        if flow.response is not None:
+            return
+        mapping = self.mappings.get(flow.request.pretty_host.lower())
+        if mapping is None:
+            return
+        original_host = flow.request.host_header or flow.request.pretty_host
+        original_scheme = flow.request.scheme
+        flow.request.scheme = "http"
+        flow.request.host = mapping.addr
+        flow.request.port = mapping.port
+        flow.request.host_header = original_host
+        flow.request.headers["x-forwarded-proto"] = original_scheme
+        flow.request.headers["x-forwarded-host"] = original_host
+        flow.metadata[MAPPED_KEY] = f"{mapping.addr}:{mapping.port}"

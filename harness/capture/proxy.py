@@ -1,0 +1,174 @@
+"""The capture proxy: mitmproxy in-process, on a thread and event loop of its own, so no browser call
+can ever block it. The engine talks to it only through thread-safe methods."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from mitmproxy import addons as mitm_addons
+from mitmproxy import master, options
+
+from harness.capture.addons import CaptureLog, Classifier, HostMapper, Recorder, Sinkhole
+from harness.capture.ca import CertificateAuthority, ensure_ca
+from harness.errors import EventpathError
+from harness.models import CapturedRequest
+from harness.options import HostMapping
+
+STARTUP_TIMEOUT_S = 15.0
+RUN_PASSWORD = "eventpath"
+
+
+class ProxyStartError(EventpathError):
+    pass
+
+
+class CaptureProxy:
+    """Start with ``start()`` (or ``with``); every run gets its own proxy credentials from ``open_run``.
+
+    ``classify`` says whether a request is a tag hit and what to answer (the decoder registry's
+    ``sinkhole_reply``); it is injected so capture does not depend on decoding.
+    """
+
+    def __init__(
+        self,
+        classify: Classifier,
+        *,
+        resolve: Sequence[HostMapping] = (),
+        sinkhole: Sequence[str] = (),
+        live: bool = False,
+        listen_host: str = "127.0.0.1",
+        listen_port: int = 0,
+        confdir: Path | None = None,
+    ) -> None:
+        self.classify = classify
+        self.resolve = list(resolve)
+        self.sinkhole = list(sinkhole)
+        self.live = live
+        self.listen_host = listen_host
+        self.requested_port = listen_port
+        self._own_confdir = confdir is None
+        self.confdir = Path(confdir) if confdir else Path(tempfile.mkdtemp(prefix="eventpath-ca-"))
+        self.ca: CertificateAuthority = ensure_ca(self.confdir)
+        self.log = CaptureLog()
+        self.port: int = 0
+        self._master: master.Master | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._started = threading.Event()
+        self._startup_error: str | None = None
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    def start(self) -> CaptureProxy:
+        self._thread = threading.Thread(target=self._serve, name="eventpath-proxy", daemon=True)
+        self._thread.start()
+        if not self._started.wait(STARTUP_TIMEOUT_S):
+            raise ProxyStartError(f"the capture proxy did not start within {STARTUP_TIMEOUT_S:.0f} s")
+        if self._startup_error:
+            self._thread.join(timeout=5)
+            raise ProxyStartError(self._startup_error)
+        return self
+
+    def stop(self) -> None:
+        if self._master is not None and self._loop is not None and self._loop.is_running():
+            self._master.shutdown()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        if self._own_confdir:
+            shutil.rmtree(self.confdir, ignore_errors=True)
+
+    def __enter__(self) -> CaptureProxy:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _serve(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except Exception as exc:  # noqa: BLE001 - reported to the starting thread as one line
+            if not self._started.is_set():
+                self._startup_error = f"the capture proxy failed to start: {exc}"
+                self._started.set()
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        opts = options.Options(
+            listen_host=self.listen_host, listen_port=self.requested_port, confdir=str(self.confdir)
+        )
+        proxy_master = master.Master(opts, event_loop=self._loop, with_termlog=False)
+        proxy_master.addons.add(*mitm_addons.default_addons())
+        proxy_master.addons.add(Recorder(self.log), Sinkhole(self.classify), HostMapper())
+        # Options that addons declare can only be set once the addons are in.
+        proxy_master.options.update(
+            connection_strategy="lazy",  # answer sinkholed HTTPS without dialing the real host
+            proxyauth="any",  # the user name is the run ID: attribution without timing
+            ssl_insecure=True,  # mapped staging hosts often have self-signed certificates
+            eventpath_resolve=[str(m) for m in self.resolve],
+            eventpath_sinkhole=self.sinkhole,
+            eventpath_live=self.live,
+        )
+        self._master = proxy_master
+        server = proxy_master.addons.get("proxyserver")
+        ok = await server.setup_servers()
+        addrs = server.listen_addrs()
+        if not ok or not addrs:
+            where = f"{self.listen_host}:{self.requested_port}"
+            self._startup_error = (
+                f"the capture proxy could not listen on {where} (port in use?): "
+                "choose another port or leave it to pick a free one"
+            )
+            self._started.set()
+            return
+        self.port = addrs[0][1]
+        try:
+            await proxy_master.running()
+            self._started.set()
+            await proxy_master.should_exit.wait()
+        finally:
+            await proxy_master.done()
+
+    # --- runs -------------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.listen_host}:{self.port}"
+
+    def open_run(self, run_id: str | None = None) -> str:
+        run_id = run_id or f"run-{secrets.token_hex(6)}"
+        self.log.open_run(run_id)
+        return run_id
+
+    def playwright_proxy(self, run_id: str) -> dict[str, str]:
+        """Proxy settings for a Playwright context: its credentials name the run."""
+        return {"server": self.url, "username": run_id, "password": RUN_PASSWORD}
+
+    async def wait_until_quiet(
+        self, run_id: str, quiet_ms: int, timeout_ms: int, *, since: float, expect_end_beacon: bool
+    ) -> bool:
+        """Wait until the run's end-of-run beacon has arrived (when one was armed), no flow is open, and
+        none started or finished for ``quiet_ms`` after ``since`` (monotonic, when the page was left).
+        False when the cap ``timeout_ms`` came first."""
+        deadline = since + timeout_ms / 1000
+        window = quiet_ms / 1000
+        while True:
+            open_flows, last_activity, end_seen = self.log.activity(run_id)
+            idle = time.monotonic() - max(last_activity, since)
+            if open_flows == 0 and idle >= window and (end_seen or not expect_end_beacon):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(min(0.02, max(0.002, window - idle)))
+
+    def close_run(self, run_id: str) -> list[CapturedRequest]:
+        return self.log.close_run(run_id)
+
+    def unattributed(self) -> list[CapturedRequest]:
+        return list(self.log.unattributed)

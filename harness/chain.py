@@ -1,0 +1,107 @@
+"""The redirect chain: from the ad URL to the landing page, merged from what the proxy saw.
+
+Every top-level document request of the landing phase is a hop. How the browser got from one hop to the
+next is read from the previous hop's response: a 3xx whose Location is this URL is an HTTP redirect, a
+``<meta http-equiv=refresh>`` in its HTML is a meta refresh, anything else is a script navigation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from urllib.parse import parse_qsl, urldefrag, urljoin, urlsplit
+
+from harness.models import CapturedRequest, HopKind, ParamFate, RedirectChain, RedirectHop, is_tracked_param
+
+_META_REFRESH = re.compile(rb"<meta[^>]+http-equiv\s*=\s*[\"']?refresh", re.IGNORECASE)
+
+
+def _same_url(a: str, b: str) -> bool:
+    return urldefrag(a)[0] == urldefrag(b)[0]
+
+
+def _how_reached(previous: CapturedRequest, url: str) -> HopKind:
+    if previous.status and 300 <= previous.status < 400 and previous.location:
+        if _same_url(urljoin(previous.url, previous.location), url):
+            return "http"
+    if _META_REFRESH.search(previous.response_body or b""):
+        return "meta"
+    return "js"
+
+
+def landing_documents(
+    requests: list[CapturedRequest], landing_ended_at: float | None = None
+) -> list[CapturedRequest]:
+    """Top-level document requests, in order, up to the end of the landing phase."""
+    docs = [r for r in requests if r.is_navigation]
+    if landing_ended_at is not None:
+        docs = [r for r in docs if r.started_at <= landing_ended_at]
+    return sorted(docs, key=lambda r: r.seq)
+
+
+def build_chain(
+    start_url: str,
+    requests: list[CapturedRequest],
+    landing_ended_at: float | None = None,
+    max_hops: int = 20,
+) -> RedirectChain:
+    docs = landing_documents(requests, landing_ended_at)
+    # The chain starts at the ad URL; documents before it (none, normally) are not part of it.
+    first = next((i for i, r in enumerate(docs) if _same_url(r.url, start_url)), None)
+    hops: list[RedirectHop] = []
+    if first is None:
+        hops.append(RedirectHop(index=0, url=start_url, kind="start"))
+        docs = []
+    else:
+        docs = docs[first:]
+    # A loop: more hops than allowed, or one URL visited three times (the browser's own limit may stop
+    # an HTTP loop before ours).
+    visits = Counter(urldefrag(d.url)[0] for d in docs)
+    loop_detected = len(docs) > max_hops + 1 or any(n >= 3 for n in visits.values())
+    docs = docs[: max_hops + 1]
+    for index, doc in enumerate(docs):
+        kind: HopKind = "start" if index == 0 else _how_reached(docs[index - 1], doc.url)
+        hops.append(
+            RedirectHop(
+                index=index, url=doc.url, kind=kind, status=doc.status, error=doc.error, request_id=doc.id
+            )
+        )
+    return RedirectChain(hops=hops, params=param_fates(hops), loop_detected=loop_detected)
+
+
+def _query(url: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+        out.setdefault(key, value)
+    return out
+
+
+def param_fates(hops: list[RedirectHop]) -> list[ParamFate]:
+    """For every click ID and UTM parameter of the first URL: did it reach the last one, and if not,
+    the first hop whose URL lacks or changed it."""
+    if not hops:
+        return []
+    queries = [_query(h.url) for h in hops]
+    fates: list[ParamFate] = []
+    for name, value in queries[0].items():
+        if not is_tracked_param(name):
+            continue
+        final_value = queries[-1].get(name)
+        if final_value == value:
+            fates.append(ParamFate(param=name, value=value, reached_final=True, fate="kept"))
+            continue
+        for index, query in enumerate(queries[1:], start=1):
+            seen = query.get(name)
+            if seen != value:
+                fates.append(
+                    ParamFate(
+                        param=name,
+                        value=value,
+                        reached_final=False,
+                        fate="dropped" if seen is None else "changed",
+                        hop=index,
+                        changed_to=seen,
+                    )
+                )
+                break
+    return fates

@@ -1,0 +1,50 @@
+"""Command-line options shared by the commands that run a browser; they map one to one onto RunOptions."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from harness.options import DEFAULT_DEVICE, HostMapping, RunOptions
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("run options")
+    group.add_argument("--device", default=DEFAULT_DEVICE, help=f"Playwright device name (default: {DEFAULT_DEVICE})")
+    group.add_argument(
+        "--resolve", action="append", default=[], metavar="HOST=ADDR:PORT",
+        help="send http and https requests for HOST to a plain-HTTP server at ADDR:PORT; repeatable",
+    )
+    group.add_argument("--live", action="store_true", help="forward tag hits to the real vendors (default: answer locally)")
+    group.add_argument("--sinkhole", action="append", default=[], metavar="HOST", help="also answer HOST locally; repeatable")
+    group.add_argument("--browser-path", default=None, help="Chromium binary (default: $EVENTPATH_BROWSER, /usr/bin/chromium, Playwright's)")
+    group.add_argument("--timeout", type=int, default=15_000, metavar="MS", help="navigation timeout in ms (default: 15000)")
+    group.add_argument("--headed", action="store_true", help="show the browser window")
+
+
+def run_options(args: argparse.Namespace) -> RunOptions:
+    return RunOptions(
+        device=args.device,
+        resolve=[HostMapping.parse(r) for r in args.resolve],
+        live=args.live,
+        sinkhole=args.sinkhole,
+        browser_path=args.browser_path,
+        navigation_timeout_ms=args.timeout,
+        headless=not args.headed,
+    )
+
+
+def use_color(stream: object | None = None) -> bool:
+    stream = stream if stream is not None else sys.stdout
+    try:
+        return bool(getattr(stream, "isatty", lambda: False)()) and "NO_COLOR" not in os.environ
+    except ValueError:  # a closed stream
+        return False
+
+
+def paint(text: str, code: str, enabled: bool) -> str:
+    return f"\033[{code}m{text}\033[0m" if enabled else text
+
+
+RED, GREEN, BOLD, DIM = "31;1", "32", "1", "2"

@@ -1,0 +1,121 @@
+"""The engine: wires the stages together and offers one synchronous face to the CLI and the pytest plugin.
+
+The capture proxy runs on its own thread and loop; Playwright's async API runs on a second loop of the
+engine's, so a browser call never blocks the proxy and the caller's thread stays plain synchronous.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from playwright.async_api import Browser, Playwright, async_playwright
+from playwright.async_api import Error as PlaywrightError
+
+from harness.browser.launcher import NO_BROWSER_HELP, find_browser, launch_args
+from harness.browser.visit import Journey, run_visit
+from harness.capture.proxy import CaptureProxy
+from harness.decoders.registry import DecoderRegistry
+from harness.errors import BadInput, BrowserNotFound
+from harness.models import RunResult
+from harness.options import RunOptions
+
+T = TypeVar("T")
+
+
+def validate_url(url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BadInput(f"{url!r} is not a URL eventpath can open: give an absolute http:// or https:// URL")
+    return url.strip()
+
+
+class Harness:
+    """A started proxy and browser that runs visits. Use as a context manager::
+
+        with Harness(RunOptions(resolve=[...])) as harness:
+            result = harness.visit("https://ads.example/click?gclid=...")
+    """
+
+    def __init__(self, options: RunOptions | None = None, registry: DecoderRegistry | None = None) -> None:
+        self.options = options or RunOptions()
+        self.registry = registry or DecoderRegistry.default()
+        self.proxy: CaptureProxy | None = None
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="eventpath-browser", daemon=True)
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    def start(self) -> Harness:
+        self.proxy = CaptureProxy(
+            self.registry.sinkhole_reply,
+            resolve=self.options.resolve,
+            sinkhole=self.options.sinkhole,
+            live=self.options.live,
+        ).start()
+        self._thread.start()
+        try:
+            self._call(self._launch())
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    async def _launch(self) -> None:
+        executable = find_browser(self.options.resolved_browser_path())
+        assert self.proxy is not None
+        self._playwright = await async_playwright().start()
+        try:
+            self._browser = await self._playwright.chromium.launch(
+                executable_path=executable,
+                headless=self.options.headless,
+                args=launch_args(self.proxy.ca.spki_hash()),
+            )
+        except PlaywrightError as exc:
+            message = str(exc).splitlines()[0]
+            if executable is None or "Executable doesn't exist" in message:
+                raise BrowserNotFound(NO_BROWSER_HELP) from None
+            raise BrowserNotFound(f"could not start the browser {executable}: {message}") from None
+
+    async def _shutdown(self) -> None:
+        if self._browser is not None:
+            await self._browser.close()
+        if self._playwright is not None:
+            await self._playwright.stop()
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            try:
+                self._call(self._shutdown(), timeout=30)
+            finally:
+                self._loop.call_soon_threadsafe(self._loop.stop)
+                self._thread.join(timeout=10)
+        if self.proxy is not None:
+            self.proxy.stop()
+            self.proxy = None
+
+    def __enter__(self) -> Harness:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    # --- runs -------------------------------------------------------------------------------------
+
+    def visit(self, url: str, *, device: str | None = None, journey: Journey | None = None) -> RunResult:
+        """Run one visit and decode its hits."""
+        if self.proxy is None or self._browser is None or self._playwright is None:
+            raise RuntimeError("Harness.visit() before start()")
+        options = self.options.model_copy(update={"device": device}) if device else self.options
+        capture = self._call(
+            run_visit(self._playwright, self._browser, self.proxy, validate_url(url), options, journey)
+        )
+        return self.registry.decode_run(capture)

@@ -1,0 +1,131 @@
+"""A local test site for the capture core, served on loopback and reached under mapped host names.
+
+``ads.test`` is a click tracker, ``www.site.test`` the site with redirects of every kind, a page that
+fires tag hits on load and on unload, and its own checkout API.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from harness.options import HostMapping
+
+HOSTS = ("ads.test", "www.site.test")
+
+HIT_PAGE = """<!doctype html><html><head><title>Landing</title></head><body>
+<h1>Landing</h1><button id="buy">Buy</button><div id="result"></div>
+<script>
+const q = location.search.slice(1);
+// On load: a GA4 batched POST via fetch, a Meta image ping, a keepalive fetch.
+fetch('https://www.google-analytics.com/g/collect?v=2&tid=G-TEST123&cid=1.2&en=page_view&dl=' +
+      encodeURIComponent(location.href), {method: 'POST', body: 'en=scroll\\nen=view_item', keepalive: true});
+new Image().src = 'https://www.facebook.com/tr/?id=1234567890&ev=PageView&dl=' + encodeURIComponent(location.href);
+// A first-party (server-side GTM) collector on the site's own host: a tag hit, never the site's business.
+navigator.sendBeacon('/g/collect?v=2&tid=G-TEST123&cid=1.2&en=first_party_view', '');
+// On unload: what tags send last, and what a harness most easily loses.
+addEventListener('pagehide', () => {
+  for (let i = 0; i < UNLOAD_HITS; i++) {
+    navigator.sendBeacon('https://www.google-analytics.com/g/collect?v=2&tid=G-TEST123&cid=1.2&en=user_engagement&_n=' + i, '');
+  }
+  fetch('https://www.facebook.com/tr/?id=1234567890&ev=Leave', {method: 'POST', keepalive: true, mode: 'no-cors', body: 'x=1'});
+});
+document.getElementById('buy').addEventListener('click', async () => {
+  const r = await fetch('/api/checkout', {method: 'POST', headers: {'content-type': 'application/json'},
+                                          body: JSON.stringify({sku: 'SKU-1', qty: 1})});
+  document.getElementById('result').textContent = JSON.stringify(await r.json());
+});
+</script></body></html>"""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: CaptureTestSite  # type: ignore[assignment]
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _html(self, html: str) -> None:
+        self._send(200, html.encode(), {"content-type": "text/html; charset=utf-8"})
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        host = (self.headers.get("host") or "").split(":")[0]
+        self.server.seen.append((self.command, host, self.path, self.headers.get("x-forwarded-proto")))
+        parts = urlsplit(self.path)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        qs = "?" + parts.query if parts.query else ""
+        route = (host, parts.path)
+        if route == ("ads.test", "/click"):
+            to = dict(query).get("to", "/r301")
+            rest = urlencode([(k, v) for k, v in query if k != "to"])
+            self._send(302, headers={"location": f"https://www.site.test{to}?{rest}"})
+        elif parts.path == "/r301":
+            self._send(301, headers={"location": "/landing" + qs})
+        elif parts.path == "/drop-gclid":
+            kept = urlencode([(k, v) for k, v in query if k != "gclid"])
+            self._send(301, headers={"location": "/landing?" + kept})
+        elif parts.path == "/meta":
+            self._html(f'<html><head><meta http-equiv="refresh" content="0;url=/landing{qs}"></head></html>')
+        elif parts.path == "/js":
+            self._html("<html><body><script>location.replace('/landing' + location.search)</script></body></html>")
+        elif parts.path == "/js-drop-fbclid":
+            self._html(
+                "<html><body><script>const u = new URL(location.href); u.searchParams.delete('fbclid');"
+                "location.href = '/landing' + u.search;</script></body></html>"
+            )
+        elif parts.path == "/loop":
+            self._send(302, headers={"location": "/loop" + qs})
+        elif parts.path == "/landing":
+            self._html(HIT_PAGE.replace("UNLOAD_HITS", str(self.server.unload_hits)))
+        else:
+            self._send(404, b"not found", {"content-type": "text/plain"})
+
+    def do_POST(self) -> None:  # noqa: N802
+        host = (self.headers.get("host") or "").split(":")[0]
+        self.server.seen.append((self.command, host, self.path, self.headers.get("x-forwarded-proto")))
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length)
+        if urlsplit(self.path).path == "/api/checkout":
+            self.server.checkouts.append(json.loads(body or b"{}"))
+            payload = json.dumps({"order": "ORD-1001", "ok": True}).encode()
+            self._send(200, payload, {"content-type": "application/json"})
+        else:
+            self._send(404)
+
+
+class CaptureTestSite(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, unload_hits: int = 3) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.unload_hits = unload_hits
+        self.checkouts: list[dict[str, object]] = []
+        self.seen: list[tuple[str, str, str, str | None]] = []  # (method, host, path, x-forwarded-proto)
+        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # browsers drop connections mid-request when a page is left; that is not the site's error
+
+    def __enter__(self) -> CaptureTestSite:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+        self.server_close()
+
+    @property
+    def port(self) -> int:
+        return self.server_address[1]
+
+    def mappings(self) -> list[HostMapping]:
+        return [HostMapping(host=h, addr="127.0.0.1", port=self.port) for h in HOSTS]

@@ -1,0 +1,162 @@
+"""The capture addons, hook by hook, with mitmproxy's own test flows."""
+
+from __future__ import annotations
+
+import pytest
+from mitmproxy import exceptions
+from mitmproxy.http import Headers, Request
+from mitmproxy.test import taddons, tflow
+
+from harness.capture.addons import (
+    END_OF_RUN_PATH,
+    CaptureLog,
+    HostMapper,
+    Recorder,
+    Sinkhole,
+)
+from harness.models import CapturedRequest, SinkholeReply
+
+
+def _flow(url: str, method: str = "GET", headers: dict[str, str] | None = None, body: bytes = b"", run: str | None = None):
+    request = Request.make(method, url, body, Headers(**(headers or {})))
+    flow = tflow.tflow(req=request)
+    if run:
+        flow.metadata["proxyauth"] = (run, "eventpath")
+    return flow
+
+
+def _claims_collect(request: CapturedRequest) -> SinkholeReply | None:
+    if request.path == "/g/collect" and request.method in ("GET", "POST"):
+        return SinkholeReply(status=204)
+    return None
+
+
+def test_sinkhole_answers_a_claimed_hit_locally_with_cors_for_its_origin() -> None:
+    sinkhole = Sinkhole(_claims_collect)
+    with taddons.context(sinkhole):
+        flow = _flow("https://sgtm.shop.example/g/collect?v=2&tid=G-1", "POST", {"origin": "https://shop.example"})
+        sinkhole.request(flow)
+    assert flow.response is not None and flow.response.status_code == 204
+    assert flow.response.headers["access-control-allow-origin"] == "https://shop.example"
+    assert flow.response.headers["access-control-allow-credentials"] == "true"
+    assert flow.metadata["eventpath_tag_hit"] and flow.metadata["eventpath_sinkholed"]
+
+
+def test_sinkhole_allows_the_preflight_of_a_hit_and_does_not_count_it_as_one() -> None:
+    sinkhole = Sinkhole(_claims_collect)
+    with taddons.context(sinkhole):
+        flow = _flow(
+            "https://sgtm.shop.example/g/collect?v=2",
+            "OPTIONS",
+            {"origin": "https://shop.example", "access-control-request-method": "POST",
+             "access-control-request-headers": "content-type"},
+        )
+        sinkhole.request(flow)
+    assert flow.response is not None and flow.response.status_code == 204
+    assert flow.response.headers["access-control-allow-methods"] == "POST"
+    assert flow.response.headers["access-control-allow-headers"] == "content-type"
+    assert flow.metadata["eventpath_tag_hit"] is False
+
+
+def test_sinkhole_leaves_the_sites_own_requests_alone() -> None:
+    sinkhole = Sinkhole(_claims_collect)
+    with taddons.context(sinkhole):
+        flow = _flow("https://www.shop.example/api/checkout", "POST", body=b'{"sku": 1}')
+        sinkhole.request(flow)
+    assert flow.response is None
+    assert "eventpath_tag_hit" not in flow.metadata
+
+
+def test_extra_sinkhole_hosts_and_live_mode() -> None:
+    sinkhole = Sinkhole(_claims_collect)
+    with taddons.context(sinkhole) as tctx:
+        tctx.configure(sinkhole, eventpath_sinkhole=["tags.example"])
+        extra = _flow("https://tags.example/anything")
+        sinkhole.request(extra)
+        tctx.configure(sinkhole, eventpath_live=True)
+        live = _flow("https://www.google-analytics.com/g/collect?v=2")
+        sinkhole.request(live)
+    assert extra.response is not None and extra.response.status_code == 204
+    assert live.response is None, "--live forwards tag hits"
+    assert live.metadata["eventpath_tag_hit"] is True
+
+
+def test_host_mapper_sends_https_to_the_plain_http_server_keeping_the_host() -> None:
+    mapper = HostMapper()
+    with taddons.context(mapper) as tctx:
+        tctx.configure(mapper, eventpath_resolve=["www.shop.example=127.0.0.1:8123"])
+        flow = _flow("https://www.shop.example/checkout?x=1")
+        mapper.request(flow)
+    assert (flow.request.scheme, flow.request.host, flow.request.port) == ("http", "127.0.0.1", 8123)
+    assert flow.request.host_header == "www.shop.example"
+    assert flow.request.headers["x-forwarded-proto"] == "https"
+    assert flow.metadata["eventpath_mapped_to"] == "127.0.0.1:8123"
+
+
+def test_host_mapper_rejects_a_bad_mapping_with_one_line() -> None:
+    mapper = HostMapper()
+    with taddons.context(mapper) as tctx, pytest.raises(exceptions.OptionsError, match="HOST=ADDR:PORT"):
+        tctx.configure(mapper, eventpath_resolve=["www.shop.example:8000"])
+
+
+def test_recorder_attributes_by_credentials_and_keeps_the_url_the_browser_sent() -> None:
+    log = CaptureLog()
+    log.open_run("run-a")
+    recorder, mapper = Recorder(log), HostMapper()
+    with taddons.context(recorder, mapper) as tctx:
+        tctx.configure(mapper, eventpath_resolve=["www.shop.example=127.0.0.1:8123"])
+        mine = _flow("https://www.shop.example/?gclid=abc", run="run-a")
+        stranger = _flow("https://www.shop.example/", run=None)
+        background = _flow("https://update.googleapis.com/service/update2", run=None)
+        for flow in (mine, stranger, background):
+            recorder.requestheaders(flow)
+            mapper.request(flow)
+            flow.response = tflow.tresp()
+            recorder.response(flow)
+    [captured] = log.close_run("run-a")
+    assert captured.url == "https://www.shop.example/?gclid=abc"
+    assert captured.mapped_to == "127.0.0.1:8123" and captured.run_id == "run-a"
+    assert [r.url for r in log.unattributed] == ["https://www.shop.example/"]
+    assert [r.host for r in log.background] == ["update.googleapis.com"]
+
+
+def test_recorder_counts_open_flows_and_records_errors_once() -> None:
+    log = CaptureLog()
+    log.open_run("run-a")
+    recorder = Recorder(log)
+    flow = _flow("https://unreachable.example/", run="run-a")
+    recorder.requestheaders(flow)
+    assert log.activity("run-a")[0] == 1
+    flow.error = tflow.terr("Name or service not known")
+    recorder.error(flow)
+    recorder.error(flow)
+    assert log.activity("run-a")[0] == 0
+    [captured] = log.close_run("run-a")
+    assert captured.error == "Name or service not known" and captured.status is None
+
+
+def test_a_hit_arriving_after_its_run_closed_is_late_not_moved() -> None:
+    log = CaptureLog()
+    log.open_run("run-a")
+    log.open_run("run-b")
+    recorder = Recorder(log)
+    log.close_run("run-a")
+    flow = _flow("https://www.google-analytics.com/g/collect?v=2", run="run-a")
+    recorder.requestheaders(flow)
+    flow.response = tflow.tresp()
+    recorder.response(flow)
+    assert [r.run_id for r in log.late["run-a"]] == ["run-a"]
+    assert log.close_run("run-b") == [] and log.unattributed == []
+
+
+def test_end_of_run_beacon_is_answered_and_marks_the_run() -> None:
+    log = CaptureLog()
+    log.open_run("run-a")
+    recorder = Recorder(log)
+    flow = _flow(f"https://www.shop.example{END_OF_RUN_PATH}", "POST", run="run-a")
+    recorder.requestheaders(flow)
+    recorder.request(flow)
+    recorder.response(flow)
+    assert flow.response is not None and flow.response.status_code == 204
+    assert log.activity("run-a")[2] is True
+    assert log.close_run("run-a") == [], "the end-of-run beacon is not a request of the run"

@@ -1,0 +1,147 @@
+"""The capture core end to end: real Chromium, real proxy, a real local site under mapped host names."""
+
+from __future__ import annotations
+
+import socket
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from playwright.async_api import Page
+
+from harness.capture.proxy import CaptureProxy, ProxyStartError
+from harness.decoders.registry import DecoderRegistry
+from harness.engine import Harness
+from harness.errors import BadInput, BrowserNotFound
+from harness.models import RunResult
+from harness.options import RunOptions
+from tests.capture.conftest import UNLOAD_HITS
+from tests.capture.site import CaptureTestSite
+
+pytestmark = pytest.mark.browser
+
+CLICK = "https://ads.test/click?to={to}&gclid=EAIaIQobChMI8t2&fbclid=IwAR2xYz&utm_source=google&utm_campaign=spring"
+
+
+def _hits(result: RunResult, marker: str) -> list[str]:
+    return [r.url for r in result.capture.tag_hits if marker in r.url]
+
+
+@pytest.fixture(scope="module")
+def via_301(harness: Harness) -> RunResult:
+    return harness.visit(CLICK.format(to="/r301"))
+
+
+def test_a_302_then_301_chain_keeps_every_parameter(via_301: RunResult) -> None:
+    chain = via_301.capture.chain
+    assert [(h.kind, h.status, h.host) for h in chain.hops] == [
+        ("start", 302, "ads.test"), ("http", 301, "www.site.test"), ("http", 200, "www.site.test"),
+    ]
+    assert chain.final_url.startswith("https://www.site.test/landing?")
+    assert {p.param for p in chain.params} == {"gclid", "fbclid", "utm_source", "utm_campaign"}
+    assert chain.dropped == [] and via_301.capture.error is None
+
+
+def test_no_unload_hit_is_lost(via_301: RunResult) -> None:
+    capture = via_301.capture
+    assert capture.capture_complete
+    engagement = [u for u in _hits(via_301, "en=user_engagement")]
+    assert len(engagement) == UNLOAD_HITS, "every sendBeacon fired on pagehide reaches the run"
+    assert len(set(engagement)) == UNLOAD_HITS, "and none twice"
+    assert len(_hits(via_301, "ev=Leave")) == 1, "a keepalive fetch on pagehide too"
+
+
+def test_tag_hits_are_answered_locally_and_never_reach_any_server(via_301: RunResult, site: CaptureTestSite) -> None:
+    hits = via_301.capture.tag_hits
+    assert hits and all(h.sinkholed and h.mapped_to is None for h in hits)
+    assert {h.host for h in hits} >= {"www.google-analytics.com", "www.facebook.com", "www.site.test"}
+    first_party = [h for h in hits if h.host == "www.site.test"]
+    assert first_party and first_party[0].path == "/g/collect", "a first-party GA4 collector is a tag hit"
+    assert not [s for s in site.seen if "/collect" in s[2] or "/tr" in s[2]], "no hit reached the site"
+
+
+def test_mapped_hosts_see_their_own_host_name_and_scheme(via_301: RunResult, site: CaptureTestSite) -> None:
+    landing = [s for s in site.seen if s[2].startswith("/landing")]
+    assert landing and landing[-1][1] == "www.site.test" and landing[-1][3] == "https"
+    docs = [r for r in via_301.capture.requests if r.is_navigation]
+    assert all(r.mapped_to == f"127.0.0.1:{site.port}" for r in docs)
+
+
+def test_decoded_events_keep_their_order_inside_a_batch(via_301: RunResult) -> None:
+    names = [e.event for e in via_301.events if e.vendor == "ga4"]
+    assert names.index("scroll") + 1 == names.index("view_item"), names
+
+
+def test_a_redirect_that_drops_gclid_is_named_with_its_hop(harness: Harness) -> None:
+    chain = harness.visit(CLICK.format(to="/drop-gclid")).capture.chain
+    assert [(p.param, p.hop, p.fate) for p in chain.dropped] == [("gclid", 2, "dropped")]
+    assert chain.hops[2].url.startswith("https://www.site.test/landing?")
+
+
+def test_meta_refresh_and_js_redirects_join_the_chain(harness: Harness) -> None:
+    meta = harness.visit(CLICK.format(to="/meta")).capture.chain
+    js = harness.visit(CLICK.format(to="/js-drop-fbclid")).capture.chain
+    assert [h.kind for h in meta.hops] == ["start", "http", "meta"] and meta.dropped == []
+    assert [h.kind for h in js.hops] == ["start", "http", "js"]
+    assert [(p.param, p.hop) for p in js.dropped] == [("fbclid", 2)]
+
+
+def test_the_sites_own_checkout_post_reaches_the_site(harness: Harness, site: CaptureTestSite) -> None:
+    async def buy(page: Page) -> None:
+        await page.click("#buy")
+        await page.wait_for_selector("#result:has-text('ORD-1001')")
+
+    before = len(site.checkouts)
+    result = harness.visit(CLICK.format(to="/r301"), journey=buy)
+    assert len(site.checkouts) == before + 1
+    [checkout] = [r for r in result.capture.requests if r.path == "/api/checkout"]
+    assert checkout.status == 200 and not checkout.tag_hit and not checkout.sinkholed
+
+
+def test_parallel_runs_on_one_proxy_never_share_a_hit(harness: Harness) -> None:
+    urls = [CLICK.format(to="/r301") + f"&utm_content=run{i}" for i in range(3)]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(harness.visit, urls))
+    assert len({r.run_id for r in results}) == 3
+    for i, result in enumerate(results):
+        pages = [r.url for r in result.capture.requests if "en=page_view" in r.url]
+        assert len(pages) == 1 and f"utm_content%3Drun{i}" in pages[0]
+        assert len(_hits(result, "en=user_engagement")) == UNLOAD_HITS
+    assert harness.proxy is not None and harness.proxy.unattributed() == []
+
+
+def test_an_unmapped_host_fails_fast_with_a_clear_error(harness: Harness) -> None:
+    capture = harness.visit("https://unmapped.invalid/landing?gclid=abc").capture
+    assert capture.error is not None and "unmapped.invalid could not be reached" in capture.error
+    assert "--resolve unmapped.invalid=ADDR:PORT" in capture.error
+    assert capture.chain.hops[0].error
+
+
+def test_a_redirect_loop_is_stopped_and_shown(harness: Harness) -> None:
+    capture = harness.visit("https://www.site.test/loop?gclid=abc").capture
+    assert capture.chain.loop_detected and capture.error and "redirect loop" in capture.error
+    assert len(capture.chain.hops) >= 3 and {h.url for h in capture.chain.hops} == {"https://www.site.test/loop?gclid=abc"}
+
+
+def test_bad_url_and_unknown_device_are_bad_input(harness: Harness) -> None:
+    with pytest.raises(BadInput, match="absolute http"):
+        harness.visit("ads.test/click")
+    with pytest.raises(BadInput, match="did you mean"):
+        harness.visit("https://ads.test/click", device="Pixel 77")
+
+
+def test_a_missing_browser_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVENTPATH_BROWSER", "/nonexistent/chromium")
+    with pytest.raises(BrowserNotFound, match="EVENTPATH_BROWSER"):
+        Harness(RunOptions()).start()
+
+
+def test_a_proxy_port_in_use_is_one_clear_error() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proxy = CaptureProxy(DecoderRegistry.default().sinkhole_reply, listen_port=port)
+        with pytest.raises(ProxyStartError, match="port in use"):
+            proxy.start()
+        proxy.stop()
+    assert proxy._thread is not None and not proxy._thread.is_alive(), "no proxy thread is left behind"

@@ -1,0 +1,71 @@
+"""Building the redirect chain and the fate of each click ID from captured requests."""
+
+from __future__ import annotations
+
+from harness.chain import build_chain
+from harness.models import CapturedRequest
+
+NAV = [("sec-fetch-dest", "document"), ("sec-fetch-mode", "navigate")]
+
+
+def _doc(seq: int, url: str, status: int = 200, location: str | None = None, body: bytes = b"", headers=None):
+    return CapturedRequest(
+        id=f"r{seq}", seq=seq, method="GET", url=url, request_headers=headers or NAV, status=status,
+        location=location, response_body=body, started_at=float(seq),
+    )
+
+
+START = "https://ads.example/c?gclid=G1&fbclid=F1&utm_source=google&utm_medium=cpc&other=1"
+
+
+def test_http_meta_and_js_hops_are_told_apart() -> None:
+    requests = [
+        _doc(1, START, 302, "https://www.shop.example/go?gclid=G1&fbclid=F1&utm_source=google&utm_medium=cpc"),
+        _doc(2, "https://www.shop.example/go?gclid=G1&fbclid=F1&utm_source=google&utm_medium=cpc", 200,
+             body=b'<html><meta http-equiv="refresh" content="0;url=/lp?gclid=G1&fbclid=F1&utm_source=google&utm_medium=cpc">'),
+        _doc(3, "https://www.shop.example/lp?gclid=G1&fbclid=F1&utm_source=google&utm_medium=cpc", 200,
+             body=b"<script>location.replace('/')</script>"),
+        _doc(4, "https://www.shop.example/?gclid=G1&utm_source=google&utm_medium=email", 200),
+    ]
+    chain = build_chain(START, requests)
+    assert [h.kind for h in chain.hops] == ["start", "http", "meta", "js"]
+    assert [h.status for h in chain.hops] == [302, 200, 200, 200]
+    fates = {p.param: p for p in chain.params}
+    assert set(fates) == {"gclid", "fbclid", "utm_source", "utm_medium"}, "only click IDs and utm_* are tracked"
+    assert fates["gclid"].reached_final and fates["gclid"].fate == "kept"
+    assert (fates["fbclid"].fate, fates["fbclid"].hop) == ("dropped", 3)
+    assert (fates["utm_medium"].fate, fates["utm_medium"].hop, fates["utm_medium"].changed_to) == ("changed", 3, "email")
+    assert [p.param for p in chain.dropped] == ["fbclid", "utm_medium"]
+
+
+def test_requests_that_are_not_top_level_documents_are_not_hops() -> None:
+    iframe = _doc(2, "https://www.shop.example/frame?gclid=X", headers=[("sec-fetch-dest", "iframe")])
+    xhr = _doc(3, "https://www.shop.example/api", headers=[("sec-fetch-dest", "empty")])
+    chain = build_chain(START, [_doc(1, START, 200), iframe, xhr])
+    assert len(chain.hops) == 1 and chain.final_url == START
+
+
+def test_plain_http_navigations_are_recognised_without_sec_fetch_headers() -> None:
+    plain = [("upgrade-insecure-requests", "1"), ("accept", "text/html,application/xhtml+xml")]
+    url = "http://www.shop.example/?gclid=G1"
+    chain = build_chain(url, [_doc(1, url, 301, "/lp", headers=plain), _doc(2, "http://www.shop.example/lp", headers=plain)])
+    assert [h.kind for h in chain.hops] == ["start", "http"]
+    assert chain.dropped[0].param == "gclid" and chain.dropped[0].hop == 1
+
+
+def test_documents_after_landing_belong_to_the_journey_not_the_chain() -> None:
+    requests = [_doc(1, START, 200), _doc(5, "https://www.shop.example/cart")]
+    chain = build_chain(START, requests, landing_ended_at=2.0)
+    assert len(chain.hops) == 1
+
+
+def test_a_loop_is_detected_and_the_chain_is_capped() -> None:
+    url = "https://www.shop.example/loop?gclid=G1"
+    requests = [_doc(i, url, 302, url) for i in range(1, 40)]
+    chain = build_chain(url, requests, max_hops=20)
+    assert chain.loop_detected and len(chain.hops) == 21
+
+
+def test_an_unreached_start_url_still_gives_a_one_hop_chain() -> None:
+    chain = build_chain(START, [])
+    assert [h.url for h in chain.hops] == [START] and all(p.reached_final for p in chain.params)
