@@ -1,0 +1,228 @@
+"""Segment: analytics.js / analytics-next and the HTTP Tracking API.
+
+One message per request (``/v1/t``, ``/v1/track``, ...) or a batch (``/v1/b``, ``/v1/batch``). The body
+is JSON whatever the content type (analytics-next sends ``text/plain`` to avoid a CORS preflight). The
+write key travels in the body, or as ``Authorization: Basic base64(writeKey:)``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Any, ClassVar
+
+from harness.decoders.base import Decoder, host_matches, register
+from harness.decoders.wire import json_body, query_params, text_or_none, to_number, user_data_form
+from harness.models import CLICK_ID_PARAMS, CapturedRequest, DecodedEvent, SinkholeReply
+
+SEGMENT_HOSTS = (
+    "api.segment.io",
+    "api.segment.com",
+    "events.eu1.segmentapis.com",  # analytics.js in EU workspaces
+    "eu1.api.segmentapis.com",  # HTTP API in EU workspaces
+)
+# Both spellings of each call: analytics.js uses the one-letter paths, the HTTP API the long ones.
+CALL_PATHS = {
+    "t": "track",
+    "p": "page",
+    "i": "identify",
+    "g": "group",
+    "a": "alias",
+    "s": "screen",
+    "track": "track",
+    "page": "page",
+    "identify": "identify",
+    "group": "group",
+    "alias": "alias",
+    "screen": "screen",
+}
+BATCH_PATHS = ("b", "batch", "import")
+_PATH = re.compile(r"/v1/([a-z]+)/?$")
+
+# Identifiers a trait may carry, by the short names user_data uses.
+TRAIT_IDENTIFIERS = {
+    "email": "em",
+    "phone": "ph",
+    "firstName": "fn",
+    "first_name": "fn",
+    "lastName": "ln",
+    "last_name": "ln",
+}
+# Fields promoted to DecodedEvent fields; the rest of a message goes to params.
+PROMOTED = ("event", "messageId", "writeKey")
+
+
+def _call_from_path(path: str) -> str | None:
+    """"track" for ``/v1/t``, "batch" for ``/v1/b``, None for any other path (metrics, settings...)."""
+    match = _PATH.search(path)
+    if not match:
+        return None
+    name = match.group(1)
+    if name in BATCH_PATHS:
+        return "batch"
+    return CALL_PATHS.get(name)
+
+
+def _basic_auth_user(request: CapturedRequest) -> str | None:
+    header = request.header("authorization") or ""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "basic" or not token:
+        return None
+    try:
+        decoded = base64.b64decode(token.strip() + "=" * (-len(token.strip()) % 4)).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        return None
+    return text_or_none(decoded.partition(":")[0])
+
+
+def _is_preflight_probe(request: CapturedRequest) -> bool:
+    """The proxy asks about a CORS preflight as the method it announces, with no body. analytics-next's
+    Authorization header forces a preflight; unless it is answered the hit itself is never sent."""
+    wanted = (request.header("access-control-request-headers") or "").lower()
+    return not request.body and "authorization" in wanted
+
+
+def _is_rudderstack(message: dict[str, Any]) -> bool:
+    # RudderStack speaks the same protocol on its own data planes; it is not Segment.
+    library = message.get("context", {}).get("library") if isinstance(message.get("context"), dict) else None
+    name = library.get("name") if isinstance(library, dict) else None
+    return isinstance(name, str) and "rudder" in name.lower()
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+@register
+class SegmentDecoder(Decoder):
+    vendor = "segment"
+    volatile_params: ClassVar[frozenset[str]] = frozenset(
+        {"messageId", "anonymousId", "timestamp", "originalTimestamp", "sentAt", "receivedAt", "_metadata"}
+    )
+
+    def claims(self, request: CapturedRequest) -> bool:
+        if request.method != "POST":
+            return False
+        call = _call_from_path(request.path)
+        if call is None:
+            return False
+        if host_matches(request.host, SEGMENT_HOSTS):
+            return True
+        # A custom (proxied) host: the path alone could be a site's own API, so the body must be Segment's.
+        if _is_preflight_probe(request):
+            return True
+        body = json_body(request)
+        if not isinstance(body, dict):
+            return False
+        if not (text_or_none(body.get("writeKey")) or _basic_auth_user(request)):
+            return False
+        batch = body.get("batch")
+        first = batch[0] if isinstance(batch, list) and batch and isinstance(batch[0], dict) else {}
+        if _is_rudderstack(body) or _is_rudderstack(first):
+            return False
+        if isinstance(batch, list):
+            return True
+        if isinstance(body.get("type"), str) and body["type"] in CALL_PATHS.values():
+            return True
+        # The HTTP API's long paths imply the type; every Segment message names a user.
+        return call != "batch" and bool(body.get("userId") or body.get("anonymousId"))
+
+    def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
+        return SinkholeReply(status=200, content_type="application/json", body=b'{"success": true}')
+
+    def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
+        body = json_body(request)
+        if not isinstance(body, dict):
+            return [self.malformed(request, "body is not a JSON object")]
+        call = _call_from_path(request.path)
+        auth_key = _basic_auth_user(request)
+        if "batch" in body or call == "batch":
+            batch = body.get("batch")
+            if not isinstance(batch, list) or not batch:
+                return [self.malformed(request, "batch is missing, empty or not a list")]
+            shared_context = _dict(body.get("context"))
+            write_key = text_or_none(body.get("writeKey")) or auth_key
+            return [
+                self._message(request, item, None, write_key, shared_context)
+                if isinstance(item, dict)
+                else self.malformed(request, f"batch entry {index} is not an object")
+                for index, item in enumerate(batch)
+            ]
+        return [self._message(request, body, call, auth_key, {})]
+
+    def _message(
+        self,
+        request: CapturedRequest,
+        message: dict[str, Any],
+        path_call: str | None,
+        fallback_key: str | None,
+        shared_context: dict[str, Any],
+    ) -> DecodedEvent:
+        call = text_or_none(message.get("type")) or text_or_none(message.get("action")) or path_call
+        if call is None:
+            return self.malformed(request, "message has no type")
+        if call == "track":
+            event = text_or_none(message.get("event"))
+            if event is None:
+                return self.malformed(request, "track call without an event name", event="track")
+        else:
+            event = call
+        context = {**shared_context, **_dict(message.get("context"))}
+        properties = _dict(message.get("properties"))
+        page_url = self._page_url(request, context, properties)
+        value = next(
+            (v for v in (to_number(properties.get(k)) for k in ("revenue", "value", "total")) if v is not None),
+            None,
+        )
+        params = {k: v for k, v in message.items() if k not in PROMOTED}
+        params["type"] = call
+        if shared_context and "context" not in message:
+            params["context"] = context
+        return DecodedEvent(
+            vendor=self.vendor,
+            event=event,
+            account_id=text_or_none(message.get("writeKey")) or fallback_key,
+            value=value,
+            currency=text_or_none(properties.get("currency")),
+            event_id=text_or_none(message.get("messageId")),
+            transaction_id=text_or_none(properties.get("order_id")) or text_or_none(properties.get("orderId")),
+            click_ids=self._click_ids(context, properties, page_url),
+            user_data=self._user_data(message, context),
+            page_url=page_url,
+            source=self.source,
+            params=params,
+        )
+
+    @staticmethod
+    def _page_url(request: CapturedRequest, context: dict[str, Any], properties: dict[str, Any]) -> str | None:
+        page = _dict(context.get("page"))
+        return (
+            text_or_none(page.get("url"))
+            or text_or_none(properties.get("url"))  # page calls repeat the page fields as properties
+            or request.header("referer")
+        )
+
+    @staticmethod
+    def _click_ids(context: dict[str, Any], properties: dict[str, Any], page_url: str | None) -> dict[str, str]:
+        page = _dict(context.get("page"))
+        search = text_or_none(page.get("search")) or text_or_none(properties.get("search"))
+        pairs = query_params("https://x/" + search) if search else []
+        if page_url:
+            pairs += query_params(page_url)
+        found: dict[str, str] = {}
+        for name, value in pairs:
+            if name in CLICK_ID_PARAMS and value:
+                found.setdefault(name, value)
+        return found
+
+    @staticmethod
+    def _user_data(message: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for traits in (_dict(message.get("traits")), _dict(context.get("traits")), message):
+            for field, short in TRAIT_IDENTIFIERS.items():
+                value = text_or_none(traits.get(field))
+                if value and short not in found:
+                    found[short] = user_data_form(value)
+        return found
+

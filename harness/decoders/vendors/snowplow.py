@@ -1,0 +1,228 @@
+"""Snowplow tracker protocol: GET pixel hits (``/i``) and POST batches (``/com.snowplowanalytics.snowplow/tp2``).
+
+A POST body is a self-describing ``payload_data`` JSON whose ``data`` is a list of events, each the same
+flat name/value map a GET hit carries in its query string. Collectors run on the customer's own hosts, so
+requests are recognised by path and protocol signature, never by host.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any, ClassVar
+
+from harness.decoders.base import PIXEL_GIF, Decoder, register
+from harness.decoders.wire import json_body, params_dict, query_params, text_or_none, to_number
+from harness.models import CLICK_ID_PARAMS, CapturedRequest, DecodedEvent, SinkholeReply
+
+TP2_PATH = "/com.snowplowanalytics.snowplow/tp2"
+PAYLOAD_SCHEMA_PREFIX = "iglu:com.snowplowanalytics.snowplow/payload_data/"
+PIXEL_PATH_NAMES = ("i", "ice.png")  # ice.png: the old CloudFront collector's pixel
+# Event type codes of the tracker protocol and the names we report them as; se and ue are named by content.
+EVENT_NAMES = {
+    "pv": "page_view",
+    "pp": "page_ping",
+    "tr": "transaction",
+    "ti": "transaction_item",
+    "se": "struct",
+    "ue": "unstruct",
+    "ad": "ad_impression",
+    "ev": "event",
+}
+# The encoded fields that are replaced by their decoded JSON in params.
+ENCODED_FIELDS = ("ue_pr", "ue_px", "co", "cx")
+
+
+def _decode_b64_json(text: str) -> Any | None:
+    """base64url (or plain base64, padded or not) of JSON, as trackers and docs both send it."""
+    cleaned = text.strip().replace("-", "+").replace("_", "/")
+    try:
+        raw = base64.b64decode(cleaned + "=" * (-len(cleaned) % 4), validate=True)
+        return json.loads(raw.decode("utf-8"))
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
+        return None
+
+
+def _load_json(text: str) -> Any | None:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _schema_name(uri: Any) -> str | None:
+    """``viewed_product`` from ``iglu:com.my_company/viewed_product/jsonschema/1-0-0``."""
+    if not isinstance(uri, str) or not uri.startswith("iglu:"):
+        return None
+    parts = uri[len("iglu:") :].split("/")
+    return parts[1] if len(parts) == 4 and parts[1] else None
+
+
+def _is_payload_data(body: Any) -> bool:
+    return (
+        isinstance(body, dict)
+        and isinstance(body.get("schema"), str)
+        and body["schema"].startswith(PAYLOAD_SCHEMA_PREFIX)
+        and isinstance(body.get("data"), list)
+    )
+
+
+class _Unreadable(Exception):
+    """An event whose encoded part cannot be read; becomes one malformed event (never leaves decode)."""
+
+
+@register
+class SnowplowDecoder(Decoder):
+    vendor = "snowplow"
+    volatile_params: ClassVar[frozenset[str]] = frozenset(
+        {"eid", "dtm", "stm", "ttm", "sid", "duid", "nuid", "tid", "cv"}
+    )
+
+    def claims(self, request: CapturedRequest) -> bool:
+        path = request.path
+        if request.method == "GET":
+            if path.rsplit("/", 1)[-1] not in PIXEL_PATH_NAMES:
+                return False
+            # The protocol signature: an event type code and a tracker version (pixel tags send no eid).
+            params = params_dict(request.query)
+            return params.get("e") in EVENT_NAMES and bool(params.get("tv"))
+        if request.method != "POST":
+            return False
+        if path.endswith(TP2_PATH):
+            return True
+        # Custom POST paths: only when the body is a tracker protocol payload.
+        if PAYLOAD_SCHEMA_PREFIX.encode() not in request.body[:512]:
+            return False
+        return _is_payload_data(json_body(request))
+
+    def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
+        if request.method == "GET":
+            return SinkholeReply(status=200, content_type="image/gif", body=PIXEL_GIF)
+        return SinkholeReply(status=200)
+
+    def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
+        if request.method == "GET":
+            return [self._event(request, params_dict(request.query))]
+        body = json_body(request)
+        if not _is_payload_data(body):
+            return [self.malformed(request, "body is not a payload_data JSON with a data list")]
+        events: list[Any] = body["data"]  # type: ignore[index]  # _is_payload_data checked the shape
+        if not events:
+            return [self.malformed(request, "payload_data has no events")]
+        return [
+            self._event(request, payload)
+            if isinstance(payload, dict)
+            else self.malformed(request, f"event {index} is not an object")
+            for index, payload in enumerate(events)
+        ]
+
+    def _event(self, request: CapturedRequest, raw: dict[str, Any]) -> DecodedEvent:
+        payload = {k: str(v) if not isinstance(v, str) else v for k, v in raw.items()}
+        code = payload.get("e")
+        if not code:
+            return self.malformed(request, "event has no e (event type)")
+        try:
+            unstruct = self._unstruct(payload)
+            contexts = self._contexts(payload)
+        except _Unreadable as exc:
+            return self.malformed(request, str(exc), event=EVENT_NAMES.get(code, code))
+        event = self._event_name(code, payload, unstruct)
+        if event is None:
+            return self.malformed(request, "structured event without se_ac (action)", event="struct")
+        ue_data = unstruct.get("data") if isinstance(unstruct, dict) else None
+        ue_data = ue_data if isinstance(ue_data, dict) else {}
+        transaction = self._transaction_entity(contexts)
+        page_url = text_or_none(payload.get("url")) or request.header("referer")
+        params: dict[str, Any] = {k: v for k, v in payload.items() if k not in ENCODED_FIELDS}
+        if unstruct is not None:
+            params["ue"] = unstruct
+        if contexts:
+            params["contexts"] = contexts
+        return DecodedEvent(
+            vendor=self.vendor,
+            event=event,
+            account_id=text_or_none(payload.get("aid")),
+            value=self._value(code, payload, ue_data, transaction),
+            currency=text_or_none(payload.get("tr_cu"))
+            or text_or_none(payload.get("ti_cu"))
+            or text_or_none(ue_data.get("currency"))
+            or text_or_none(transaction.get("currency")),
+            event_id=text_or_none(payload.get("eid")),
+            transaction_id=text_or_none(payload.get("tr_id"))
+            or text_or_none(payload.get("ti_id"))
+            or text_or_none(ue_data.get("transaction_id"))
+            or text_or_none(transaction.get("transaction_id")),
+            click_ids={k: v for k, v in query_params(page_url or "") if k in CLICK_ID_PARAMS and v},
+            user_data=self._user_data(payload),
+            page_url=page_url,
+            source=self.source,
+            params=params,
+        )
+
+    @staticmethod
+    def _event_name(code: str, payload: dict[str, str], unstruct: Any) -> str | None:
+        if code == "se":
+            return text_or_none(payload.get("se_ac"))
+        if code == "ue":
+            schema = unstruct.get("schema") if isinstance(unstruct, dict) else None
+            return _schema_name(schema) or "unstruct"
+        return EVENT_NAMES.get(code, code)
+
+    @staticmethod
+    def _unstruct(payload: dict[str, str]) -> Any | None:
+        """The self-describing event, {"schema": <event schema>, "data": {...}}, or None when absent."""
+        if payload.get("ue_pr"):
+            wrapper = _load_json(payload["ue_pr"])
+        elif payload.get("ue_px"):
+            wrapper = _decode_b64_json(payload["ue_px"])
+        elif payload.get("e") == "ue":
+            raise _Unreadable("self-describing event without ue_pr or ue_px")
+        else:
+            return None
+        if not isinstance(wrapper, dict) or not isinstance(wrapper.get("data"), dict):
+            raise _Unreadable("ue_pr/ue_px is not a self-describing JSON")
+        return wrapper["data"]
+
+    @staticmethod
+    def _contexts(payload: dict[str, str]) -> list[Any]:
+        """The attached entities; an empty ``cx`` (as the docs' page ping sends) means none."""
+        if payload.get("co"):
+            wrapper = _load_json(payload["co"])
+        elif payload.get("cx"):
+            wrapper = _decode_b64_json(payload["cx"])
+        else:
+            return []
+        if not isinstance(wrapper, dict) or not isinstance(wrapper.get("data"), list):
+            raise _Unreadable("co/cx is not a contexts JSON")
+        return wrapper["data"]
+
+    @staticmethod
+    def _transaction_entity(contexts: list[Any]) -> dict[str, Any]:
+        # The snowplow-ecommerce plugin puts the order in a transaction entity beside its action event.
+        for entity in contexts:
+            if isinstance(entity, dict) and _schema_name(entity.get("schema")) == "transaction":
+                data = entity.get("data")
+                if isinstance(data, dict):
+                    return data
+        return {}
+
+    @staticmethod
+    def _value(
+        code: str, payload: dict[str, str], ue_data: dict[str, Any], transaction: dict[str, Any]
+    ) -> float | None:
+        if code == "tr":
+            return to_number(payload.get("tr_tt"))
+        if code == "se":
+            return to_number(payload.get("se_va"))
+        for candidate in (ue_data.get("value"), ue_data.get("revenue"), transaction.get("revenue")):
+            number = to_number(candidate)
+            if number is not None:
+                return number
+        return None
+
+    @staticmethod
+    def _user_data(payload: dict[str, str]) -> dict[str, Any]:
+        # uid is the site's own user ID; it only counts as an identifier when it is an email address.
+        uid = payload.get("uid", "")
+        return {"em": "raw"} if "@" in uid else {}

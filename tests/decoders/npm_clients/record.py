@@ -1,0 +1,329 @@
+"""Record Segment and Snowplow decoder fixtures from their real npm clients, driven in Chromium.
+
+Run by hand (needs node_modules and the built bundles; the normal test run only reads the fixtures)::
+
+    cd tests/decoders/npm_clients && npm ci && npm run build && python record.py
+
+Each scenario serves a landing page (with click IDs and UTMs in its URL) through ``page.route``, loads the
+bundled client into it, runs the scenario and captures every request the client makes, answering each
+the way the vendor would. Every captured hit becomes one fixture under ``fixtures/<vendor>/`` named
+``npm-<scenario>-<nn>-<label>.json``. Expected fields come from the scenario's known inputs (what we told
+the client to send), never from running the decoder, so the fixtures test the decoder rather than echo it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from playwright.sync_api import Route, sync_playwright
+
+HERE = Path(__file__).parent
+FIXTURES = HERE.parent / "fixtures"
+PACKAGE = json.loads((HERE / "package.json").read_text())
+PINNED: dict[str, str] = PACKAGE["dependencies"]
+
+LANDING = (
+    "https://shop.example-shop.com/checkout?utm_source=google&utm_medium=cpc&utm_campaign=spring_sale"
+    "&gclid=Cj0KCQiA-eventpath-gclid&fbclid=IwAR-eventpath-fbclid"
+)
+CLICK_IDS = {"gclid": "Cj0KCQiA-eventpath-gclid", "fbclid": "IwAR-eventpath-fbclid"}
+PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Request headers worth keeping in a fixture (the rest are Chromium noise that changes per version).
+KEPT_HEADERS = {
+    "content-type",
+    "authorization",
+    "referer",
+    "origin",
+    "accept",
+    "sec-fetch-dest",
+    "sec-fetch-mode",
+    "sec-fetch-site",
+}
+
+
+@dataclass
+class Scenario:
+    vendor: str
+    name: str
+    package: str  # the npm package whose client sends the hits
+    bundle: str
+    call: str  # JS expression run in the page once the bundle is loaded
+    settings: dict[str, Any] | None = None  # Segment CDN settings answered locally
+    move_mouse: bool = False
+    captured: list[dict[str, Any]] = field(default_factory=list)
+
+
+# --- scenarios -----------------------------------------------------------------------------------
+
+
+def _segment_settings(write_key: str, api_host: str, delivery: dict[str, Any] | None = None) -> dict[str, Any]:
+    # The smallest CDN settings analytics-next starts with: only the Segment.io destination.
+    segment_io: dict[str, Any] = {"apiKey": write_key, "apiHost": api_host}
+    if delivery:
+        segment_io["deliveryStrategy"] = delivery
+    return {"integrations": {"Segment.io": segment_io}, "plan": {"track": {"__default": {"enabled": True}}}}
+
+
+def _segment(name: str, write_key: str, api_host: str, delivery: dict[str, Any] | None = None) -> Scenario:
+    return Scenario(
+        vendor="segment",
+        name=name,
+        package="@segment/analytics-next",
+        bundle="dist/segment.js",
+        call=f"window.eventpathSegment({json.dumps({'writeKey': write_key, 'settleMs': 1500})})",
+        settings=_segment_settings(write_key, api_host, delivery),
+    )
+
+
+def _snowplow(name: str, **config: Any) -> Scenario:
+    config = {"name": name.replace("-", "_"), "appId": "shop-web", **config}
+    return Scenario(
+        vendor="snowplow",
+        name=name,
+        package="@snowplow/browser-tracker",
+        bundle="dist/snowplow.js",
+        call=f"window.eventpathSnowplow({json.dumps(config)})",
+        move_mouse=bool(config.get("activity")),
+    )
+
+
+SCENARIOS = [
+    _segment("us", "wkUS1234567890abcdef", "api.segment.io/v1"),
+    _segment(
+        "eu-batching",
+        "wkEU1234567890abcdef",
+        "events.eu1.segmentapis.com/v1",
+        {"strategy": "batching", "config": {"size": 3, "timeout": 500}},
+    ),
+    _segment("proxied", "wkPX1234567890abcdef", "seg.example-shop.com/v1"),
+    _snowplow("post", collector="https://collector.example-shop.com", eventMethod="post", activity=True),
+    _snowplow("post-batched", collector="https://collector.example-shop.com", eventMethod="post", bufferSize=3),
+    _snowplow("get", collector="https://sp.example-shop.com", eventMethod="get"),
+    _snowplow(
+        "custom-path",
+        collector="https://t.example-shop.com",
+        eventMethod="post",
+        postPath="/com.example-shop/collect",
+    ),
+]
+
+
+# --- expected fields, from the scenario inputs ------------------------------------------------------
+
+SEGMENT_EXPECTED: dict[str, dict[str, Any]] = {
+    "page": {"event": "page"},
+    "identify": {"event": "identify", "user_data": {"em": "raw", "ph": "raw"}},
+    "Order Completed": {
+        "event": "Order Completed",
+        "value": 59.9,
+        "currency": "EUR",
+        "transaction_id": "ORD-1001",
+    },
+    "Add to Cart": {"event": "Add to Cart", "value": 12.5, "currency": "USD"},
+    "group": {"event": "group"},
+    "alias": {"event": "alias"},
+}
+
+
+def segment_expected(message: dict[str, Any], write_key: str) -> dict[str, Any]:
+    key = message.get("event") if message.get("type") == "track" else message.get("type")
+    expected = {
+        "vendor": "segment",
+        "account_id": write_key,
+        "event_id": message.get("messageId"),
+        "page_url": LANDING,
+        "click_ids": CLICK_IDS,
+        "source": "browser",
+        "malformed": False,
+    }
+    expected.update(SEGMENT_EXPECTED[str(key)])
+    return expected
+
+
+SNOWPLOW_EXPECTED: dict[str, dict[str, Any]] = {
+    "pv": {"event": "page_view"},
+    "pp": {"event": "page_ping"},
+    "se": {"event": "add-to-basket", "value": 29.95},
+    "ue:newsletter_signup": {"event": "newsletter_signup", "value": 0.0},
+    "ue:snowplow_ecommerce_action": {
+        "event": "snowplow_ecommerce_action",
+        "value": 59.9,
+        "currency": "EUR",
+        "transaction_id": "ORD-2002",
+    },
+}
+
+
+def _b64json(text: str) -> Any:
+    return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+
+
+def snowplow_expected(payload: dict[str, str]) -> dict[str, Any]:
+    key = payload["e"]
+    if key == "ue":
+        ue = json.loads(payload["ue_pr"]) if "ue_pr" in payload else _b64json(payload["ue_px"])
+        key = "ue:" + ue["data"]["schema"].split("/")[1]
+    expected = {
+        "vendor": "snowplow",
+        "account_id": "shop-web",
+        "event_id": payload["eid"],
+        "page_url": LANDING,
+        "click_ids": CLICK_IDS,
+        "user_data": {"em": "raw"},  # setUserId was given an email address
+        "source": "browser",
+        "malformed": False,
+        "params": {"e": payload["e"]},
+    }
+    expected.update(SNOWPLOW_EXPECTED[key])
+    return expected
+
+
+def expected_events(scenario: Scenario, hit: dict[str, Any]) -> tuple[str | None, list[dict[str, Any]]]:
+    """The vendor expected to claim the hit, and its events' expected fields."""
+    url, body = hit["url"], hit.get("body", "")
+    if scenario.vendor == "segment":
+        if urlsplit(url).path.endswith("/m"):
+            return None, []  # analytics-next's own metrics beacon: Segment's, but not an event hit
+        data = json.loads(body)
+        messages = data["batch"] if "batch" in data else [data]
+        write_key = data.get("writeKey") or messages[0].get("writeKey")
+        return "segment", [segment_expected(m, write_key) for m in messages]
+    if hit["method"] == "GET":
+        payloads = [dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))]
+    else:
+        payloads = json.loads(body)["data"]
+    return "snowplow", [snowplow_expected(p) for p in payloads]
+
+
+def hit_label(scenario: Scenario, hit: dict[str, Any]) -> str:
+    if scenario.vendor == "segment" and urlsplit(hit["url"]).path.endswith("/m"):
+        return "metrics"
+    if scenario.vendor == "segment":
+        data = json.loads(hit["body"])
+        if "batch" in data:
+            return f"batch{len(data['batch'])}"
+        return str(data.get("event") or data.get("type"))
+    events = expected_events(scenario, hit)[1]
+    return events[0]["event"] if len(events) == 1 else f"batch{len(events)}"
+
+
+# --- capture -------------------------------------------------------------------------------------
+
+
+def _cors(origin: str | None) -> dict[str, str]:
+    return {
+        "access-control-allow-origin": origin or "*",
+        "access-control-allow-credentials": "true",
+        "access-control-allow-headers": "content-type, authorization, x-retry-count",
+    }
+
+
+def _handler(scenario: Scenario, page_html: str) -> Callable[[Route], None]:
+    def handle(route: Route) -> None:
+        request = route.request
+        url = request.url
+        headers = request.headers
+        if url == LANDING:
+            route.fulfill(status=200, content_type="text/html", body=page_html)
+            return
+        if re.match(r"https://cdn\.segment\.com/v1/projects/[^/]+/settings", url):
+            # analytics-next needs its CDN settings before it sends anything: answer them locally.
+            route.fulfill(status=200, content_type="application/json", body=json.dumps(scenario.settings))
+            return
+        if urlsplit(url).hostname == urlsplit(LANDING).hostname:
+            route.fulfill(status=404, body="")  # favicon and the like: not the client's traffic
+            return
+        if request.method == "OPTIONS":
+            route.fulfill(status=204, headers=_cors(headers.get("origin")))
+            return
+        scenario.captured.append(
+            {
+                "method": request.method,
+                "url": url,
+                "headers": [
+                    [h["name"].lower(), h["value"]]
+                    for h in request.headers_array()
+                    if h["name"].lower() in KEPT_HEADERS
+                ],
+                "body": request.post_data or "",
+            }
+        )
+        if scenario.vendor == "segment":
+            route.fulfill(status=200, content_type="application/json", body='{"success": true}',
+                          headers=_cors(headers.get("origin")))
+        elif request.method == "GET":
+            route.fulfill(status=200, content_type="image/gif", body=PIXEL_GIF, headers=_cors(headers.get("origin")))
+        else:
+            route.fulfill(status=200, body="", headers=_cors(headers.get("origin")))
+
+    return handle
+
+
+def run_scenario(browser: Any, scenario: Scenario) -> None:
+    bundle = (HERE / scenario.bundle).read_text(encoding="utf-8")
+    html = f"<!doctype html><html><head><title>Checkout</title><script>{bundle}</script></head><body>shop</body></html>"
+    context = browser.new_context()
+    page = context.new_page()
+    page.route("**/*", _handler(scenario, html))
+    page.goto(LANDING)
+    if scenario.move_mouse:
+        # Start the scenario without awaiting it: page pings need mouse activity while it runs.
+        page.evaluate(f"() => {{ window.__scenarioDone = {scenario.call}; }}")
+        for step in range(12):
+            page.mouse.move(10 + step * 5, 10 + step * 3)
+            page.wait_for_timeout(250)
+        page.evaluate("() => window.__scenarioDone")
+    else:
+        page.evaluate(scenario.call)
+    page.wait_for_timeout(800)
+    context.close()
+
+
+def fixture_for(scenario: Scenario, index: int, hit: dict[str, Any]) -> tuple[Path, dict[str, Any]]:
+    claimed_by, events = expected_events(scenario, hit)
+    label = re.sub(r"[^a-z0-9]+", "-", hit_label(scenario, hit).lower()).strip("-")
+    version = PINNED[scenario.package]
+    path = FIXTURES / scenario.vendor / f"npm-{scenario.name}-{index:02d}-{label}.json"
+    data = {
+        "source": f"{scenario.package}@{version} driven in Chromium by tests/decoders/npm_clients/record.py",
+        "request": {k: hit[k] for k in ("method", "url", "headers", "body")},
+        "claimed_by": claimed_by,
+        "events": events,
+    }
+    return path, data
+
+
+def main() -> int:
+    for vendor in {s.vendor for s in SCENARIOS}:
+        (FIXTURES / vendor).mkdir(parents=True, exist_ok=True)
+        for old in (FIXTURES / vendor).glob("npm-*.json"):
+            old.unlink()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        for scenario in SCENARIOS:
+            run_scenario(browser, scenario)
+            print(f"{scenario.vendor}/{scenario.name}: {len(scenario.captured)} hits")
+            for index, hit in enumerate(scenario.captured, start=1):
+                path, data = fixture_for(scenario, index, hit)
+                path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        browser.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
