@@ -1,0 +1,233 @@
+"""Google Analytics 4 browser hits: ``/g/collect`` (gtag.js / GTM), on Google's hosts or first-party.
+
+Wire shape (Omnibug's GoogleAnalytics4 provider; captured hits in public tag debuggers' tests):
+the query carries the shared parameters (``v=2``, ``tid``, ``cid``, ``sid``, ``gcs``/``gcd``, ``dl``...);
+a POST body, when present, holds one event per line (``en=scroll&epn.percent_scrolled=90``) whose
+parameters override and extend the query's. ``ep.``/``epn.`` are event parameters (text/number),
+``up.``/``upn.`` user properties, ``pr1``..``prN`` items in the tilde format ``idSKU~nmName~pr12.5~qt1``.
+
+Hosts: ``*.google-analytics.com`` (www, region1, ...) and ``*.analytics.google.com``; any other host
+(server-side GTM, Google tag gateway) counts only with the payload signature ``v=2`` and a ``G-`` tid.
+``stats.g.doubleclick.net/g/collect`` is the Google Signals side-ping (no ``en``), not claimed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl
+
+from harness.decoders.base import Decoder, host_matches, register
+from harness.decoders.google_consent import consent_from_params, consumed_consent_params
+from harness.decoders.vendors.google_ads import google_click_ids, user_data_from_em
+from harness.decoders.wire import params_dict, query_params, to_number
+from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
+
+GOOGLE_HOSTS: tuple[str, ...] = (".google-analytics.com", ".analytics.google.com")
+COLLECT_PATH = "/g/collect"
+
+# Item fields of the pr<N> tilde format, as the GA4 item schema names them.
+ITEM_FIELDS: dict[str, str] = {
+    "id": "item_id",
+    "nm": "item_name",
+    "af": "affiliation",
+    "cp": "coupon",
+    "ds": "discount",
+    "lp": "index",
+    "br": "item_brand",
+    "ca": "item_category",
+    "c2": "item_category2",
+    "c3": "item_category3",
+    "c4": "item_category4",
+    "c5": "item_category5",
+    "li": "item_list_id",
+    "ln": "item_list_name",
+    "va": "item_variant",
+    "lo": "location_id",
+    "pr": "price",
+    "qt": "quantity",
+    "cn": "creative_name",
+    "cs": "creative_slot",
+    "pi": "promotion_id",
+    "pn": "promotion_name",
+}
+NUMERIC_ITEM_FIELDS = frozenset({"discount", "index", "price", "quantity"})
+FLAG_PARAMS = frozenset({"_c", "_fv", "_ss", "_nsi", "_ee", "_dbg", "ir"})
+NUMERIC_PARAMS = frozenset({"_et", "_s", "sct", "seg", "tfd"})
+_ITEM_PARAM = re.compile(r"^pr(\d+)$")
+_CUSTOM_ITEM_KEY = re.compile(r"^k(\d+)$")
+
+_CONSUMED = (
+    frozenset({"en", "tid", "cu", "dl", "em", "epn.value", "ep.value", "ep.currency"})
+    | consumed_consent_params()
+)
+
+
+def _is_first_party_hit(request: CapturedRequest) -> bool:
+    params = params_dict(query_params(request.url))
+    return params.get("v") == "2" and params.get("tid", "").startswith("G-")
+
+
+def parse_item(text: str) -> dict[str, Any]:
+    """One ``prN`` value as an item dict; custom ``kN``/``vN`` pairs become ``name: value``."""
+    item: dict[str, Any] = {}
+    custom_names: dict[str, str] = {}
+    custom_values: dict[str, str] = {}
+    for token in text.split("~"):
+        if len(token) < 2:
+            continue
+        key, value = token[:2], token[2:]
+        if match := _CUSTOM_ITEM_KEY.match(key):
+            custom_names[match.group(1)] = value
+        elif key[0] == "v" and key[1].isdigit():
+            custom_values[key[1]] = value
+        else:
+            field = ITEM_FIELDS.get(key, key)
+            number = to_number(value) if field in NUMERIC_ITEM_FIELDS else None
+            item[field] = number if number is not None else value
+    for index, name in custom_names.items():
+        item[name] = custom_values.get(index, "")
+    return item
+
+
+def body_lines(text: str) -> list[list[tuple[str, str]]] | None:
+    """The per-event parameter lines of a batch body; None when the body is not made of pairs."""
+    lines: list[list[tuple[str, str]]] = []
+    for line in re.split(r"[\r\n]+", text):
+        line = line.strip()
+        if not line:
+            continue
+        if line[0] in "{[<" or "=" not in line:
+            return None
+        try:
+            lines.append(parse_qsl(line, keep_blank_values=True))
+        except ValueError:
+            return None
+    return lines
+
+
+@register
+class GA4Decoder(Decoder):
+    vendor = "ga4"
+    volatile_params: ClassVar[frozenset[str]] = frozenset(
+        {
+            "_p",
+            "_s",
+            "_et",
+            "tfd",
+            "sid",
+            "cid",
+            "_z",
+            "seg",
+            "tag_exp",
+            "ptag_exp",
+            "rcb",
+            "ecid",
+            "ecsid",
+            "_gaz",
+            "_eu",
+            "_tu",
+            "are",
+            "ngs",
+            "rnd",
+        }
+    )
+
+    def claims(self, request: CapturedRequest) -> bool:
+        path = request.path
+        if not path.endswith(COLLECT_PATH):
+            return False
+        host = request.host
+        if host_matches(host, GOOGLE_HOSTS):
+            return path == COLLECT_PATH
+        if host_matches(host, (".doubleclick.net",)):
+            return False  # Google Signals side-ping, carries no event
+        return _is_first_party_hit(request)
+
+    def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
+        shared = params_dict(query_params(request.url))
+        lines = body_lines(request.text) if request.body else []
+        if lines is None:
+            return [self.malformed(request, "body is not GA4 event lines")]
+        hits = [{**shared, **params_dict(line)} for line in lines] or [shared]
+        return [self._event(request, hit) for hit in hits]
+
+    def _event(self, request: CapturedRequest, hit: dict[str, str]) -> DecodedEvent:
+        if not hit.get("tid"):
+            return self.malformed(request, "missing tid")
+        if not hit.get("en"):
+            bad = self.malformed(request, "missing en (event name)")
+            bad.account_id = hit["tid"]
+            return bad
+        page_url = hit.get("dl") or request.header("referer")
+        user_data, em_status = user_data_from_em(hit.get("em"))
+        params = _params(hit)
+        if em_status:
+            params["em_status"] = em_status
+        event_params = params.get("event_params", {})
+        raw_value = hit.get("epn.value", hit.get("ep.value"))
+        if raw_value is not None and to_number(raw_value) is None:
+            params["value_raw"] = raw_value
+        event_id = _text(event_params.pop("event_id", None))
+        transaction_id = _text(event_params.pop("transaction_id", None))
+        if "event_params" in params and not event_params:
+            del params["event_params"]
+        return DecodedEvent(
+            vendor=self.vendor,
+            event=hit["en"],
+            account_id=hit["tid"],
+            value=to_number(raw_value),
+            currency=hit.get("cu") or hit.get("ep.currency") or None,
+            event_id=event_id,
+            transaction_id=transaction_id,
+            click_ids=google_click_ids(hit, page_url),
+            consent=consent_from_params(hit),
+            user_data=user_data,
+            page_url=page_url,
+            source=self.source,
+            params=params,
+        )
+
+    def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
+        return SinkholeReply(status=204)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value) or None
+
+
+def _params(hit: dict[str, str]) -> dict[str, Any]:
+    """Everything the typed fields did not take, decoded: event params, user properties, items, flags."""
+    params: dict[str, Any] = {}
+    event_params: dict[str, Any] = {}
+    user_properties: dict[str, Any] = {}
+    items: list[tuple[int, dict[str, Any]]] = []
+    for key, value in hit.items():
+        if key in _CONSUMED:
+            continue
+        prefix, dot, name = key.partition(".")
+        if dot and prefix in ("ep", "epn"):
+            number = to_number(value) if prefix == "epn" else None
+            event_params[name] = number if number is not None else value
+        elif dot and prefix in ("up", "upn"):
+            number = to_number(value) if prefix == "upn" else None
+            user_properties[name] = number if number is not None else value
+        elif match := _ITEM_PARAM.match(key):
+            items.append((int(match.group(1)), parse_item(value)))
+        elif key in FLAG_PARAMS:
+            params[key] = value == "1"
+        elif key in NUMERIC_PARAMS and (number := to_number(value)) is not None:
+            params[key] = int(number) if number.is_integer() else number
+        else:
+            params[key] = value
+    if event_params:
+        params["event_params"] = event_params
+    if user_properties:
+        params["user_properties"] = user_properties
+    if items:
+        params["items"] = [item for _, item in sorted(items, key=lambda pair: pair[0])]
+    return params

@@ -1,0 +1,281 @@
+"""Google Ads: conversion, remarketing and consent-mode pings of the Google tag (gtag / GTM).
+
+One conversion in a browser shows up on several endpoints, and the decoder keeps them apart with
+``params["endpoint"]`` rather than guessing which one "counts":
+
+* ``conversion``: ``www.googleadservices.com/pagead/conversion/<ID>/`` (also on googleads.g.doubleclick.net);
+* ``viewthroughconversion``: ``googleads.g.doubleclick.net/pagead/viewthroughconversion/<ID>/`` (remarketing),
+  mirrored by ``rmkt``: ``www.google.com/rmkt/collect/<ID>/``;
+* ``1p-conversion`` / ``1p-user-list``: ``www.google.<tld>/pagead/...`` - the redirect hops Google answers the
+  two above with, flagged ``params["redirect_followup"] = True``;
+* ``ccm``: ``www.google.com/ccm/collect?en=...`` (Google tag's consent-mode collection, ``tid``/``tids``);
+* ``rul``: ``td.doubleclick.net/td/rul/<ID>`` (Protected Audience iframe carrying the same fields);
+* ``landing``: ``/pagead/landing`` (landing-page ping; no conversion, so its default event is "landing").
+
+Shapes follow captured hits (bestbuy.com / qdrant.tech network logs, Omnibug's GoogleAds provider).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl
+
+from harness.decoders.base import PIXEL_GIF, Decoder, host_matches, register
+from harness.decoders.google_consent import consent_from_params, consumed_consent_params
+from harness.decoders.wire import params_dict, query_params, to_number, user_data_form
+from harness.models import CapturedRequest, DecodedEvent, SinkholeReply, UserDataForm
+
+ADS_HOSTS: tuple[str, ...] = (
+    "www.googleadservices.com",
+    "googleadservices.com",
+    "googleads.g.doubleclick.net",
+    "td.doubleclick.net",
+)
+# www.google.com and the country domains (www.google.co.uk, www.google.com.au, ...) serve 1p hops.
+_GOOGLE_DOMAIN = re.compile(r"^(?:www\.)?google\.(?:com|[a-z]{2}|co\.[a-z]{2}|com\.[a-z]{2})$")
+
+_PAGEAD = re.compile(
+    r"^/pagead/(conversion|viewthroughconversion|1p-conversion|1p-user-list)/(?:AW-)?(\d+)/?$"
+)
+_RMKT = re.compile(r"^/rmkt/collect/(\d+)/?$")
+_RUL = re.compile(r"^/td/rul/(\d+)/?$")
+_LANDING = re.compile(r"^/pagead/landing(?:/(\d+))?/?$")
+_CCM = "/ccm/collect"
+_REDIRECT_FOLLOWUPS = frozenset({"1p-conversion", "1p-user-list"})
+
+# --- shared Google wire helpers (GA4, UA and Floodlight use them too) -----------------------------
+
+GOOGLE_CLICK_ID_PARAMS: tuple[str, ...] = (
+    "gclid",
+    "gbraid",
+    "wbraid",
+    "dclid",
+    "gclaw",
+    "gclgb",
+    "gclgs",
+    "gcldc",
+)
+_GCL_COOKIE = re.compile(r"^GCL\.\d+\.(.+)$")
+_BASE64URL_SHA256 = re.compile(r"^[A-Za-z0-9_-]{43}=?$")
+# The em=tv.1~em.<hash>~pn.<hash>~fn0.<hash>... keys, spelled the way the other decoders spell them.
+_EM_KEYS: dict[str, str] = {
+    "em": "em",
+    "pn": "ph",
+    "fn": "fn",
+    "ln": "ln",
+    "sa": "street",
+    "ct": "ct",
+    "re": "st",
+    "pc": "zp",
+    "co": "country",
+}
+
+
+def strip_gcl_cookie(value: str) -> str:
+    """``GCL.<timestamp>.<gclid>`` (the ``_gcl_aw``/``_gcl_gb`` cookie form) to the bare click ID."""
+    match = _GCL_COOKIE.match(value.strip())
+    return match.group(1) if match else value.strip()
+
+
+def google_click_ids(params: Mapping[str, str], page_url: str | None = None) -> dict[str, str]:
+    """Google click IDs sent as parameters, plus those the reported page URL carries."""
+    found: dict[str, str] = {}
+    for name in GOOGLE_CLICK_ID_PARAMS:
+        value = params.get(name, "").strip()
+        if value:
+            found[name] = strip_gcl_cookie(value) if name.startswith("gcl") and name != "gclid" else value
+    if page_url:
+        page_params = params_dict(query_params(page_url))
+        for name in ("gclid", "gbraid", "wbraid", "dclid"):
+            if page_params.get(name) and name not in found:
+                found[name] = page_params[name]
+    return found
+
+
+def _hash_form(value: str) -> UserDataForm:
+    # Newer tags send the SHA-256 digest base64url-encoded (43 chars), older ones hex.
+    return "sha256" if _BASE64URL_SHA256.match(value) else user_data_form(value)
+
+
+def user_data_from_em(em: str | None) -> tuple[dict[str, UserDataForm], str | None]:
+    """The identifiers an ``em`` parameter carries, and its status: "ok", "empty", "error" or None.
+
+    ``tv.1~em.`` means the tag had no data, ``tv.1~em.e1`` that it rejected the data (Google Ads' own
+    troubleshooting reading).
+    """
+    if em is None:
+        return {}, None
+    found: dict[str, UserDataForm] = {}
+    error = False
+    for token in em.split("~"):
+        key, _, value = token.partition(".")
+        if key == "tv" or not key:
+            continue
+        if re.fullmatch(r"e\d+", value):
+            error = True
+            continue
+        if value:
+            base = key.rstrip("0123456789") or key  # fn0, ln0: the index of an address
+            name = _EM_KEYS.get(base, base)
+            found[name] = _hash_form(value)
+    status = "ok" if found else ("error" if error else "empty")
+    return found, status
+
+
+def semicolon_pairs(text: str) -> dict[str, str]:
+    """``event=purchase;value=10`` (the ``data=`` parameter) as a dict."""
+    pairs: dict[str, str] = {}
+    for part in text.split(";"):
+        key, sep, value = part.partition("=")
+        if sep and key.strip():
+            pairs.setdefault(key.strip(), value)
+    return pairs
+
+
+# --- the decoder ----------------------------------------------------------------------------------
+
+
+def _endpoint(request: CapturedRequest) -> tuple[str, str | None] | None:
+    """(endpoint name, conversion ID) for a Google Ads hit, None for anything else."""
+    host, path = request.host, request.path
+    google_domain = bool(_GOOGLE_DOMAIN.match(host))
+    if not (google_domain or host_matches(host, ADS_HOSTS)):
+        return None
+    if match := _PAGEAD.match(path):
+        return match.group(1), match.group(2)
+    if match := _RMKT.match(path):
+        return "rmkt", match.group(1)
+    if host == "td.doubleclick.net" and (match := _RUL.match(path)):
+        return "rul", match.group(1)
+    if match := _LANDING.match(path):
+        return "landing", match.group(1)
+    if google_domain and path == _CCM:
+        return "ccm", None
+    return None
+
+
+_CONSUMED = frozenset(
+    {
+        "en",
+        "tid",
+        "tids",
+        "value",
+        "currency_code",
+        "currency",
+        "oid",
+        "transaction_id",
+        "event_id",
+        "url",
+        "dl",
+        "em",
+        "data",
+    }
+    | set(GOOGLE_CLICK_ID_PARAMS)
+    | consumed_consent_params()
+)
+
+
+@register
+class GoogleAdsDecoder(Decoder):
+    vendor = "google_ads"
+    volatile_params: ClassVar[frozenset[str]] = frozenset(
+        {
+            "random",
+            "rnd",
+            "fst",
+            "auid",
+            "tft",
+            "tfd",
+            "ept",
+            "gcp",
+            "tag_exp",
+            "ptag_exp",
+            "rcb",
+            "ecsid",
+            "_ht",
+        }
+    )
+
+    def claims(self, request: CapturedRequest) -> bool:
+        return _endpoint(request) is not None
+
+    def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
+        found = _endpoint(request)
+        if found is None:
+            return [self.malformed(request, "not a Google Ads endpoint")]
+        endpoint, conversion_id = found
+        # ccm/collect and rmkt/collect may POST a text/plain body of more pairs; the query comes first.
+        params = params_dict(query_params(request.url) + _lenient_pairs(request.text))
+        accounts = _accounts(endpoint, conversion_id, params)
+        if not accounts:
+            return [self.malformed(request, f"{endpoint}: no conversion ID or tid")]
+        return [self._event(request, endpoint, account, params) for account in accounts]
+
+    def _event(
+        self, request: CapturedRequest, endpoint: str, account: str, params: dict[str, str]
+    ) -> DecodedEvent:
+        data = semicolon_pairs(params.get("data", ""))
+        default_event = "landing" if endpoint == "landing" else "conversion"
+        event = params.get("en") or data.get("event") or default_event
+        page_url = params.get("url") or params.get("dl") or request.header("referer")
+        user_data, em_status = user_data_from_em(params.get("em"))
+        extra: dict[str, Any] = {k: v for k, v in params.items() if k not in _CONSUMED}
+        extra["endpoint"] = endpoint
+        if data:
+            extra["data"] = data
+        if em_status:
+            extra["em_status"] = em_status
+        if endpoint in _REDIRECT_FOLLOWUPS:
+            extra["redirect_followup"] = True
+        raw_value = params.get("value")
+        if raw_value is not None and to_number(raw_value) is None:
+            extra["value_raw"] = raw_value
+        return DecodedEvent(
+            vendor=self.vendor,
+            event=event,
+            account_id=account,
+            value=to_number(raw_value),
+            currency=params.get("currency_code") or params.get("currency") or None,
+            event_id=params.get("event_id") or None,
+            transaction_id=params.get("oid") or params.get("transaction_id") or None,
+            click_ids=google_click_ids(params, page_url),
+            consent=consent_from_params(params),
+            user_data=user_data,
+            page_url=page_url,
+            source=self.source,
+            params=extra,
+        )
+
+    def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
+        dest = (request.header("sec-fetch-dest") or "").lower()
+        if dest == "iframe":
+            return SinkholeReply(status=200, content_type="text/html", body=b"")
+        if dest == "script":
+            return SinkholeReply(status=200, content_type="application/javascript", body=b"")
+        if request.method == "GET" and dest == "image":
+            return SinkholeReply(status=200, content_type="image/gif", body=PIXEL_GIF)
+        return super().sinkhole_reply(request)
+
+
+def _accounts(endpoint: str, conversion_id: str | None, params: Mapping[str, str]) -> list[str]:
+    """``AW-<ID>`` from the path, else ccm's ``tid`` or every ``tids`` destination (one event each)."""
+    if conversion_id:
+        return [f"AW-{conversion_id}"]
+    if params.get("tids"):
+        return [t for t in params["tids"].split("~") if t.strip()]
+    return [params["tid"]] if params.get("tid") else []
+
+
+def _lenient_pairs(text: str) -> list[tuple[str, str]]:
+    """Form pairs from every line of a body; nothing from an empty or JSON body."""
+    pairs: list[tuple[str, str]] = []
+    if text.lstrip()[:1] in ("{", "["):
+        return pairs
+    for line in text.splitlines():
+        try:
+            pairs += parse_qsl(line.strip(), keep_blank_values=True)
+        except ValueError:
+            continue
+    return pairs

@@ -1,0 +1,91 @@
+"""Universal Analytics (legacy analytics.js / gtag UA-): Measurement Protocol v1 hits.
+
+``/collect`` (GET pixel or POST beacon with the hit in the body), ``/r/collect`` and ``/j/collect``
+(display features / beacon transports), and ``/batch`` (one hit per body line), on
+``*.google-analytics.com`` and ``stats.g.doubleclick.net``. Parameter meanings follow Google's
+Measurement Protocol v1 reference (``v``, ``tid``, ``t``, ``ec``/``ea``/``el``/``ev``, ``ti``/``tr``/``cu``)
+as Omnibug's UniversalAnalytics provider reads them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from harness.decoders.base import PIXEL_GIF, Decoder, host_matches, register
+from harness.decoders.google_consent import consent_from_params, consumed_consent_params
+from harness.decoders.vendors.ga4 import body_lines
+from harness.decoders.vendors.google_ads import google_click_ids
+from harness.decoders.wire import params_dict, query_params, to_number
+from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
+
+UA_HOSTS: tuple[str, ...] = (".google-analytics.com", "stats.g.doubleclick.net")
+UA_PATHS = frozenset({"/collect", "/r/collect", "/j/collect", "/batch"})
+_CONSUMED = frozenset({"t", "tid", "tr", "cu", "ti", "dl", "gclid", "dclid"}) | consumed_consent_params()
+
+
+@register
+class UniversalAnalyticsDecoder(Decoder):
+    vendor = "ua"
+    volatile_params: ClassVar[frozenset[str]] = frozenset(
+        {"z", "a", "_s", "cid", "jid", "gjid", "qt", "_gid", "_v", "_u"}
+    )
+
+    def claims(self, request: CapturedRequest) -> bool:
+        return request.path in UA_PATHS and host_matches(request.host, UA_HOSTS)
+
+    def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
+        shared = params_dict(query_params(request.url))
+        lines = body_lines(request.text) if request.body else []
+        if lines is None:
+            return [self.malformed(request, "body is not Measurement Protocol hits")]
+        hits = [{**shared, **params_dict(line)} for line in lines] or [shared]
+        return [self._event(request, hit) for hit in hits]
+
+    def _event(self, request: CapturedRequest, hit: dict[str, str]) -> DecodedEvent:
+        problem = _problem(hit)
+        if problem:
+            bad = self.malformed(request, problem)
+            bad.account_id = hit.get("tid") or None
+            return bad
+        hit_type = hit["t"]
+        page_url = hit.get("dl") or _page_from_parts(hit) or request.header("referer")
+        # Revenue for transactions and enhanced-ecommerce purchases; the event value for events.
+        raw_value = hit.get("tr") if "tr" in hit else (hit.get("ev") if hit_type == "event" else None)
+        params: dict[str, Any] = {k: v for k, v in hit.items() if k not in _CONSUMED}
+        if raw_value is not None and to_number(raw_value) is None:
+            params["value_raw"] = raw_value
+        return DecodedEvent(
+            vendor=self.vendor,
+            event=hit_type,
+            account_id=hit["tid"],
+            value=to_number(raw_value),
+            currency=hit.get("cu") or None,
+            transaction_id=hit.get("ti") or None,
+            click_ids=google_click_ids(hit, page_url),
+            consent=consent_from_params(hit),
+            page_url=page_url,
+            source=self.source,
+            params=params,
+        )
+
+    def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
+        if request.method == "GET":
+            return SinkholeReply(status=200, content_type="image/gif", body=PIXEL_GIF)
+        return SinkholeReply(status=200, content_type="text/plain", body=b"")
+
+
+def _problem(hit: dict[str, str]) -> str | None:
+    if hit.get("v") != "1":
+        return f"protocol version v={hit.get('v')!r}, expected 1"
+    if not hit.get("tid"):
+        return "missing tid"
+    if not hit.get("t"):
+        return "missing t (hit type)"
+    return None
+
+
+def _page_from_parts(hit: dict[str, str]) -> str | None:
+    """``dh`` + ``dp`` when a hit names its page by parts instead of ``dl``."""
+    if hit.get("dh") and hit.get("dp"):
+        return f"https://{hit['dh']}{hit['dp']}"
+    return None

@@ -1,0 +1,182 @@
+"""Google Ads conversion / remarketing / ccm hits and the shared Google wire helpers."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.decoders.base import PIXEL_GIF
+from harness.decoders.vendors.google_ads import (
+    GoogleAdsDecoder,
+    google_click_ids,
+    semicolon_pairs,
+    strip_gcl_cookie,
+    user_data_from_em,
+)
+from harness.models import CapturedRequest
+
+DECODER = GoogleAdsDecoder()
+HASH = "BI-OMq6JiBzU0PMlTnMSc3kiYbq8Gp00VKYUN-xHfqA"
+
+
+def req(
+    url: str, method: str = "GET", body: str = "", headers: tuple[tuple[str, str], ...] = ()
+) -> CapturedRequest:
+    return CapturedRequest(id="r1", method=method, url=url, body=body.encode(), request_headers=list(headers))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.googleadservices.com/pagead/conversion/123456789/?label=x",
+        "https://googleads.g.doubleclick.net/pagead/conversion/123456789/?label=x",
+        "https://googleads.g.doubleclick.net/pagead/viewthroughconversion/123456789/?random=1",
+        "https://www.google.com/pagead/1p-conversion/123456789/?random=1",
+        "https://www.google.co.uk/pagead/1p-user-list/123456789/?random=1",
+        "https://www.google.com.au/pagead/1p-user-list/123456789/?random=1",
+        "https://www.google.com/rmkt/collect/123456789/?random=1",
+        "https://td.doubleclick.net/td/rul/123456789?random=1",
+        "https://www.google.com/ccm/collect?en=page_view&tid=AW-1",
+        "https://googleads.g.doubleclick.net/pagead/landing?gclid=x",
+    ],
+)
+def test_claims_ads_endpoints(url: str) -> None:
+    assert DECODER.claims(req(url))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.googleadservices.com/pagead/conversion_async.js",
+        "https://www.googleadservices.com/pagead/conversion.js",
+        "https://www.googletagmanager.com/gtag/js?id=AW-123456789",
+        "https://www.google.com/search?q=pagead",
+        "https://www.google.com/recaptcha/api.js",
+        "https://www.shop.example/pagead/conversion/123/",
+        "https://www.shop.example/api/checkout",
+        "https://securepubads.g.doubleclick.net/pagead/conversion/123/",
+        "https://td.doubleclick.net/td/fls/rul/activityi;fledge=1",
+        "https://www.google.evil.example/pagead/conversion/123/",
+    ],
+)
+def test_does_not_claim(url: str) -> None:
+    assert not DECODER.claims(req(url))
+
+
+def test_conversion_fields() -> None:
+    url = (
+        "https://www.googleadservices.com/pagead/conversion/987654321/?random=1&cv=11&fst=2&label=LbL-1"
+        "&value=1%2C5&currency_code=EUR&oid=O-1&gclaw=GCL.1700000000.CjGCLAW&gclgb=GCL.1700000001.GB2"
+        "&url=https%3A%2F%2Fshop.example%2Fthanks%3Fwbraid%3DWB3&gcs=G111&gcd=13r3r3r3r5l1"
+        f"&em=tv.1~em.{HASH}~pn.{HASH}&ec_mode=a"
+    )
+    [event] = DECODER.decode(req(url))
+    assert (event.event, event.account_id) == ("conversion", "AW-987654321")
+    assert event.value is None and event.params["value_raw"] == "1,5"
+    assert event.currency == "EUR" and event.transaction_id == "O-1"
+    assert event.click_ids == {"gclaw": "CjGCLAW", "gclgb": "GB2", "wbraid": "WB3"}
+    assert event.page_url == "https://shop.example/thanks?wbraid=WB3"
+    assert event.user_data == {"em": "sha256", "ph": "sha256"}
+    assert event.consent.ad_user_data == "granted"
+    assert event.params["label"] == "LbL-1" and event.params["endpoint"] == "conversion"
+    assert {"random", "fst"} <= DECODER.volatile_params & set(event.params)
+
+
+def test_event_from_en_beats_data() -> None:
+    [event] = DECODER.decode(
+        req("https://www.google.com/ccm/collect?tid=AW-1&en=purchase&data=event%3Dpage_view")
+    )
+    assert event.event == "purchase"
+
+
+def test_data_gtag_config_event() -> None:
+    url = "https://td.doubleclick.net/td/rul/10862264272?random=1&data=event%3Dgtag.config"
+    [event] = DECODER.decode(req(url))
+    assert event.event == "gtag.config" and event.params["endpoint"] == "rul"
+
+
+def test_conversion_id_with_aw_prefix_in_path() -> None:
+    [event] = DECODER.decode(req("https://www.googleadservices.com/pagead/conversion/AW-555/?label=x"))
+    assert event.account_id == "AW-555"
+
+
+def test_redirect_followups_are_flagged() -> None:
+    [hop] = DECODER.decode(
+        req("https://www.google.com/pagead/1p-user-list/42/?random=1&data=event%3Dpage_view")
+    )
+    assert hop.params["redirect_followup"] is True and hop.params["endpoint"] == "1p-user-list"
+    [first] = DECODER.decode(
+        req("https://googleads.g.doubleclick.net/pagead/viewthroughconversion/42/?random=1")
+    )
+    assert "redirect_followup" not in first.params
+
+
+def test_landing_ping_default_event() -> None:
+    [event] = DECODER.decode(req("https://www.googleadservices.com/pagead/landing/42?gclid=G1"))
+    assert event.event == "landing" and event.click_ids == {"gclid": "G1"}
+
+
+def test_ccm_without_any_account_is_malformed() -> None:
+    [event] = DECODER.decode(req("https://www.google.com/ccm/collect?en=page_view"))
+    assert event.malformed and "tid" in (event.malformed_reason or "")
+
+
+def test_ccm_fans_out_to_each_destination() -> None:
+    events = DECODER.decode(req("https://www.google.com/ccm/collect?en=page_view&tids=AW-1~AW-2~"))
+    assert [e.account_id for e in events] == ["AW-1", "AW-2"]
+
+
+def test_ccm_post_text_plain_body_adds_pairs() -> None:
+    events = DECODER.decode(
+        req(
+            "https://www.google.com/ccm/collect?tid=AW-7",
+            "POST",
+            "en=page_view&dl=https%3A%2F%2Fa.example%2F",
+            (("content-type", "text/plain"),),
+        )
+    )
+    assert [(e.event, e.page_url) for e in events] == [("page_view", "https://a.example/")]
+
+
+def test_json_body_is_ignored_not_misread() -> None:
+    [event] = DECODER.decode(req("https://www.google.com/rmkt/collect/9/?random=1", "POST", '{"a": 1}'))
+    assert event.event == "conversion" and '{"a": 1}' not in event.params
+
+
+def test_sinkhole_by_destination() -> None:
+    image = DECODER.sinkhole_reply(
+        req("https://www.googleadservices.com/pagead/conversion/1/", headers=(("sec-fetch-dest", "image"),))
+    )
+    assert (image.status, image.body) == (200, PIXEL_GIF)
+    iframe = DECODER.sinkhole_reply(
+        req("https://td.doubleclick.net/td/rul/1", headers=(("sec-fetch-dest", "iframe"),))
+    )
+    assert (iframe.status, iframe.content_type) == (200, "text/html")
+    script = DECODER.sinkhole_reply(
+        req("https://www.googleadservices.com/pagead/conversion/1/", headers=(("sec-fetch-dest", "script"),))
+    )
+    assert script.content_type == "application/javascript"
+    beacon = DECODER.sinkhole_reply(req("https://www.google.com/ccm/collect?tid=AW-1", "POST"))
+    assert beacon.status == 204
+
+
+# --- shared helpers -----------------------------------------------------------------------------
+
+
+def test_strip_gcl_cookie() -> None:
+    assert strip_gcl_cookie("GCL.1712345678.EAIaIQob") == "EAIaIQob"
+    assert strip_gcl_cookie("EAIaIQob") == "EAIaIQob"
+
+
+def test_google_click_ids_param_wins_over_page_url() -> None:
+    ids = google_click_ids({"gclid": "P"}, "https://a.example/?gclid=U&gbraid=B&fbclid=F")
+    assert ids == {"gclid": "P", "gbraid": "B"}
+
+
+def test_user_data_from_em_hex_and_unknown_keys() -> None:
+    found, status = user_data_from_em("tv.1~em." + "f" * 64 + "~zz9.abc")
+    assert found == {"em": "sha256", "zz": "raw"} and status == "ok"
+    assert user_data_from_em(None) == ({}, None)
+
+
+def test_semicolon_pairs() -> None:
+    assert semicolon_pairs("event=purchase;value=10;;noeq;=x") == {"event": "purchase", "value": "10"}
