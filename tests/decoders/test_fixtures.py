@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from harness.decoders.registry import DecoderRegistry
-from tests.decoders.fixture_loader import FIXTURES, assert_subset, fixture_files, fixture_request, load_fixture
+from tests.decoders.fixture_loader import (
+    FIXTURES,
+    assert_subset,
+    fixture_files,
+    fixture_request,
+    load_fixture,
+)
 
 FILES = fixture_files()
 

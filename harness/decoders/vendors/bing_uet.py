@@ -1,0 +1,88 @@
+"""Microsoft Advertising UET: the hits ``bat.js`` sends to ``bat.bing.com/action/0``.
+
+Page loads (``evt=pageLoad``) and custom events (``evt=custom`` with ``ea``/``ec``/``el``/``ev``
+and revenue ``gv``/``gc``) go as image GETs to ``/action/0``; ``pageHide`` and consent updates
+(``evt=consent&src=update``) go as text/plain beacons to ``/actionp/0``. ``bat.bing.net`` is the
+newer host for both, ``bat.r.msn.com`` the legacy one. ``bat.js`` and ``/p/action/<ti>.js`` are
+scripts, not hits.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+from harness.decoders.base import PIXEL_GIF, Decoder, host_matches, register
+from harness.decoders.wire import params_dict, request_params, to_number
+from harness.models import CapturedRequest, ConsentState, DecodedEvent, SinkholeReply
+
+UET_HOSTS = ("bat.bing.com", "bat.bing.net", "bat.r.msn.com")
+_HIT_PATH = re.compile(r"^/actionp?/\d+/?$")
+
+# asc is UET's own ad-storage consent flag (G granted, D denied), set by uetq.push('consent', ...).
+_ASC_STATES = {"G": "granted", "D": "denied"}
+# The no-click placeholder bat.js sends when it has no msclkid.
+_NO_CLICK_ID = {"", "N"}
+NUMERIC_PARAMS = frozenset({"ev", "sw", "sh", "sc", "lt", "pi"})
+
+
+@register
+class BingUetDecoder(Decoder):
+    vendor = "bing_uet"
+    source = "browser"
+    volatile_params: ClassVar[frozenset[str]] = frozenset({"rn", "mid", "sid", "vid", "lt", "bo", "vids"})
+
+    def claims(self, request: CapturedRequest) -> bool:
+        return bool(_HIT_PATH.match(request.path)) and host_matches(request.host, UET_HOSTS)
+
+    def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
+        params: dict[str, Any] = dict(params_dict(request_params(request)))
+        tag_id = str(params.pop("ti", "")).strip()
+        if not tag_id:
+            return [self.malformed(request, "UET hit without ti (tag ID)")]
+        evt = str(params.pop("evt", "")).strip()
+        if not evt:
+            # Microsoft's <noscript> tag is just ?ti=...&Ver=2 and counts as a page load.
+            evt = "pageLoad"
+            params["evt_implied"] = True
+        else:
+            params["evt"] = evt
+        action = str(params.pop("ea", "")).strip()
+        event_name = action if evt == "custom" and action else evt
+        if action and event_name != action:
+            params["ea"] = action
+
+        value = to_number(params.pop("gv", None))
+        currency = str(params.pop("gc", "")).strip() or None
+        msclkid = str(params.pop("msclkid", "")).strip()
+        asc = str(params.pop("asc", "")).strip()
+        consent = ConsentState(
+            ad_storage=_ASC_STATES.get(asc),  # type: ignore[arg-type]
+            other={"asc": asc} if asc else {},
+        )
+        page_url = str(params.pop("p", "")).strip() or request.header("referer")
+        for key in NUMERIC_PARAMS & params.keys():
+            number = to_number(params[key])
+            if number is not None:
+                params[key] = number
+
+        return [
+            DecodedEvent(
+                vendor=self.vendor,
+                event=event_name,
+                account_id=tag_id,
+                value=value,
+                currency=currency,
+                click_ids={} if msclkid in _NO_CLICK_ID else {"msclkid": msclkid},
+                consent=consent,
+                page_url=page_url or None,
+                source=self.source,
+                params=params,
+            )
+        ]
+
+    def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
+        # /action/0 is loaded as an image; /actionp/0 beacons get an empty answer.
+        if request.method == "GET" and not request.path.startswith("/actionp"):
+            return SinkholeReply(status=200, content_type="image/gif", body=PIXEL_GIF)
+        return SinkholeReply(status=204)

@@ -1,0 +1,197 @@
+"""Meta (Facebook) Pixel: the browser hits ``fbevents.js`` sends to ``www.facebook.com/tr/``.
+
+fbevents.js picks a transport per hit and reports it in ``rqm``: an image GET (``GET``/``FGET``), a
+``navigator.sendBeacon`` of a ``FormData`` (multipart, ``SB``), a hidden-iframe form POST
+(urlencoded, ``formPOST``) or a keepalive ``fetch`` POST (urlencoded). Whatever the transport, the
+parameters are the same flat list: ``id``, ``ev``, ``dl``..., plus one level of brackets for
+custom data ``cd[...]`` and advanced matching ``ud[...]``/``udff[...]``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, ClassVar
+
+from harness.decoders.base import PIXEL_GIF, Decoder, host_matches, register
+from harness.decoders.wire import request_params, to_number, user_data_form
+from harness.models import CapturedRequest, ConsentState, DecodedEvent, SinkholeReply, UserDataForm
+
+# www.instagram.com/tr/ is fbevents' Instagram attribution endpoint (same parameter list).
+PIXEL_HOSTS = ("www.facebook.com", "facebook.com", "web.facebook.com", "m.facebook.com", "www.instagram.com")
+PIXEL_PATHS = ("/tr", "/tr/")
+
+# Bracket groups that carry hashed (or, when a site builds the URL itself, raw) identifiers.
+USER_DATA_GROUPS = ("ud", "udff", "aud")
+# Data-use limits the hit declares (``fbq('dataProcessingOptions', ['LDU'], 1, 1000)``).
+DATA_PROCESSING_KEYS = ("dpo", "dpoco", "dpost")
+BOOLEAN_PARAMS = frozenset({"if", "coo", "cs_est", "iw", "noscript"})
+INTEGER_PARAMS = frozenset({"ts", "it", "sw", "sh", "ec", "o", "tz"})
+
+_BRACKET_KEY = re.compile(r"^([A-Za-z0-9_]+)\[([^\]]*)\]$")
+_BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
+_PART_NAME = re.compile(r'name="([^"]*)"', re.IGNORECASE)
+
+
+def multipart_params(request: CapturedRequest) -> list[tuple[str, str]]:
+    """The text fields of a ``multipart/form-data`` body (what ``sendBeacon(url, FormData)`` sends).
+
+    Total: a body that is not multipart, or is cut short, gives what could be read.
+    """
+    text = request.text
+    match = _BOUNDARY.search(request.header("content-type") or "")
+    if match:
+        boundary = match.group(1)
+    elif text.startswith("--"):
+        boundary = text.split("\n", 1)[0].strip()[2:]  # no header: the first delimiter line names it
+    else:
+        return []
+    if not boundary:
+        return []
+    pairs: list[tuple[str, str]] = []
+    for part in text.split("--" + boundary):
+        part = part.lstrip("\r\n")
+        if not part or part.startswith("--"):
+            continue
+        head, sep, value = part.partition("\r\n\r\n")
+        if not sep:
+            head, sep, value = part.partition("\n\n")
+        name = _PART_NAME.search(head)
+        if sep and name:
+            pairs.append((name.group(1), value.removesuffix("\r\n").removesuffix("\n")))
+    return pairs
+
+
+def fbclid_from_fbc(fbc: str) -> str | None:
+    """The click ID inside an ``_fbc`` value ``fb.<subdomain index>.<creation ms>.<fbclid>[.<appendix>]``.
+
+    fbevents escapes dots inside the payload as ``__DOT__``, so the fourth field is the whole fbclid.
+    """
+    parts = fbc.strip().split(".")
+    if len(parts) < 4 or parts[0] != "fb" or not parts[3]:
+        return None
+    return parts[3].replace("__DOT__", ".")
+
+
+def maybe_json(value: str) -> Any:
+    """``cd[content_ids]``/``cd[contents]`` travel as JSON strings; anything else stays as sent."""
+    stripped = value.strip()
+    if stripped[:1] in ("[", "{"):
+        try:
+            return json.loads(stripped)
+        except (ValueError, RecursionError):
+            return value
+    return value
+
+
+def _scalar(name: str, value: str) -> Any:
+    if name in BOOLEAN_PARAMS and value in ("true", "false"):
+        return value == "true"
+    if name in INTEGER_PARAMS and re.fullmatch(r"-?\d{1,18}", value):
+        return int(value)
+    if name == "plt":
+        number = to_number(value)
+        return number if number is not None else value
+    return value
+
+
+def split_pixel_params(
+    pairs: list[tuple[str, str]],
+) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Flat parameters and bracket groups (``cd[value]`` -> groups["cd"]["value"]); first one wins."""
+    flat: dict[str, str] = {}
+    groups: dict[str, dict[str, str]] = {}
+    for key, value in pairs:
+        match = _BRACKET_KEY.match(key)
+        if match:
+            groups.setdefault(match.group(1), {}).setdefault(match.group(2), value)
+        else:
+            flat.setdefault(key, value)
+    return flat, groups
+
+
+@register
+class MetaPixelDecoder(Decoder):
+    vendor = "meta_pixel"
+    source = "browser"
+    volatile_params: ClassVar[frozenset[str]] = frozenset(
+        {"ts", "it", "eid", "fbp", "fbc", "plt", "exp", "expv2", "hmd"}
+    )
+
+    def claims(self, request: CapturedRequest) -> bool:
+        # Exact hosts and path: a site's own /tr is never the pixel, and connect.facebook.net is the script.
+        return request.path in PIXEL_PATHS and host_matches(request.host, PIXEL_HOSTS)
+
+    def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
+        pairs = request_params(request)
+        if request.content_type == "multipart/form-data" or request.text.startswith("--"):
+            pairs += multipart_params(request)
+        flat, groups = split_pixel_params(pairs)
+        pixel_id = flat.get("id", "").strip()
+        event_name = flat.get("ev", "").strip()
+        if not pixel_id or not event_name:
+            missing = " and ".join(n for n, v in (("id", pixel_id), ("ev", event_name)) if not v)
+            return [self.malformed(request, f"Meta pixel hit without {missing}")]
+
+        custom = {key: maybe_json(value) for key, value in groups.pop("cd", {}).items()}
+        value = to_number(custom.get("value"))
+        if value is not None or custom.get("value") in (None, ""):
+            custom.pop("value", None)  # a non-numeric value stays visible in params["cd"]
+        currency = custom.pop("currency", None)
+        order_id = custom.pop("order_id", None)
+
+        user_data: dict[str, UserDataForm] = {}
+        for group in USER_DATA_GROUPS:
+            for key, raw in groups.pop(group, {}).items():
+                if raw.strip() and key not in user_data:
+                    user_data[key] = user_data_form(raw)
+
+        click_ids: dict[str, str] = {}
+        fbc = flat.pop("fbc", "").strip()
+        if fbc:
+            click_ids["fbc"] = fbc
+            fbclid = fbclid_from_fbc(fbc)
+            if fbclid:
+                click_ids["fbclid"] = fbclid
+
+        consent = ConsentState(
+            other={key: flat.pop(key) for key in DATA_PROCESSING_KEYS if key in flat},
+        )
+        # eid may arrive as eid[] (fbevents normalises over eid, eid[] and its encoded form).
+        event_id = flat.pop("eid", "") or groups.pop("eid", {}).get("", "")
+        page_url = flat.pop("dl", "") or request.header("referer")
+
+        params: dict[str, Any] = {
+            key: _scalar(key, raw) for key, raw in flat.items() if key not in ("id", "ev")
+        }
+        if custom:
+            params["cd"] = custom
+        for group, members in groups.items():
+            params[group] = {key: maybe_json(raw) for key, raw in members.items()}
+
+        return [
+            DecodedEvent(
+                vendor=self.vendor,
+                event=event_name,
+                account_id=pixel_id,
+                value=value,
+                currency=currency if isinstance(currency, str) and currency else None,
+                event_id=event_id or None,
+                transaction_id=str(order_id) if order_id not in (None, "") else None,
+                click_ids=click_ids,
+                consent=consent,
+                user_data=user_data,
+                page_url=page_url or None,
+                source=self.source,
+                params=params,
+            )
+        ]
+
+    def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
+        # facebook.com/tr answers an image GET with a 1x1 GIF and a form/beacon POST with an empty 200.
+        if request.method == "GET":
+            return SinkholeReply(status=200, content_type="image/gif", body=PIXEL_GIF)
+        return SinkholeReply(status=200, content_type="text/plain", body=b"")
+
+
+__all__ = ["MetaPixelDecoder", "fbclid_from_fbc", "maybe_json", "multipart_params"]
