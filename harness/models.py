@@ -87,15 +87,24 @@ class CapturedRequest(_Model):
 
     @property
     def host(self) -> str:
-        return (urlsplit(self.url).hostname or "").lower()
+        try:
+            return (urlsplit(self.url).hostname or "").lower()
+        except ValueError:  # e.g. an unclosed IPv6 bracket
+            return ""
 
     @property
     def path(self) -> str:
-        return urlsplit(self.url).path or "/"
+        try:
+            return urlsplit(self.url).path or "/"
+        except ValueError:
+            return "/"
 
     @property
     def query(self) -> list[tuple[str, str]]:
-        return parse_qsl(urlsplit(self.url).query, keep_blank_values=True)
+        try:
+            return parse_qsl(urlsplit(self.url).query, keep_blank_values=True)
+        except ValueError:
+            return []
 
     @property
     def content_type(self) -> str:
@@ -253,6 +262,21 @@ class Navigation(_Model):
     step: int | None = None  # journey step that was running, None while landing
 
 
+class StepRecord(_Model):
+    """One journey step as it ran."""
+
+    index: int  # 0-based
+    label: str  # the step's name, or "step 3 (click)"
+    action: str  # goto, click, fill, ...
+    target: str | None = None  # selector or URL
+    started_at: float  # epoch seconds
+    ended_at: float | None = None
+    url_after: str | None = None
+    typed: str | None = None  # what a fill/select step entered (the PII check looks for it in hits)
+    consent: Literal["accept", "reject"] | None = None  # this step answered the consent banner
+    error: str | None = None
+
+
 class RunCapture(_Model):
     """Everything one browser run produced, before any decoding."""
 
@@ -261,6 +285,7 @@ class RunCapture(_Model):
     device: str
     chain: RedirectChain
     navigations: list[Navigation] = Field(default_factory=list)
+    steps: list[StepRecord] = Field(default_factory=list)
     requests: list[CapturedRequest] = Field(default_factory=list)
     cookies: list[CookieRecord] = Field(default_factory=list)
     started_at: float
@@ -295,3 +320,44 @@ class RunResult(_Model):
             for e in self.events
             if (vendor is None or e.vendor == vendor) and (event is None or e.event == event)
         ]
+
+
+# --- check outcomes ------------------------------------------------------------------------------
+
+# The root-cause table: how each cause breaks reporting and which way the fix goes. Checks name one.
+RootCauseName = Literal[
+    "Missing tag",
+    "Wrong trigger",
+    "Duplicate trigger",
+    "Broken dedupe",
+    "Missing value",
+    "Consent sequencing issue",
+    "Missing click IDs",
+    "Dropped parameters in redirects",
+    "PII in hit",
+    "Unexpected vendor",
+    "Event order",
+    "Slow page",
+    "Run error",
+]
+
+
+class Evidence(_Model):
+    """A hit (or a redirect hop, a cookie) that shows the failure."""
+
+    request_id: str | None = None
+    summary: str  # one line: "meta_pixel Purchase eid=... value=59.9 EUR on https://.../thank-you"
+    url: str | None = None
+
+
+class CheckFailure(_Model):
+    """What a check found: expected, seen, the likely root cause and the fix direction."""
+
+    check: str  # the registered check's name
+    title: str  # one line, e.g. "meta_pixel Purchase fired 2 times, expected 1"
+    root_cause: RootCauseName
+    fix_direction: str
+    expected: str
+    seen: str
+    evidence: list[Evidence] = Field(default_factory=list)
+    key: str = ""  # identical keys are one failure

@@ -14,6 +14,7 @@ from importlib.metadata import entry_points
 
 from harness.decoders import vendors
 from harness.decoders.base import BUILTIN_DECODERS, Decoder
+from harness.decoders.wire import json_safe
 from harness.models import CapturedRequest, DecodedEvent, RunCapture, RunResult, SinkholeReply
 
 ENTRY_POINT_GROUP = "eventpath.decoders"
@@ -74,6 +75,7 @@ class DecoderRegistry:
         except Exception as exc:  # noqa: BLE001 - a decoder bug becomes a visible malformed event
             return [decoder.malformed(request, f"decoder error: {type(exc).__name__}: {exc}")]
         for position, event in enumerate(events):
+            event.params = json_safe(event.params)  # a third-party decoder may copy hostile JSON in
             event.request_id = request.id
             event.run_id = request.run_id
             event.position = position

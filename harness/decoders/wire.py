@@ -52,29 +52,54 @@ def params_dict(pairs: list[tuple[str, str]]) -> dict[str, str]:
     return out
 
 
+# Deeper JSON than this is cut: real payloads nest a few levels, and pydantic cannot serialise ~255.
+MAX_JSON_DEPTH = 32
+
+
+def json_safe(value: Any, depth: int = 0) -> Any:
+    """``value`` with nesting cut at MAX_JSON_DEPTH, keys as strings and non-finite floats as None, so
+    any event holding it serialises."""
+    if depth >= MAX_JSON_DEPTH and isinstance(value, dict | list):
+        return "(nested too deep)"
+    if isinstance(value, dict):
+        return {str(key): json_safe(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item, depth + 1) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**63:
+        return str(value)  # beyond what JSON consumers can hold exactly
+    return value
+
+
+def parse_json(text: str | bytes) -> Any | None:
+    """JSON text parsed and made safe (see ``json_safe``), or None when it is not JSON."""
+    try:
+        return json_safe(json.loads(text))
+    except (ValueError, RecursionError, TypeError):
+        return None
+
+
 def json_body(request: CapturedRequest) -> Any | None:
     """The body parsed as JSON whatever its content type (beacons send JSON as text/plain), or None."""
     text = request.text.strip()
     if not text or text[0] not in "{[":
         return None
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
-        return None
+    return parse_json(text)
 
 
 def to_number(value: Any) -> float | None:
     """A finite number from a number or a numeric string ("12.50", "1,299.00" is not one); else None."""
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
+    try:
+        if isinstance(value, int | float):
+            number = float(value)
+        elif isinstance(value, str):
             number = float(value.strip())
-        except ValueError:
+        else:
             return None
-    else:
+    except (ValueError, OverflowError):  # "abc", or an integer beyond float range
         return None
     return number if math.isfinite(number) else None
 

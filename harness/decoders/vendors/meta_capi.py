@@ -17,7 +17,9 @@ from harness.decoders.base import Decoder, host_matches, register
 from harness.decoders.vendors.meta_pixel import fbclid_from_fbc, multipart_params
 from harness.decoders.wire import (
     json_body,
+    json_safe,
     params_dict,
+    parse_json,
     request_params,
     text_or_none,
     to_number,
@@ -37,11 +39,8 @@ REQUEST_FIELDS = ("test_event_code", "partner_agent", "upload_tag", "namespace_i
 
 def _parse_json_text(value: Any) -> Any:
     if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except (ValueError, RecursionError):
-            return None
-    return value
+        return parse_json(value)
+    return json_safe(value)
 
 
 def _identifier_form(key: str, value: Any) -> UserDataForm | None:

@@ -9,12 +9,11 @@ custom data ``cd[...]`` and advanced matching ``ud[...]``/``udff[...]``.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, ClassVar
 
 from harness.decoders.base import PIXEL_GIF, Decoder, host_matches, register
-from harness.decoders.wire import request_params, to_number, user_data_form
+from harness.decoders.wire import parse_json, request_params, to_number, user_data_form
 from harness.models import CapturedRequest, ConsentState, DecodedEvent, SinkholeReply, UserDataForm
 
 # www.instagram.com/tr/ is fbevents' Instagram attribution endpoint (same parameter list).
@@ -77,10 +76,8 @@ def maybe_json(value: str) -> Any:
     """``cd[content_ids]``/``cd[contents]`` travel as JSON strings; anything else stays as sent."""
     stripped = value.strip()
     if stripped[:1] in ("[", "{"):
-        try:
-            return json.loads(stripped)
-        except (ValueError, RecursionError):
-            return value
+        parsed = parse_json(stripped)
+        return value if parsed is None else parsed
     return value
 
 

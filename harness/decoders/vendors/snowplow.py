@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from typing import Any, ClassVar
 
 from harness.decoders.base import PIXEL_GIF, Decoder, register
-from harness.decoders.wire import json_body, params_dict, query_params, text_or_none, to_number
+from harness.decoders.wire import json_body, params_dict, parse_json, query_params, text_or_none, to_number
 from harness.models import CLICK_ID_PARAMS, CapturedRequest, DecodedEvent, SinkholeReply
 
 TP2_PATH = "/com.snowplowanalytics.snowplow/tp2"
@@ -39,16 +38,13 @@ def _decode_b64_json(text: str) -> Any | None:
     cleaned = text.strip().replace("-", "+").replace("_", "/")
     try:
         raw = base64.b64decode(cleaned + "=" * (-len(cleaned) % 4), validate=True)
-        return json.loads(raw.decode("utf-8"))
-    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
+        return parse_json(raw.decode("utf-8"))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
         return None
 
 
 def _load_json(text: str) -> Any | None:
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
-        return None
+    return parse_json(text)
 
 
 def _schema_name(uri: Any) -> str | None:

@@ -1,0 +1,208 @@
+"""Pinterest tag hits.
+
+The tag (``s.pinimg.com/ct/core.js``, never a hit) sends ``GET ct.pinterest.com/v3/?event=..&tid=..``
+with JSON-valued parameters: ``ed`` (event data: value, order_quantity, currency, order_id, line_items,
+event_id, ...), ``pd`` (partner data: ``em`` hashed email, ...), ``ad`` (page context: ``loc``, ``ref``,
+screen size) and the cache buster ``cb``. The ``<noscript>`` image spells the same data as bracketed
+names (``pd[em]=..``, ``ed[value]=..``). ``ct.pinterest.com/user/`` is a cookie sync, not an event.
+
+Server-side, the Conversions API takes ``POST api.pinterest.com/v5/ad_accounts/<id>/events`` with
+``{"data": [{event_name, event_id, event_source_url, user_data, custom_data}, ...]}``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from harness.decoders.base import PIXEL_GIF, Decoder, register
+from harness.decoders.wire import (
+    json_body,
+    json_safe,
+    params_dict,
+    query_params,
+    request_params,
+    text_or_none,
+    to_number,
+    user_data_form,
+)
+from harness.models import CapturedRequest, DecodedEvent, SinkholeReply, UserDataForm
+
+_TAG_HOST = "ct.pinterest.com"
+_TAG_PATHS = ("/v3", "/v3/")
+_CAPI_HOST = "api.pinterest.com"
+_CAPI_PATH = re.compile(r"^/v5/ad_accounts/(?P<account>[^/]+)/events/?$")
+_BRACKETED = re.compile(r"^(?P<group>ed|pd|ad)\[(?P<key>[^\]]+)\]$")
+# Partner-data keys that identify a person; everything else in ``pd`` is context.
+_IDENTIFIERS = (
+    "em",
+    "ph",
+    "hashed_maids",
+    "external_id",
+    "fn",
+    "ln",
+    "ge",
+    "db",
+    "ct",
+    "st",
+    "zp",
+    "country",
+)
+
+
+# JSON nested past this depth is cut: pydantic cannot serialise ~255 levels and no real hit nests so deep.
+_MAX_JSON_DEPTH = 32
+
+
+
+
+
+
+def _json_object(raw: str | None) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _grouped(pairs: list[tuple[str, str]], group: str, raw: str | None) -> dict[str, Any]:
+    """``ed``/``pd``/``ad`` as one object: the JSON form merged with any bracketed ``group[key]`` form."""
+    merged: dict[str, Any] = {}
+    for name, value in pairs:
+        match = _BRACKETED.match(name)
+        if match and match["group"] == group:
+            merged.setdefault(match["key"], value)
+    merged.update(_json_object(raw))
+    return merged
+
+
+def _user_data(identifiers: dict[str, Any]) -> dict[str, UserDataForm]:
+    found: dict[str, UserDataForm] = {}
+    for key in _IDENTIFIERS:
+        value = identifiers.get(key)
+        first = value[0] if isinstance(value, list) and value else value
+        text = text_or_none(first)
+        if text:
+            found[key] = user_data_form(text)
+    return found
+
+
+def _click_id(params: dict[str, str], page_url: str | None) -> dict[str, str]:
+    epik = params.get("epik") or (params_dict(query_params(page_url)).get("epik") if page_url else None)
+    return {"epik": epik} if epik else {}
+
+
+@register
+class PinterestDecoder(Decoder):
+    vendor = "pinterest"
+    volatile_params = frozenset({"cb", "event_time"})
+
+    def claims(self, request: CapturedRequest) -> bool:
+        host = request.host
+        if host == _TAG_HOST:
+            return request.path in _TAG_PATHS
+        return host == _CAPI_HOST and request.method == "POST" and bool(_CAPI_PATH.match(request.path))
+
+    def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
+        if request.host == _TAG_HOST and request.method == "GET":
+            return SinkholeReply(status=200, content_type="image/gif", body=PIXEL_GIF)
+        if request.host == _CAPI_HOST:
+            return SinkholeReply(
+                status=200, content_type="application/json", body=b'{"num_events_received":1}'
+            )
+        return SinkholeReply(status=204)
+
+    def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
+        if request.host == _CAPI_HOST:
+            return self._decode_capi(request)
+        return self._decode_tag(request)
+
+    def _decode_tag(self, request: CapturedRequest) -> list[DecodedEvent]:
+        pairs = request_params(request)
+        params = params_dict(pairs)
+        event = text_or_none(params.get("event"))
+        if not event:
+            return [self.malformed(request, "no event parameter")]
+        event_data = _grouped(pairs, "ed", params.get("ed"))
+        partner_data = _grouped(pairs, "pd", params.get("pd"))
+        page_data = _grouped(pairs, "ad", params.get("ad"))
+        page_url = text_or_none(page_data.get("loc")) or request.header("referer")
+        extra: dict[str, Any] = {
+            k: v
+            for k, v in params.items()
+            if k not in ("event", "tid", "ed", "pd", "ad") and not _BRACKETED.match(k)
+        }
+        extra.update(
+            {
+                f"ed.{k}": v
+                for k, v in event_data.items()
+                if k not in ("value", "currency", "order_id", "event_id")
+            }
+        )
+        extra.update({f"ad.{k}": v for k, v in page_data.items() if k != "loc"})
+        extra.update({f"pd.{k}": v for k, v in partner_data.items() if k not in _IDENTIFIERS})
+        return [
+            DecodedEvent(
+                vendor=self.vendor,
+                event=event,
+                account_id=text_or_none(params.get("tid")),
+                value=to_number(event_data.get("value")),
+                currency=text_or_none(event_data.get("currency")),
+                event_id=text_or_none(event_data.get("event_id")) or text_or_none(params.get("event_id")),
+                transaction_id=text_or_none(event_data.get("order_id")),
+                click_ids=_click_id(params, page_url),
+                user_data=_user_data(partner_data),
+                page_url=page_url,
+                source=self.source,
+                params=json_safe(extra),
+            )
+        ]
+
+    def _decode_capi(self, request: CapturedRequest) -> list[DecodedEvent]:
+        match = _CAPI_PATH.match(request.path)
+        account = match["account"] if match else None
+        body = json_body(request)
+        items = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items:
+            return [self.malformed(request, "Conversions API body has no data list")]
+        events = []
+        for item in items:
+            if not isinstance(item, dict) or not text_or_none(item.get("event_name")):
+                events.append(self.malformed(request, "Conversions API event without event_name"))
+                continue
+            custom: dict[str, Any] = item["custom_data"] if isinstance(item.get("custom_data"), dict) else {}
+            user: dict[str, Any] = item["user_data"] if isinstance(item.get("user_data"), dict) else {}
+            page_url = text_or_none(item.get("event_source_url"))
+            extra = {
+                k: v
+                for k, v in item.items()
+                if k not in ("event_name", "event_id", "user_data", "custom_data")
+            }
+            extra.update(
+                {
+                    f"custom_data.{k}": v
+                    for k, v in custom.items()
+                    if k not in ("value", "currency", "order_id")
+                }
+            )
+            events.append(
+                DecodedEvent(
+                    vendor=self.vendor,
+                    event=str(item["event_name"]),
+                    account_id=account,
+                    value=to_number(custom.get("value")),
+                    currency=text_or_none(custom.get("currency")),
+                    event_id=text_or_none(item.get("event_id")),
+                    transaction_id=text_or_none(custom.get("order_id")),
+                    click_ids={"epik": str(user["click_id"])} if text_or_none(user.get("click_id")) else {},
+                    user_data=_user_data(user),
+                    page_url=page_url,
+                    source="server",
+                    params=json_safe(extra),
+                )
+            )
+        return events

@@ -1,0 +1,186 @@
+"""Reddit Pixel hits and Reddit Conversions API calls.
+
+The pixel (``www.redditstatic.com/ads/pixel.js``, never a hit) sends
+``GET alb.reddit.com/rp.gif?ts=..&id=<advertiser id>&event=Purchase&m.itemCount=..&m.value=..
+&m.valueDecimal=..&m.currency=..&m.transactionId=..&m.customEventName=..&m.products=..&m.conversionId=..
+&uuid=..&em=..&external_id=..&integration=..&opt_out=0&sh=..&sw=..&v=..``; empty parameters are sent
+too, so an empty value means "not set". ``m.conversionId`` is the key Reddit deduplicates pixel and
+Conversions API events on, hence ``event_id``.
+
+Server-side: ``POST ads-api.reddit.com/api/v2.0/conversions/events/<account>`` with
+``{"events": [{event_type: {tracking_type, custom_event_name}, click_id, user, event_metadata}]}`` and
+``POST ads-api.reddit.com/api/v3/pixels/<pixel>/conversion_events`` with
+``{"data": {"events": [{type: {...}, click_id, user, metadata}]}}``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from harness.decoders.base import PIXEL_GIF, Decoder, register
+from harness.decoders.wire import (
+    json_body,
+    json_safe,
+    params_dict,
+    query_params,
+    request_params,
+    text_or_none,
+    to_number,
+    user_data_form,
+)
+from harness.models import CapturedRequest, DecodedEvent, SinkholeReply, UserDataForm
+
+_PIXEL_HOST = "alb.reddit.com"
+_PIXEL_PATHS = ("/rp.gif", "/rp.gif/")
+_CAPI_HOST = "ads-api.reddit.com"
+_CAPI_V2 = re.compile(r"^/api/v2\.0/conversions/events/(?P<account>[^/]+)/?$")
+_CAPI_V3 = re.compile(r"^/api/v3/pixels/(?P<account>[^/]+)/conversion_events/?$")
+_PIXEL_USER = {"em": "em", "external_id": "external_id", "aaid": "aaid", "idfa": "idfa", "pn": "ph"}
+_CAPI_USER = {
+    "email": "em",
+    "phone_number": "ph",
+    "external_id": "external_id",
+    "aaid": "aaid",
+    "idfa": "idfa",
+}
+_PIXEL_KNOWN = {
+    "id",
+    "event",
+    "m.value",
+    "m.valueDecimal",
+    "m.currency",
+    "m.conversionId",
+    "m.transactionId",
+    "click_id",
+    *_PIXEL_USER,
+}
+
+
+# JSON nested past this depth is cut: pydantic cannot serialise ~255 levels and no real hit nests so deep.
+_MAX_JSON_DEPTH = 32
+
+
+
+
+
+
+def _identifier_forms(values: dict[str, Any], names: dict[str, str]) -> dict[str, UserDataForm]:
+    found: dict[str, UserDataForm] = {}
+    for wire_name, kind in names.items():
+        text = text_or_none(values.get(wire_name))
+        if text:
+            found[kind] = user_data_form(text)
+    return found
+
+
+def _click_id_from_page(page_url: str | None) -> str | None:
+    return params_dict(query_params(page_url)).get("rdt_cid") or None if page_url else None
+
+
+@register
+class RedditDecoder(Decoder):
+    vendor = "reddit"
+    volatile_params = frozenset({"ts", "uuid", "event_at"})
+
+    def claims(self, request: CapturedRequest) -> bool:
+        host, path = request.host, request.path
+        if host == _PIXEL_HOST:
+            return path in _PIXEL_PATHS
+        return (
+            host == _CAPI_HOST
+            and request.method == "POST"
+            and bool(_CAPI_V2.match(path) or _CAPI_V3.match(path))
+        )
+
+    def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
+        if request.host == _PIXEL_HOST:
+            return SinkholeReply(status=200, content_type="image/gif", body=PIXEL_GIF)
+        return SinkholeReply(status=200, content_type="application/json", body=b"{}")
+
+    def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
+        if request.host == _PIXEL_HOST:
+            return self._decode_pixel(request)
+        return self._decode_capi(request)
+
+    def _decode_pixel(self, request: CapturedRequest) -> list[DecodedEvent]:
+        params = params_dict(request_params(request))
+        event = text_or_none(params.get("event"))
+        if not event:
+            return [self.malformed(request, "no event parameter")]
+        page_url = request.header("referer")
+        click = text_or_none(params.get("click_id")) or _click_id_from_page(page_url)
+        # ``m.valueDecimal`` is the value in currency units; older pixels only sent ``m.value``.
+        value = to_number(params.get("m.valueDecimal"))
+        if value is None:
+            value = to_number(params.get("m.value"))
+        return [
+            DecodedEvent(
+                vendor=self.vendor,
+                event=event,
+                account_id=text_or_none(params.get("id")),
+                value=value,
+                currency=text_or_none(params.get("m.currency")),
+                event_id=text_or_none(params.get("m.conversionId")),
+                transaction_id=text_or_none(params.get("m.transactionId")),
+                click_ids={"rdt_cid": click} if click else {},
+                user_data=_identifier_forms(params, _PIXEL_USER),
+                page_url=page_url,
+                source=self.source,
+                params={k: v for k, v in params.items() if k not in _PIXEL_KNOWN and v != ""},
+            )
+        ]
+
+    def _decode_capi(self, request: CapturedRequest) -> list[DecodedEvent]:
+        path_match = _CAPI_V2.match(request.path) or _CAPI_V3.match(request.path)
+        account = path_match["account"] if path_match else None
+        body = json_body(request)
+        container = (
+            body.get("data") if isinstance(body, dict) and isinstance(body.get("data"), dict) else body
+        )
+        items = container.get("events") if isinstance(container, dict) else None
+        if not isinstance(items, list) or not items:
+            return [self.malformed(request, "Conversions API body has no events list")]
+        return [self._capi_event(request, account, item) for item in items]
+
+    def _capi_event(self, request: CapturedRequest, account: str | None, item: Any) -> DecodedEvent:
+        if not isinstance(item, dict):
+            return self.malformed(request, "Conversions API event is not an object")
+        kind = item.get("event_type") if isinstance(item.get("event_type"), dict) else item.get("type")
+        name = text_or_none(kind.get("tracking_type")) if isinstance(kind, dict) else None
+        if not name:
+            return self.malformed(request, "Conversions API event without a tracking_type")
+        metadata_raw = item.get("event_metadata", item.get("metadata"))
+        metadata: dict[str, Any] = metadata_raw if isinstance(metadata_raw, dict) else {}
+        user: dict[str, Any] = item["user"] if isinstance(item.get("user"), dict) else {}
+        value = to_number(metadata.get("value_decimal"))
+        if value is None:
+            value = to_number(metadata.get("value"))
+        click = text_or_none(item.get("click_id"))
+        params: dict[str, Any] = {
+            k: v
+            for k, v in item.items()
+            if k not in ("event_type", "type", "click_id", "user", "event_metadata", "metadata")
+        }
+        if isinstance(kind, dict) and kind.get("custom_event_name") is not None:
+            params["custom_event_name"] = kind["custom_event_name"]
+        params.update(
+            {
+                f"metadata.{k}": v
+                for k, v in metadata.items()
+                if k not in ("value", "value_decimal", "currency", "conversion_id")
+            }
+        )
+        return DecodedEvent(
+            vendor=self.vendor,
+            event=name,
+            account_id=account,
+            value=value,
+            currency=text_or_none(metadata.get("currency")),
+            event_id=text_or_none(metadata.get("conversion_id")),
+            click_ids={"rdt_cid": click} if click else {},
+            user_data=_identifier_forms(user, _CAPI_USER),
+            page_url=text_or_none(item.get("event_source_url")),
+            source="server",
+            params=json_safe(params),
+        )

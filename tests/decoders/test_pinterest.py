@@ -1,0 +1,68 @@
+"""Pinterest decoder behaviour beyond the fixtures."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+import pytest
+
+from harness.decoders.base import PIXEL_GIF
+from harness.decoders.vendors.pinterest import PinterestDecoder
+from harness.models import CapturedRequest
+
+DECODER = PinterestDecoder()
+
+
+def request(url: str, method: str = "GET", body: bytes = b"") -> CapturedRequest:
+    return CapturedRequest(id="t", method=method, url=url, body=body)
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "claimed"),
+    [
+        ("GET", "https://ct.pinterest.com/v3/?event=init&tid=1", True),
+        ("GET", "https://ct.pinterest.com/v3?event=init&tid=1", True),
+        ("GET", "https://ct.pinterest.com/user/?tid=1&cb=2", False),
+        ("GET", "https://s.pinimg.com/ct/core.js", False),
+        ("GET", "https://s.pinimg.com/ct/lib/main.123abc.js", False),
+        ("POST", "https://api.pinterest.com/v5/ad_accounts/549755885175/events", True),
+        ("GET", "https://api.pinterest.com/v5/ad_accounts/549755885175/events", False),
+        ("POST", "https://api.pinterest.com/v5/pins", False),
+        ("POST", "https://shop.example/v3/?event=checkout&tid=1", False),
+    ],
+)
+def test_claims_tag_hits_and_capi_posts_only(method: str, url: str, claimed: bool) -> None:
+    assert DECODER.claims(request(url, method)) is claimed
+
+
+def test_tag_hit_is_answered_with_the_pixel_gif() -> None:
+    reply = DECODER.sinkhole_reply(request("https://ct.pinterest.com/v3/?event=init&tid=1"))
+    assert (reply.status, reply.body) == (200, PIXEL_GIF)
+
+
+def test_json_event_data_wins_over_bracketed_duplicates() -> None:
+    ed = quote(json.dumps({"value": 10, "currency": "USD"}))
+    (event,) = DECODER.decode(
+        request(f"https://ct.pinterest.com/v3/?event=checkout&tid=1&ed={ed}&ed[value]=99")
+    )
+    assert (event.value, event.currency) == (10.0, "USD")
+
+
+def test_unparseable_value_is_none_and_the_event_still_decodes() -> None:
+    ed = quote(json.dumps({"value": "1,299.00", "currency": "USD"}))
+    (event,) = DECODER.decode(request(f"https://ct.pinterest.com/v3/?event=checkout&tid=1&ed={ed}"))
+    assert (event.event, event.value, event.malformed) == ("checkout", None, False)
+
+
+def test_capi_batch_decodes_each_event_and_flags_the_bad_one() -> None:
+    body = json.dumps({"data": [{"event_name": "lead", "event_id": "e1"}, {"no_name": True}]}).encode()
+    events = DECODER.decode(request("https://api.pinterest.com/v5/ad_accounts/9/events", "POST", body))
+    assert [(e.event, e.event_id, e.source, e.malformed) for e in events] == [
+        ("lead", "e1", "server", False),
+        ("(malformed)", None, "browser", True),
+    ]
+
+
+def test_cache_buster_is_volatile() -> None:
+    assert "cb" in DECODER.volatile_params

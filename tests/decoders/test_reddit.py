@@ -1,0 +1,66 @@
+"""Reddit decoder behaviour beyond the fixtures."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from harness.decoders.base import PIXEL_GIF
+from harness.decoders.vendors.reddit import RedditDecoder
+from harness.models import CapturedRequest
+
+DECODER = RedditDecoder()
+
+
+def request(url: str, method: str = "GET", body: bytes = b"") -> CapturedRequest:
+    return CapturedRequest(id="t", method=method, url=url, body=body)
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "claimed"),
+    [
+        ("GET", "https://alb.reddit.com/rp.gif?id=t2_x&event=PageVisit", True),
+        ("GET", "https://www.redditstatic.com/ads/pixel.js", False),
+        ("GET", "https://alb.reddit.com/other.gif?id=t2_x", False),
+        ("POST", "https://ads-api.reddit.com/api/v2.0/conversions/events/t2_x", True),
+        ("POST", "https://ads-api.reddit.com/api/v3/pixels/a2_x/conversion_events", True),
+        ("GET", "https://ads-api.reddit.com/api/v3/pixels/a2_x/conversion_events", False),
+        ("POST", "https://ads-api.reddit.com/api/v3/ad_accounts/a2_x/campaigns", False),
+    ],
+)
+def test_claims_pixel_and_capi_endpoints_only(method: str, url: str, claimed: bool) -> None:
+    assert DECODER.claims(request(url, method)) is claimed
+
+
+def test_legacy_value_is_used_when_value_decimal_is_empty() -> None:
+    (event,) = DECODER.decode(
+        request("https://alb.reddit.com/rp.gif?id=t2_x&event=Purchase&m.value=12&m.valueDecimal=")
+    )
+    assert event.value == 12.0
+
+
+def test_empty_parameters_do_not_clutter_params() -> None:
+    (event,) = DECODER.decode(
+        request("https://alb.reddit.com/rp.gif?id=t2_x&event=PageVisit&m.itemCount=&aaid=&sh=900")
+    )
+    assert event.params == {"sh": "900"} and event.user_data == {}
+
+
+def test_capi_event_that_is_not_an_object_is_malformed_and_the_rest_decode() -> None:
+    body = json.dumps({"events": ["oops", {"event_type": {"tracking_type": "SignUp"}}]}).encode()
+    events = DECODER.decode(
+        request("https://ads-api.reddit.com/api/v2.0/conversions/events/t2_x", "POST", body)
+    )
+    assert [(e.event, e.malformed) for e in events] == [("(malformed)", True), ("SignUp", False)]
+
+
+def test_pixel_answers_with_the_gif() -> None:
+    assert (
+        DECODER.sinkhole_reply(request("https://alb.reddit.com/rp.gif?id=t2_x&event=PageVisit")).body
+        == PIXEL_GIF
+    )
+
+
+def test_timestamp_and_browser_uuid_are_volatile() -> None:
+    assert {"ts", "uuid"} <= DECODER.volatile_params
