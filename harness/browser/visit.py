@@ -17,11 +17,12 @@ from harness.capture.addons import END_OF_RUN_PATH
 from harness.capture.proxy import CaptureProxy
 from harness.chain import build_chain
 from harness.errors import BadInput
-from harness.models import CookieRecord, Navigation, RunCapture
+from harness.models import CookieRecord, Navigation, RunCapture, StepRecord
 from harness.options import RunOptions
 
-# A journey drives the page after landing (click, fill, checkout); scenarios build one from their steps.
-Journey = Callable[[Page], Awaitable[None]]
+# A journey drives the page after landing (click, fill, checkout) and records each step it performs;
+# scenarios build one from their steps (browser/journey.py).
+Journey = Callable[[Page, list[StepRecord]], Awaitable[None]]
 
 
 def device_descriptor(playwright: Playwright, name: str) -> dict[str, Any]:
@@ -44,7 +45,7 @@ class _NavigationLog:
     navigations: list[Navigation] = field(default_factory=list)
     pending: set[Request] = field(default_factory=set)
     last_change: float = field(default_factory=time.monotonic)
-    step: int | None = None
+    steps: list[StepRecord] = field(default_factory=list)  # the journey's records, as they grow
     crashed: bool = False
 
     def attach(self) -> None:
@@ -57,7 +58,12 @@ class _NavigationLog:
     def _committed(self, frame: Any) -> None:
         if frame == self.page.main_frame:
             self.navigations.append(
-                Navigation(index=len(self.navigations), url=frame.url, at=time.time(), step=self.step)
+                Navigation(
+                    index=len(self.navigations),
+                    url=frame.url,
+                    at=time.time(),
+                    step=self.steps[-1].index if self.steps else None,
+                )
             )
             self.last_change = time.monotonic()
 
@@ -144,13 +150,14 @@ async def run_visit(
     error: str | None = None
     landing_ended_at: float | None = None
     cookies: list[CookieRecord] = []
+    steps: list[StepRecord] = []
     context = await browser.new_context(
         **descriptor, proxy=proxy.playwright_proxy(run_id), ignore_https_errors=True
     )
     try:
         context.set_default_timeout(options.navigation_timeout_ms)
         page = await context.new_page()
-        log = _NavigationLog(page)
+        log = _NavigationLog(page, steps=steps)
         log.attach()
         try:
             await page.goto(url, wait_until="load", timeout=options.navigation_timeout_ms)
@@ -166,9 +173,8 @@ async def run_visit(
             )
         landing_ended_at = time.time()
         if error is None and journey is not None:
-            log.step = 0
             try:
-                await journey(page)
+                await journey(page, steps)
             except PlaywrightError as exc:
                 error = f"journey: {_short(exc)}"
         end_beacon = False
@@ -204,6 +210,7 @@ async def run_visit(
         device=options.device,
         chain=chain,
         navigations=log.navigations,
+        steps=steps,
         requests=requests,
         cookies=cookies,
         started_at=started_at,

@@ -167,6 +167,20 @@ class CaptureProxy:
                 return False
             await asyncio.sleep(min(0.02, max(0.002, window - idle)))
 
+    def add_mappings(self, mappings: Sequence[HostMapping]) -> None:
+        """Map more hosts while running (a demo shop started after the proxy). Thread-safe."""
+        merged = {m.host: m for m in self.resolve}
+        merged.update({m.host: m for m in mappings})
+        self.resolve = list(merged.values())
+        if self._master is None or self._loop is None:
+            return
+        proxy_master = self._master
+
+        async def update() -> None:
+            proxy_master.options.update(eventpath_resolve=[str(m) for m in self.resolve])
+
+        asyncio.run_coroutine_threadsafe(update(), self._loop).result(timeout=10)
+
     def close_run(self, run_id: str) -> list[CapturedRequest]:
         return self.log.close_run(run_id)
 

@@ -9,9 +9,13 @@ import sys
 from harness.options import DEFAULT_DEVICE, HostMapping, RunOptions
 
 
-def add_run_options(parser: argparse.ArgumentParser) -> None:
+def add_run_options(parser: argparse.ArgumentParser, device_default: str | None = DEFAULT_DEVICE) -> None:
     group = parser.add_argument_group("run options")
-    group.add_argument("--device", default=DEFAULT_DEVICE, help=f"Playwright device name (default: {DEFAULT_DEVICE})")
+    group.add_argument(
+        "--device",
+        default=device_default,
+        help=f"Playwright device name (default: {device_default or 'each scenario’s devices'})",
+    )
     group.add_argument(
         "--resolve", action="append", default=[], metavar="HOST=ADDR:PORT",
         help="send http and https requests for HOST to a plain-HTTP server at ADDR:PORT; repeatable",
@@ -25,7 +29,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
 
 def run_options(args: argparse.Namespace) -> RunOptions:
     return RunOptions(
-        device=args.device,
+        device=args.device or DEFAULT_DEVICE,
         resolve=[HostMapping.parse(r) for r in args.resolve],
         live=args.live,
         sinkhole=args.sinkhole,

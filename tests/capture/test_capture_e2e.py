@@ -12,7 +12,7 @@ from harness.capture.proxy import CaptureProxy, ProxyStartError
 from harness.decoders.registry import DecoderRegistry
 from harness.engine import Harness
 from harness.errors import BadInput, BrowserNotFound
-from harness.models import RunResult
+from harness.models import RunResult, StepRecord
 from harness.options import RunOptions
 from tests.capture.conftest import UNLOAD_HITS
 from tests.capture.site import CaptureTestSite
@@ -86,7 +86,7 @@ def test_meta_refresh_and_js_redirects_join_the_chain(harness: Harness) -> None:
 
 
 def test_the_sites_own_checkout_post_reaches_the_site(harness: Harness, site: CaptureTestSite) -> None:
-    async def buy(page: Page) -> None:
+    async def buy(page: Page, _records: list[StepRecord]) -> None:
         await page.click("#buy")
         await page.wait_for_selector("#result:has-text('ORD-1001')")
 

@@ -1,0 +1,100 @@
+"""Turning a scenario's steps into a journey: each step performed with Playwright and recorded."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from urllib.parse import urljoin
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page
+
+from harness.models import StepRecord
+from harness.scenario import (
+    ClickStep,
+    FillStep,
+    GotoStep,
+    PressStep,
+    ScriptStep,
+    ScrollStep,
+    SelectStep,
+    WaitForStep,
+    WaitForUrlStep,
+    _Step,
+    step_action,
+    step_label,
+)
+
+
+class StepFailed(PlaywrightError):
+    """A step could not be performed; the message names the step."""
+
+
+def substitute(text: str, run_token: str) -> str:
+    """``{run}`` in typed values becomes a run-unique token (qa+{run}@example.test)."""
+    return text.replace("{run}", run_token)
+
+
+def _target(step: _Step) -> str | None:
+    for attr in ("goto", "click", "fill", "select", "press", "wait_for", "wait_for_url", "scroll"):
+        value = getattr(step, attr, None)
+        if isinstance(value, str):
+            return value
+    return None
+
+
+async def _perform(page: Page, step: _Step, run_token: str, timeout: float) -> str | None:
+    """Do one step; return what it typed, if anything."""
+    match step:
+        case GotoStep(goto=url):
+            await page.goto(urljoin(page.url, url), timeout=timeout)
+        case ClickStep(click=selector):
+            await page.click(selector, timeout=timeout)
+        case FillStep(fill=selector, value=value):
+            typed = substitute(value, run_token)
+            await page.fill(selector, typed, timeout=timeout)
+            return typed
+        case SelectStep(select=selector, value=value):
+            await page.select_option(selector, value, timeout=timeout)
+            return None
+        case PressStep(press=selector, key=key):
+            await page.press(selector, key, timeout=timeout)
+        case WaitForStep(wait_for=selector):
+            await page.wait_for_selector(selector, state="visible", timeout=timeout)
+        case WaitForUrlStep(wait_for_url=pattern):
+            await page.wait_for_url(pattern, timeout=timeout)
+        case ScrollStep(scroll="bottom"):
+            await page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+        case ScrollStep(scroll="top"):
+            await page.evaluate("window.scrollTo(0, 0)")
+        case ScrollStep(scroll=selector):
+            await page.locator(selector).first.scroll_into_view_if_needed(timeout=timeout)
+        case ScriptStep(script=script):
+            await page.evaluate(script)
+    return None
+
+
+def scenario_journey(steps: Sequence[_Step], run_token: str, default_timeout_ms: int):  # type: ignore[no-untyped-def]
+    """An async journey for ``run_visit`` that performs ``steps`` and appends a record of each."""
+
+    async def journey(page: Page, records: list[StepRecord]) -> None:
+        for index, step in enumerate(steps):
+            record = StepRecord(
+                index=index,
+                label=step_label(index, step),
+                action=step_action(step),
+                target=_target(step),
+                started_at=time.time(),
+                consent=step.consent,
+            )
+            records.append(record)
+            try:
+                record.typed = await _perform(page, step, run_token, step.timeout_ms or default_timeout_ms)
+            except PlaywrightError as exc:
+                record.error = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                record.ended_at = time.time()
+                raise StepFailed(f"{record.label}: {record.error}") from None
+            record.ended_at = time.time()
+            record.url_after = page.url
+
+    return journey

@@ -1,0 +1,35 @@
+"""JUnit XML for CI systems: one testcase per scenario and device."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from harness.console import explain_run
+from harness.results import SuiteResult
+
+
+def junit_xml(suite: SuiteResult) -> str:
+    failed = sum(1 for r in suite.runs if not r.passed)
+    root = ET.Element(
+        "testsuite",
+        name="eventpath",
+        tests=str(len(suite.runs)),
+        failures=str(failed),
+        errors="0",
+        time=f"{suite.finished_at - suite.started_at:.3f}",
+    )
+    for run in suite.runs:
+        case = ET.SubElement(root, "testcase", classname=run.scenario, name=run.test_id, time=f"{run.duration_s:.3f}")
+        if run.file:
+            case.set("file", run.file)
+        if not run.passed:
+            causes = ", ".join(sorted({f.root_cause for f in run.failures}))
+            failure = ET.SubElement(case, "failure", message=f"{len(run.failures)} problem(s): {causes}")
+            failure.text = explain_run(run)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True)
+
+
+def write_junit(suite: SuiteResult, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(junit_xml(suite), encoding="utf-8")

@@ -1,0 +1,81 @@
+"""The results of a suite: one documented schema that ``--json``, reports, baselines and other tools read.
+
+``results.json`` is ``SuiteResult`` as JSON (``schema_version`` 1). Bodies are base64 in JSON.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from harness import __version__
+from harness.models import CapturedRequest, CheckFailure, RunResult
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64", extra="forbid")
+
+
+class TruthOrder(_Model):
+    order_id: str | None = None
+    value: float | None = None
+    currency: str | None = None
+
+
+class BackendTruth(_Model):
+    """What the site really did in a run: the reference the reconciliation table compares platforms with."""
+
+    source: str  # "order API https://api.shop/api/orders", "thank-you page", "file orders.json", "expectation"
+    from_expectation: bool = False  # no real source was named: the scenario's expectation stands in
+    orders: list[TruthOrder] = Field(default_factory=list)
+    error: str | None = None  # the source could not be read
+
+
+class ScenarioRun(_Model):
+    """One scenario on one device: the run, and what the checks found."""
+
+    scenario: str
+    file: str | None = None
+    device: str
+    bugs: list[str] = Field(default_factory=list)  # demo shop switches that were on
+    ad_url: str
+    result: RunResult
+    failures: list[CheckFailure] = Field(default_factory=list)
+    checks_run: list[str] = Field(default_factory=list)
+    duration_s: float = 0.0
+    truth: BackendTruth | None = None
+    # Replay kit and screenshot: name ("trace", "har", "flows", "screenshot") -> path relative to the report.
+    artifacts: dict[str, str] = Field(default_factory=dict)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    @property
+    def test_id(self) -> str:
+        return f"{self.scenario}[{self.device}]" + (f"[{'+'.join(self.bugs)}]" if self.bugs else "")
+
+
+class SuiteResult(_Model):
+    schema_version: Literal[1] = 1
+    eventpath_version: str = __version__
+    started_at: float
+    finished_at: float
+    runs: list[ScenarioRun] = Field(default_factory=list)
+    unattributed: list[CapturedRequest] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def summary(self) -> dict[str, int]:
+        passed = sum(1 for r in self.runs if r.passed)
+        return {"runs": len(self.runs), "passed": passed, "failed": len(self.runs) - passed}
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.runs)
+
+    def root_causes(self) -> Counter[str]:
+        return Counter(f.root_cause for r in self.runs for f in r.failures)

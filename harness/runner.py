@@ -1,0 +1,155 @@
+"""Running a suite: scenarios x devices -> browser runs -> decoded events -> checks -> SuiteResult.
+
+The CLI (``eventpath run``, ``eventpath demo``) and the pytest plugin both call ``SuiteRunner``, so a
+scenario behaves the same in both.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from harness.browser.journey import scenario_journey
+from harness.checks.base import CheckContext
+from harness.checks.registry import run_checks
+from harness.engine import Harness
+from harness.errors import BadInput
+from harness.options import HostMapping, RunOptions
+from harness.results import ScenarioRun, SuiteResult
+from harness.scenario import Scenario
+
+BUGS_PARAM = "eventpath_bugs"  # the demo shop's per-run switch parameter
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    scenario: Scenario
+    file: Path | None
+    device: str
+    bugs: tuple[str, ...] = ()
+
+    @property
+    def test_id(self) -> str:
+        return f"{self.scenario.name}[{self.device}]" + (f"[{'+'.join(self.bugs)}]" if self.bugs else "")
+
+
+def plan_runs(
+    entries: Sequence[tuple[Path | None, Scenario]], devices: Sequence[str] | None = None
+) -> list[PlannedRun]:
+    """One run per scenario and device (``devices`` overrides every scenario's list)."""
+    return [
+        PlannedRun(scenario, path, device, tuple(scenario.bugs))
+        for path, scenario in entries
+        for device in (devices or scenario.devices)
+    ]
+
+
+def ad_url_for(planned: PlannedRun) -> str:
+    url = planned.scenario.ad_click.build_url()
+    if planned.bugs:
+        parts = urlsplit(url)
+        query = [*parse_qsl(parts.query, keep_blank_values=True), (BUGS_PARAM, ",".join(planned.bugs))]
+        url = urlunsplit(parts._replace(query=urlencode(query)))
+    return url
+
+
+def _merged_mappings(runs: Sequence[PlannedRun], extra: Sequence[HostMapping]) -> list[HostMapping]:
+    merged: dict[str, HostMapping] = {m.host: m for m in extra}
+    for planned in runs:
+        for mapping in planned.scenario.resolve:
+            known = merged.get(mapping.host)
+            if known is not None and known != mapping:
+                raise BadInput(
+                    f"scenario {planned.scenario.name!r}: resolve {mapping} conflicts with {known} "
+                    "in another scenario of this suite; run them separately"
+                )
+            merged[mapping.host] = mapping
+    return list(merged.values())
+
+
+class SuiteSession:
+    """A started harness (and the demo shop, once a scenario asks for it) that runs planned runs.
+
+    The CLI uses one per suite; the pytest plugin keeps one per test session (per xdist worker).
+    """
+
+    def __init__(self, options: RunOptions) -> None:
+        self.options = options
+        self._stack = ExitStack()
+        self.harness: Harness | None = None
+        self.demo_shop: object | None = None
+
+    def __enter__(self) -> SuiteSession:
+        self.harness = self._stack.enter_context(Harness(self.options))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._stack.close()
+        self.harness = None
+
+    def harness_for(self, planned: PlannedRun) -> Harness:
+        """The started harness, with the demo shop and the scenario's host mappings ready for ``planned``."""
+        if self.harness is None:
+            self.__enter__()
+        assert self.harness is not None and self.harness.proxy is not None
+        if planned.scenario.demo and self.demo_shop is None:
+            from harness.demo.server import DemoShop  # the demo is only started when asked for
+
+            shop = DemoShop(server_events_proxy=self.harness.proxy.url, ca_file=str(self.harness.proxy.ca.cert_path))
+            self.demo_shop = self._stack.enter_context(shop)
+            self.harness.proxy.add_mappings(shop.host_mappings())
+        if planned.scenario.resolve:
+            current = self.harness.proxy.resolve
+            self.harness.proxy.add_mappings(_merged_mappings([planned], current))
+        return self.harness
+
+    def run_one(self, planned: PlannedRun) -> ScenarioRun:
+        harness = self.harness_for(planned)
+        began = time.monotonic()
+        ad_url = ad_url_for(planned)
+        run_token = f"{int(time.time() * 1000) % 10**8:08d}"
+        journey = scenario_journey(planned.scenario.steps, run_token, harness.options.navigation_timeout_ms)
+        result = harness.visit(ad_url, device=planned.device, journey=journey)
+        outcome = run_checks(CheckContext(scenario=planned.scenario, result=result, ad_url=ad_url))
+        return ScenarioRun(
+            scenario=planned.scenario.name,
+            file=str(planned.file) if planned.file else None,
+            device=planned.device,
+            bugs=list(planned.bugs),
+            ad_url=ad_url,
+            result=result,
+            failures=outcome.failures,
+            checks_run=outcome.checks_run,
+            duration_s=time.monotonic() - began,
+        )
+
+
+ProgressCallback = Callable[[PlannedRun, ScenarioRun], None]
+
+
+@dataclass
+class SuiteRunner:
+    options: RunOptions = field(default_factory=RunOptions)
+    progress: ProgressCallback | None = None
+
+    def run(self, runs: Sequence[PlannedRun]) -> SuiteResult:
+        """Run every planned run in order; conflicting host mappings stop the suite before it starts."""
+        _merged_mappings(runs, self.options.resolve)
+        started = time.time()
+        results: list[ScenarioRun] = []
+        with SuiteSession(self.options) as session:
+            for planned in runs:
+                outcome = session.run_one(planned)
+                results.append(outcome)
+                if self.progress:
+                    self.progress(planned, outcome)
+            assert session.harness is not None and session.harness.proxy is not None
+            unattributed = session.harness.proxy.unattributed()
+        return SuiteResult(started_at=started, finished_at=time.time(), runs=results, unattributed=unattributed)

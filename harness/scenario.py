@@ -1,0 +1,308 @@
+"""Scenario files: an ad click, the devices, the journey, and what must be seen.
+
+Scenarios are YAML files named ``*.scenario.yaml``; these models validate them and ``eventpath schema``
+prints their JSON Schema for editors. See ``scenarios/`` for examples.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+
+from harness.models import CLICK_ID_PARAMS
+from harness.options import HostMapping
+
+AUTO = "auto"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- the ad click ---------------------------------------------------------------------------------
+
+Platform = Literal["google", "meta", "tiktok", "microsoft", "linkedin", "pinterest", "snapchat", "reddit", "x", "other"]
+
+# Which click ID each platform appends, so ``platform: google`` alone gives a realistic ad URL.
+PLATFORM_CLICK_ID: dict[str, str] = {
+    "google": "gclid",
+    "meta": "fbclid",
+    "tiktok": "ttclid",
+    "microsoft": "msclkid",
+    "linkedin": "li_fat_id",
+    "pinterest": "epik",
+    "snapchat": "ScCid",
+    "reddit": "rdt_cid",
+    "x": "twclid",
+}
+
+
+def generate_click_id(name: str) -> str:
+    """A value shaped like the platform's real click IDs (length and alphabet), unique per call."""
+    urlsafe = string.ascii_letters + string.digits + "-_"
+
+    def token(n: int, alphabet: str = urlsafe) -> str:
+        return "".join(secrets.choice(alphabet) for _ in range(n))
+
+    if name in ("gclid", "dclid"):
+        return "EAIaIQobChMI" + token(60)
+    if name in ("gbraid", "wbraid"):
+        return "0AAAAAD" + token(40)
+    if name == "fbclid":
+        return "IwAR" + token(57)
+    if name == "msclkid":
+        return token(32, "0123456789abcdef")
+    if name == "ttclid":
+        return "E_C_P_" + token(60)
+    return token(40)
+
+
+class AdClick(_Strict):
+    """The ad click that starts every run of the scenario."""
+
+    url: str = Field(description="The ad's landing URL (or its click tracker), with or without click IDs.")
+    platform: Platform = Field(default="google", description="The ad platform the click comes from.")
+    click_ids: dict[str, str] = Field(
+        default_factory=dict,
+        description="Click IDs to append, e.g. {gclid: auto}; 'auto' generates a realistic value. "
+        "Default: the platform's own click ID, generated.",
+    )
+    utm: dict[str, str] = Field(
+        default_factory=dict, description="UTM parameters to append: {source: google, medium: cpc, ...}."
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _absolute(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an absolute http:// or https:// URL")
+        return url
+
+    @field_validator("click_ids")
+    @classmethod
+    def _known_click_ids(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = [k for k in value if k not in CLICK_ID_PARAMS]
+        if unknown:
+            raise ValueError(f"unknown click ID {unknown[0]!r}; known: {', '.join(CLICK_ID_PARAMS)}")
+        return value
+
+    def effective_click_ids(self) -> dict[str, str]:
+        if self.click_ids:
+            return dict(self.click_ids)
+        own = PLATFORM_CLICK_ID.get(self.platform)
+        return {own: AUTO} if own else {}
+
+    def build_url(self) -> str:
+        """The URL the run opens: ``url`` plus click IDs (generated where 'auto') and utm_* parameters."""
+        parts = urlsplit(self.url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        present = {k for k, _ in query}
+        for name, value in self.effective_click_ids().items():
+            if name not in present:
+                query.append((name, generate_click_id(name) if value == AUTO else value))
+        for name, value in self.utm.items():
+            key = name if name.startswith("utm_") else f"utm_{name}"
+            if key not in present:
+                query.append((key, value))
+        return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+# --- journey steps --------------------------------------------------------------------------------
+
+
+class _Step(_Strict):
+    name: str | None = Field(default=None, description="A label used in reports and in `after_step`.")
+    timeout_ms: int | None = Field(default=None, ge=1, description="Override the navigation timeout.")
+    consent: Literal["accept", "reject"] | None = Field(
+        default=None, description="This step answers the consent banner (accept or reject)."
+    )
+
+
+class GotoStep(_Step):
+    goto: str = Field(description="URL to open; a path is relative to the current page.")
+
+
+class ClickStep(_Step):
+    click: str = Field(description="Playwright selector to click.")
+
+
+class FillStep(_Step):
+    fill: str = Field(description="Playwright selector of the field.")
+    value: str = Field(description="Text to type; {run} is replaced by a run-unique token.")
+
+
+class SelectStep(_Step):
+    select: str = Field(description="Playwright selector of the <select>.")
+    value: str
+
+
+class PressStep(_Step):
+    press: str = Field(description="Playwright selector to focus.")
+    key: str = Field(description="Key to press, e.g. Enter.")
+
+
+class WaitForStep(_Step):
+    wait_for: str = Field(description="Playwright selector to wait for (visible).")
+
+
+class WaitForUrlStep(_Step):
+    wait_for_url: str = Field(description="URL glob (e.g. '**/thank-you**') to wait for.")
+
+
+class ScrollStep(_Step):
+    scroll: Literal["bottom", "top"] | str = Field(description="'bottom', 'top' or a selector to scroll into view.")
+
+
+class ScriptStep(_Step):
+    script: str = Field(description="A small JavaScript expression run in the page.")
+
+
+STEP_KINDS: dict[str, type[_Step]] = {
+    "goto": GotoStep,
+    "click": ClickStep,
+    "fill": FillStep,
+    "select": SelectStep,
+    "press": PressStep,
+    "wait_for": WaitForStep,
+    "wait_for_url": WaitForUrlStep,
+    "scroll": ScrollStep,
+    "script": ScriptStep,
+}
+
+
+def _step_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        found = [k for k in STEP_KINDS if k in value]
+        return found[0] if len(found) == 1 else None
+    if isinstance(value, _Step):
+        return next(k for k, cls in STEP_KINDS.items() if isinstance(value, cls))
+    return None
+
+
+Step = Annotated[
+    Annotated[GotoStep, Tag("goto")]
+    | Annotated[ClickStep, Tag("click")]
+    | Annotated[FillStep, Tag("fill")]
+    | Annotated[SelectStep, Tag("select")]
+    | Annotated[PressStep, Tag("press")]
+    | Annotated[WaitForStep, Tag("wait_for")]
+    | Annotated[WaitForUrlStep, Tag("wait_for_url")]
+    | Annotated[ScrollStep, Tag("scroll")]
+    | Annotated[ScriptStep, Tag("script")],
+    Discriminator(
+        _step_kind,
+        custom_error_type="step_action",
+        custom_error_message="a step needs exactly one action: " + ", ".join(STEP_KINDS),
+    ),
+]
+
+
+def step_action(step: _Step) -> str:
+    return _step_kind(step) or "?"
+
+
+def step_label(index: int, step: _Step) -> str:
+    return step.name or f"step {index + 1} ({step_action(step)})"
+
+
+# --- expectations ---------------------------------------------------------------------------------
+
+
+class ExpectedEvent(_Strict):
+    """An event a vendor must send."""
+
+    vendor: str = Field(description="Decoder vendor, e.g. ga4, google_ads, meta_pixel, meta_capi, tiktok_pixel.")
+    event: str = Field(description="Event name as the vendor sends it: purchase, Purchase, CompletePayment...")
+    count: int = Field(default=1, ge=0, description="Exactly how many times (0 = must not fire).")
+    value: float | None = Field(default=None, description="Expected value; omit to only require a number.")
+    value_required: bool = Field(default=True, description="Require a numeric value (conversions).")
+    currency: str | None = Field(default=None, description="Expected ISO 4217 currency code.")
+    transaction_id: str | None = Field(
+        default=None, description="Expected order ID; 'present' only requires one."
+    )
+    event_id: Literal["required", "optional"] = Field(default="optional", description="Require an event ID.")
+    on_url: str | None = Field(default=None, description="URL glob of the page it must fire on, e.g. '**/thank-you*'.")
+    after_step: str | int | None = Field(
+        default=None, description="Step name (or 1-based number) after which it must fire."
+    )
+
+
+class ClickIdExpectations(_Strict):
+    final_url: list[str] = Field(
+        default_factory=list, description="Click IDs (or 'all') that must reach the landing URL. Default: all."
+    )
+    cookies: dict[str, str] = Field(
+        default_factory=dict,
+        description="Cookie name -> click ID it must carry, e.g. {_gcl_aw: gclid, _fbc: fbclid}.",
+    )
+    hits: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Vendor -> click IDs its conversion hits must carry, e.g. {google_ads: [gclid], meta_pixel: [fbc]}.",
+    )
+
+
+class Expectations(_Strict):
+    events: list[ExpectedEvent] = Field(default_factory=list)
+    click_ids: ClickIdExpectations = Field(default_factory=ClickIdExpectations)
+    forbidden_vendors: list[str] = Field(default_factory=list, description="Vendors that may not be contacted.")
+    allowed_vendors: list[str] | None = Field(
+        default=None, description="If set, any vendor not listed (or expected) is unexpected."
+    )
+    utm_consistent: bool = Field(default=True, description="UTM parameters on the final URL match the ad's.")
+    no_pii: bool = Field(default=True, description="No raw personal data the journey typed leaves the page.")
+    consent: Literal["accept", "reject", "ignore"] | None = Field(
+        default=None, description="The consent choice the journey makes; hits are judged against it."
+    )
+    order: list[str] = Field(
+        default_factory=lambda: ["page_view<purchase"],
+        description="Event order rules 'a<b': a must come before b (same vendor).",
+    )
+
+    @field_validator("order")
+    @classmethod
+    def _order_rules(cls, rules: list[str]) -> list[str]:
+        for rule in rules:
+            if not re.fullmatch(r"[^<\s]+<[^<\s]+", rule):
+                raise ValueError(f"order rule {rule!r} must look like 'page_view<purchase'")
+        return rules
+
+
+# --- the scenario ---------------------------------------------------------------------------------
+
+
+class Scenario(_Strict):
+    """One journey from an ad click, run on each device, judged against its expectations."""
+
+    name: str = Field(description="Short name, unique in a suite.")
+    description: str = ""
+    ad_click: AdClick
+    devices: list[str] = Field(default_factory=lambda: ["Pixel 7"], min_length=1)
+    demo: bool = Field(default=False, description="Run against the embedded demo shop (its hosts are mapped).")
+    bugs: list[str] = Field(default_factory=list, description="Demo shop switches to turn on (demo only).")
+    resolve: list[HostMapping] = Field(default_factory=list, description="HOST=ADDR:PORT mappings.")
+    steps: list[Step] = Field(default_factory=list)
+    expect: Expectations = Field(default_factory=Expectations)
+
+    @field_validator("resolve", mode="before")
+    @classmethod
+    def _parse_resolve(cls, value: object) -> object:
+        if isinstance(value, list):
+            return [HostMapping.parse(v) if isinstance(v, str) else v for v in value]
+        return value
+
+    @model_validator(mode="after")
+    def _steps_named_in_expectations_exist(self) -> Scenario:
+        names = {s.name for s in self.steps if s.name}
+        for event in self.expect.events:
+            ref = event.after_step
+            if isinstance(ref, str) and ref not in names:
+                raise ValueError(f"expect.events: after_step {ref!r} names no step (steps: {sorted(names)})")
+            if isinstance(ref, int) and not 1 <= ref <= len(self.steps):
+                raise ValueError(f"expect.events: after_step {ref} is not a step number 1-{len(self.steps)}")
+        return self
