@@ -10,7 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from harness.errors import BadInput
-from harness.scenario import Scenario
+from harness.scenario import STEP_KINDS, Scenario
 
 SCENARIO_SUFFIX = ".scenario.yaml"
 
@@ -61,6 +61,12 @@ def _line_index(node: yaml.Node, path: tuple[Any, ...] = ()) -> dict[tuple[Any, 
 
 def _locate(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> tuple[int | None, str]:
     """Follow a pydantic error location through the YAML tree (skipping union tags that are not keys)."""
+    # A step's union tag ("fill") sits in the location before the failing field; it is not a path.
+    loc = tuple(
+        part
+        for i, part in enumerate(loc)
+        if not (i >= 2 and loc[i - 2] == "steps" and part in STEP_KINDS and i + 1 < len(loc))
+    )
     matched: tuple[Any, ...] = ()
     for part in loc:
         if (*matched, part) in lines:

@@ -47,6 +47,7 @@ class _NavigationLog:
     last_change: float = field(default_factory=time.monotonic)
     steps: list[StepRecord] = field(default_factory=list)  # the journey's records, as they grow
     crashed: bool = False
+    leaving: bool = False  # set when the run leaves the page: that navigation is ours, not the site's
 
     def attach(self) -> None:
         self.page.on("framenavigated", self._committed)
@@ -56,7 +57,7 @@ class _NavigationLog:
         self.page.on("crash", self._crash)
 
     def _committed(self, frame: Any) -> None:
-        if frame == self.page.main_frame:
+        if frame == self.page.main_frame and not self.leaving:
             self.navigations.append(
                 Navigation(
                     index=len(self.navigations),
@@ -182,6 +183,7 @@ async def run_visit(
         try:
             cookies = await _cookies(context)
             end_beacon = await _arm_end_beacon(page)
+            log.leaving = True
             # Leaving the page fires pagehide and with it the beacons that tags send last.
             await page.goto("about:blank", timeout=options.navigation_timeout_ms)
         except PlaywrightError as exc:

@@ -17,6 +17,8 @@ HOSTS = ("ads.test", "www.site.test")
 
 HIT_PAGE = """<!doctype html><html><head><title>Landing</title></head><body>
 <h1>Landing</h1><button id="buy">Buy</button><div id="result"></div>
+<input id="email"><select id="country"><option value="DE">Germany</option><option value="FR">France</option></select>
+<div style="height: 3000px"></div><p id="footer">end</p>
 <script>
 const q = location.search.slice(1);
 // On load: a GA4 batched POST via fetch, a Meta image ping, a keepalive fetch.

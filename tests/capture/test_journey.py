@@ -1,0 +1,52 @@
+"""Scenario steps performed in the real browser and recorded step by step."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.browser.journey import scenario_journey
+from harness.engine import Harness
+from harness.scenario import Scenario
+
+pytestmark = pytest.mark.browser
+
+CLICK = "https://ads.test/click?to=/r301&gclid=EAIaIQobChMI8t2"
+
+
+def _steps(*steps: dict[str, object]) -> Scenario:
+    return Scenario.model_validate({"name": "j", "ad_click": {"url": CLICK}, "steps": list(steps)})
+
+
+def test_every_step_kind_runs_and_is_recorded(harness: Harness) -> None:
+    scenario = _steps(
+        {"fill": "#email", "value": "qa+{run}@example.test", "name": "email"},
+        {"select": "#country", "value": "FR"},
+        {"press": "#email", "key": "Tab"},
+        {"scroll": "bottom"},
+        {"scroll": "#footer"},
+        {"script": "document.title = 'changed'"},
+        {"click": "#buy", "consent": "accept"},
+        {"wait_for": "#result:has-text('ORD-1001')"},
+        {"goto": "/landing?step=2"},
+        {"wait_for_url": "**/landing?step=2"},
+    )
+    result = harness.visit(CLICK, journey=scenario_journey(scenario.steps, "T0K3N", 5_000))
+    steps = result.capture.steps
+    assert result.capture.error is None
+    assert [s.action for s in steps] == [
+        "fill", "select", "press", "scroll", "scroll", "script", "click", "wait_for", "goto", "wait_for_url",
+    ]
+    assert steps[0].label == "email" and steps[0].typed == "qa+T0K3N@example.test"
+    assert steps[6].consent == "accept" and steps[6].label == "step 7 (click)"
+    assert all(s.ended_at and s.ended_at >= s.started_at for s in steps)
+    assert steps[-1].url_after == "https://www.site.test/landing?step=2"
+    assert [n.step for n in result.capture.navigations][-1] == 8, "the goto step's navigation is tagged with it"
+
+
+def test_a_failing_step_stops_the_journey_and_names_the_step(harness: Harness) -> None:
+    scenario = _steps({"click": "#buy"}, {"name": "open cart", "click": "#no-such-button", "timeout_ms": 300})
+    result = harness.visit(CLICK, journey=scenario_journey(scenario.steps, "x", 5_000))
+    assert result.capture.error is not None and "open cart" in result.capture.error
+    assert result.capture.steps[-1].error and len(result.capture.steps) == 2
+    assert result.capture.capture_complete, "hits before the failure are still captured to the end"
+    assert any("en=user_engagement" in r.url for r in result.capture.tag_hits)
