@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import Browser, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
+from harness.attribution import belongs_to_run, run_keys
 from harness.browser.launcher import NO_BROWSER_HELP, find_browser, launch_args
 from harness.browser.visit import Journey, run_visit
 from harness.capture.proxy import CaptureProxy
@@ -118,4 +119,24 @@ class Harness:
         capture = self._call(
             run_visit(self._playwright, self._browser, self.proxy, validate_url(url), options, journey)
         )
-        return self.registry.decode_run(capture)
+        result = self.registry.decode_run(capture)
+        self._claim_server_hits(result)
+        return result
+
+    def _claim_server_hits(self, result: RunResult) -> None:
+        """Add the backend hits this run caused (matched by the IDs they carry) to its requests and events."""
+        assert self.proxy is not None
+        keys = run_keys(result)
+        if not keys:
+            return
+        decoded = {r.id: (r, self.registry.decode(r)) for r in self.proxy.unattributed() if r.tag_hit}
+        mine = {rid for rid, (_, events) in decoded.items() if belongs_to_run(keys, events)}
+        if not mine:
+            return
+        claimed = self.proxy.log.claim_unattributed(result.run_id, mine)
+        result.capture.requests = sorted([*result.capture.requests, *claimed], key=lambda r: r.seq)
+        for request in claimed:
+            for event in decoded[request.id][1]:
+                event.run_id = result.run_id
+                event.source = "server"
+                result.events.append(event)

@@ -102,7 +102,7 @@ class SuiteSession:
         if planned.scenario.demo and self.demo_shop is None:
             from harness.demo.server import DemoShop  # the demo is only started when asked for
 
-            shop = DemoShop(server_events_proxy=self.harness.proxy.url, ca_file=str(self.harness.proxy.ca.cert_path))
+            shop = DemoShop(server_events_proxy=self.harness.proxy.server_url, ca_file=str(self.harness.proxy.ca.cert_path))
             self.demo_shop = self._stack.enter_context(shop)
             self.harness.proxy.add_mappings(shop.host_mappings())
         if planned.scenario.resolve:

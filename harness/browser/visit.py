@@ -178,6 +178,15 @@ async def run_visit(
                 await journey(page, steps)
             except PlaywrightError as exc:
                 error = f"journey: {_short(exc)}"
+        # Let requests the page has in flight finish before leaving: navigating away would abort them
+        # (an image pixel requested just before the last step ended, say).
+        await proxy.wait_until_quiet(
+            run_id,
+            options.quiet_window_ms,
+            options.capture_timeout_ms,
+            since=time.monotonic(),
+            expect_end_beacon=False,
+        )
         end_beacon = False
         leaving_at = time.monotonic()
         try:

@@ -7,14 +7,18 @@ hosts to their local server. ``Recorder`` turns each finished flow into a ``Capt
 
 from __future__ import annotations
 
+import base64
 import itertools
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from mitmproxy import ctx, exceptions, http
+from mitmproxy.addons.proxyauth import is_http_proxy, make_auth_required_response
 
+from harness.capture import mitm_context  # noqa: F401 - before any Master exists
 from harness.models import CapturedRequest, SinkholeReply
 from harness.options import HostMapping
 from harness.urls import host_matches
@@ -147,12 +151,70 @@ class CaptureLog:
             store = self._runs[run_id]
             return store.open_flows, store.last_activity, store.end_seen
 
+    def claim_unattributed(self, run_id: str, request_ids: set[str]) -> list[CapturedRequest]:
+        """Move unattributed requests that the engine has matched to a run (by the IDs they carry)."""
+        with self._lock:
+            claimed = [r for r in self.unattributed if r.id in request_ids]
+            self.unattributed = [r for r in self.unattributed if r.id not in request_ids]
+        for request in claimed:
+            request.run_id = run_id
+        return claimed
+
     def close_run(self, run_id: str) -> list[CapturedRequest]:
         """Stop attributing to the run and hand over its requests in arrival order."""
         with self._lock:
             store = self._runs.pop(run_id, None)
             self._closed.add(run_id)
         return sorted(store.requests, key=lambda r: r.seq) if store else []
+
+
+def _basic_user(header: str | None) -> str | None:
+    """The user name of a ``Basic`` Proxy-Authorization header, or None."""
+    if not header or not header.lower().startswith("basic "):
+        return None
+    try:
+        user, _, _ = base64.b64decode(header[6:].strip()).decode("utf-8").partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return user or None
+
+
+class RunCredentials:
+    """Reads the run ID from proxy credentials. Browsers connect to ``browser_port`` and are asked for
+    credentials (Chromium only sends them when challenged); backends connect to the other port and are
+    never challenged, so an app needs nothing but ``HTTPS_PROXY`` to be captured."""
+
+    def __init__(self) -> None:
+        self.browser_port: int | None = None
+        self._by_connection: dict[str, str] = {}
+
+    def _challenge(self, flow: http.HTTPFlow) -> bool:
+        sockname = flow.client_conn.sockname
+        return self.browser_port is not None and bool(sockname) and sockname[1] == self.browser_port
+
+    def http_connect(self, flow: http.HTTPFlow) -> None:
+        user = _basic_user(flow.request.headers.get("proxy-authorization"))
+        if user:
+            self._by_connection[flow.client_conn.id] = user
+            flow.metadata["proxyauth"] = (user, "")
+            del flow.request.headers["proxy-authorization"]
+        elif self._challenge(flow):
+            flow.response = make_auth_required_response(is_proxy=True)
+
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        user = self._by_connection.get(flow.client_conn.id)
+        if user is None and is_http_proxy(flow):  # a plain-http request sent to the proxy directly
+            user = _basic_user(flow.request.headers.get("proxy-authorization"))
+            if user:
+                del flow.request.headers["proxy-authorization"]
+            elif self._challenge(flow):
+                flow.response = make_auth_required_response(is_proxy=True)
+                return
+        if user:
+            flow.metadata["proxyauth"] = (user, "")
+
+    def client_disconnected(self, client: Any) -> None:
+        self._by_connection.pop(client.id, None)
 
 
 class Recorder:
@@ -163,6 +225,8 @@ class Recorder:
         self.log = log
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
+        if flow.response is not None:
+            return  # a proxy-auth challenge, not a request of the page
         auth = flow.metadata.get("proxyauth")
         run_id = auth[0] if auth else None
         if flow.request.path.startswith(END_OF_RUN_PATH):
@@ -204,6 +268,9 @@ class Recorder:
         if flow.error is not None:
             captured.error = flow.error.msg
             captured.ended_at = captured.ended_at or time.time()
+        if captured.run_id is None:
+            # No run credentials: not one of our browser contexts, so a backend sending through the proxy.
+            captured.source = "server"
         background = captured.run_id is None and host_matches(captured.host, BROWSER_BACKGROUND_HOSTS)
         self.log.flow_finished(captured, counted=True, background=background)
 

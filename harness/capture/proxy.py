@@ -15,7 +15,8 @@ from pathlib import Path
 from mitmproxy import addons as mitm_addons
 from mitmproxy import master, options
 
-from harness.capture.addons import CaptureLog, Classifier, HostMapper, Recorder, Sinkhole
+from harness.capture import mitm_context  # noqa: F401 - before any Master exists
+from harness.capture.addons import CaptureLog, Classifier, HostMapper, Recorder, RunCredentials, Sinkhole
 from harness.capture.ca import CertificateAuthority, ensure_ca
 from harness.errors import EventpathError
 from harness.models import CapturedRequest
@@ -45,6 +46,7 @@ class CaptureProxy:
         live: bool = False,
         listen_host: str = "127.0.0.1",
         listen_port: int = 0,
+        server_port: int = 0,
         confdir: Path | None = None,
     ) -> None:
         self.classify = classify
@@ -53,11 +55,14 @@ class CaptureProxy:
         self.live = live
         self.listen_host = listen_host
         self.requested_port = listen_port
+        self.requested_server_port = server_port
         self._own_confdir = confdir is None
         self.confdir = Path(confdir) if confdir else Path(tempfile.mkdtemp(prefix="eventpath-ca-"))
         self.ca: CertificateAuthority = ensure_ca(self.confdir)
         self.log = CaptureLog()
-        self.port: int = 0
+        self.port: int = 0  # browsers connect here, with their run's credentials
+        self.server_port: int = 0  # backends connect here (HTTPS_PROXY), without credentials
+        self._credentials = RunCredentials()
         self._master: master.Master | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -101,15 +106,17 @@ class CaptureProxy:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         opts = options.Options(
-            listen_host=self.listen_host, listen_port=self.requested_port, confdir=str(self.confdir)
+            listen_host=self.listen_host,
+            listen_port=self.requested_port,
+            confdir=str(self.confdir),
+            mode=["regular", f"regular@{self.requested_server_port}"],
         )
         proxy_master = master.Master(opts, event_loop=self._loop, with_termlog=False)
         proxy_master.addons.add(*mitm_addons.default_addons())
-        proxy_master.addons.add(Recorder(self.log), Sinkhole(self.classify), HostMapper())
+        proxy_master.addons.add(self._credentials, Recorder(self.log), Sinkhole(self.classify), HostMapper())
         # Options that addons declare can only be set once the addons are in.
         proxy_master.options.update(
             connection_strategy="lazy",  # answer sinkholed HTTPS without dialing the real host
-            proxyauth="any",  # the user name is the run ID: attribution without timing
             ssl_insecure=True,  # mapped staging hosts often have self-signed certificates
             eventpath_resolve=[str(m) for m in self.resolve],
             eventpath_sinkhole=self.sinkhole,
@@ -118,16 +125,18 @@ class CaptureProxy:
         self._master = proxy_master
         server = proxy_master.addons.get("proxyserver")
         ok = await server.setup_servers()
-        addrs = server.listen_addrs()
-        if not ok or not addrs:
-            where = f"{self.listen_host}:{self.requested_port}"
+        ports = {s.mode.full_spec: s.listen_addrs[0][1] for s in server.servers if s.listen_addrs}
+        if not ok or len(ports) < 2:
+            where = f"{self.listen_host}:{self.requested_port} / {self.requested_server_port}"
             self._startup_error = (
                 f"the capture proxy could not listen on {where} (port in use?): "
                 "choose another port or leave it to pick a free one"
             )
             self._started.set()
             return
-        self.port = addrs[0][1]
+        self.port = ports["regular"]
+        self.server_port = ports[f"regular@{self.requested_server_port}"]
+        self._credentials.browser_port = self.port
         try:
             await proxy_master.running()
             self._started.set()
@@ -140,6 +149,11 @@ class CaptureProxy:
     @property
     def url(self) -> str:
         return f"http://{self.listen_host}:{self.port}"
+
+    @property
+    def server_url(self) -> str:
+        """The proxy URL for backends (``HTTPS_PROXY``): no credentials asked."""
+        return f"http://{self.listen_host}:{self.server_port}"
 
     def open_run(self, run_id: str | None = None) -> str:
         run_id = run_id or f"run-{secrets.token_hex(6)}"

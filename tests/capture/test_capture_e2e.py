@@ -145,3 +145,12 @@ def test_a_proxy_port_in_use_is_one_clear_error() -> None:
             proxy.start()
         proxy.stop()
     assert proxy._thread is not None and not proxy._thread.is_alive(), "no proxy thread is left behind"
+
+
+def test_two_harnesses_in_one_process_keep_their_own_proxy_and_ca(harness: Harness, site: CaptureTestSite) -> None:
+    with Harness(RunOptions(resolve=site.mappings(), navigation_timeout_ms=8_000)) as second:
+        inner = second.visit(CLICK.format(to="/r301"))
+    after = harness.visit(CLICK.format(to="/r301"))
+    for result in (inner, after):
+        assert result.capture.error is None
+        assert len(_hits(result, "en=user_engagement")) == UNLOAD_HITS, "TLS to the right CA, no hit lost"
