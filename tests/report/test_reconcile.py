@@ -1,0 +1,113 @@
+"""The reconciliation table as a pure function: reference row, platform rows, and the notes that explain."""
+
+from __future__ import annotations
+
+from harness.decoders.registry import DecoderRegistry
+from harness.models import CapturedRequest
+from harness.report.reconcile import EXPECTATION_LABEL, ReconciliationRow, is_purchase, reconcile
+from harness.results import BackendTruth, ScenarioRun
+from harness.scenario import Scenario
+from tests.report.conftest import BACKEND, checkout_capture, request, scenario_run
+
+
+def rows_by_vendor(rows: list[ReconciliationRow]) -> dict[str | None, ReconciliationRow]:
+    return {row.vendor: row for row in rows}
+
+
+def test_backend_truth_is_the_first_row(checkout_run: ScenarioRun) -> None:
+    reference = reconcile(checkout_run).rows[0]
+    assert reference.label == "backend: order API https://shop.example/api/orders"
+    assert (reference.count, reference.total_value, reference.currency) == (1, 59.9, "EUR")
+    assert reference.status == "reference"
+
+
+def test_duplicate_pixel_purchase_is_explained_by_the_failure_and_the_shared_event_id(
+    checkout_run: ScenarioRun,
+) -> None:
+    meta = rows_by_vendor(reconcile(checkout_run).platforms)["meta_pixel"]
+    assert (meta.count, meta.total_value, meta.status) == (2, 119.8, "differs")
+    assert meta.note.startswith("Meta Pixel: 2 purchases, backend 1: duplicate trigger, same event ID ord-1")
+    assert meta.request_ids == ("req-4", "req-5")
+
+
+def test_missing_purchase_names_the_missing_tag(checkout_run: ScenarioRun) -> None:
+    ga4 = rows_by_vendor(reconcile(checkout_run).platforms)["ga4"]
+    assert (ga4.count, ga4.total_value, ga4.status) == (0, None, "differs")
+    assert ga4.note == "GA4: 0 purchases, backend 1: missing tag"
+
+
+def test_value_difference_and_matching_rows(checkout_run: ScenarioRun) -> None:
+    rows = rows_by_vendor(reconcile(checkout_run).platforms)
+    assert rows["ga4_mp"].status == "differs"
+    assert "value 49.9 vs 59.9" in rows["ga4_mp"].note
+    assert rows["tiktok_events_api"].status == "match"
+    assert rows["tiktok_events_api"].events == ("CompletePayment",)
+    assert rows["meta_capi"].status == "match"
+    assert rows["meta_capi"].note == "deduplicated with Meta Pixel by event ID"
+
+
+def test_without_failures_the_note_still_explains(scenario: Scenario) -> None:
+    run = scenario_run(checkout_capture(), scenario, truth=BACKEND, with_failures=False)
+    rows = rows_by_vendor(reconcile(run).platforms)
+    assert rows["ga4"].note == "GA4: 0 purchases, backend 1: tag present, no purchase sent"
+    assert rows["meta_pixel"].note.startswith("Meta Pixel: 2 purchases, backend 1: counted more than once")
+
+
+def test_expected_purchases_stand_in_when_no_backend_source_is_named(scenario: Scenario) -> None:
+    run = scenario_run(checkout_capture(), scenario, truth=None)
+    table = reconcile(run, scenario.expect.events)
+    assert table.reference.label == EXPECTATION_LABEL
+    assert (table.reference.count, table.reference.total_value, table.reference.currency) == (1, 59.9, "EUR")
+    assert rows_by_vendor(table.platforms)["ga4"].note.startswith("GA4: 0 purchases, expected 1")
+
+
+def test_truth_from_expectation_is_labelled_as_such(scenario: Scenario) -> None:
+    truth = BackendTruth(source="expectation", from_expectation=True, orders=BACKEND.orders)
+    run = scenario_run(checkout_capture(), scenario, truth=truth)
+    assert reconcile(run).reference.label == EXPECTATION_LABEL
+
+
+def test_no_reference_at_all_marks_every_platform_unknown(scenario: Scenario) -> None:
+    run = scenario_run(checkout_capture(), scenario, truth=None)
+    table = reconcile(run)
+    assert table.reference.status == "unknown" and table.reference.count is None
+    assert {row.status for row in table.platforms} == {"unknown"}
+
+
+def test_currency_difference_is_named(scenario: Scenario) -> None:
+    truth = BackendTruth(source="file orders.json", orders=[*BACKEND.orders])
+    truth.orders[0] = truth.orders[0].model_copy(update={"currency": "USD"})
+    run = scenario_run(checkout_capture(), scenario, truth=truth)
+    assert "currency EUR vs USD" in rows_by_vendor(reconcile(run).platforms)["tiktok_events_api"].note
+
+
+def test_google_redirect_followups_do_not_count_twice_and_floodlight_sales_count() -> None:
+    registry = DecoderRegistry.default()
+    conversion = "https://www.googleadservices.com/pagead/conversion/11160642801/?label=AbC&value=59.9&currency_code=EUR&fmt=3&guid=ON"
+    followup = "https://www.google.com/pagead/1p-conversion/11160642801/?label=AbC&value=59.9&currency_code=EUR&fmt=3&guid=ON"
+    sales = "https://ad.doubleclick.net/activity;src=3528935;type=sales;cat=purch0;qty=1;cost=59.9;ord=ord-1?"
+    counter = "https://ad.doubleclick.net/activity;src=3528935;type=visits;cat=landi0;ord=1?"
+    events = {
+        url: registry.decode(CapturedRequest(id=str(n), method="GET", url=url))
+        for n, url in enumerate([conversion, followup, sales, counter])
+    }
+    assert [is_purchase(e) for e in events[conversion]] == [True]
+    assert [is_purchase(e) for e in events[followup]] == [False]
+    assert [is_purchase(e) for e in events[sales]] == [True]
+    assert [is_purchase(e) for e in events[counter]] == [False]
+
+
+def test_malformed_purchases_are_not_counted_but_mentioned(scenario: Scenario) -> None:
+    broken = request(
+        20,
+        "https://graph.facebook.com/v18.0/1234567890/events?access_token=x1x2x3",
+        at=3.7,
+        method="POST",
+        headers=[("content-type", "application/json")],
+        body=b'{"data": [{"event_time": 1}]}',
+        source="server",
+    )
+    run = scenario_run(checkout_capture([broken]), scenario, truth=BACKEND, with_failures=False)
+    capi = rows_by_vendor(reconcile(run).platforms)["meta_capi"]
+    assert capi.count == 1
+    assert "1 malformed hit not counted" in capi.note
