@@ -97,7 +97,7 @@ class ScenarioFile(pytest.File):
             raise self.CollectError(str(exc)) from None
         devices = self.config.getoption("eventpath_device") or None
         for planned in plan_runs([(self.path, scenario)], devices):
-            yield ScenarioItem.from_parent(self, name=f"{scenario.name}[{planned.device}]", planned=planned)
+            yield ScenarioItem.from_parent(self, name=planned.test_id, planned=planned)
 
 
 class ScenarioItem(pytest.Item):

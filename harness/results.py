@@ -6,12 +6,14 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from harness import __version__
 from harness.models import CapturedRequest, CheckFailure, RunResult
+from harness.scenario import RunConditions
 
 
 class _Model(BaseModel):
@@ -33,6 +35,15 @@ class BackendTruth(_Model):
     error: str | None = None  # the source could not be read
 
 
+def test_id(scenario: str, device: str, bugs: Sequence[str] = (), conditions: RunConditions | None = None) -> str:
+    """``name[device]``, then ``[bug+bug]`` and ``[condition=value,...]`` when there are any."""
+    out = f"{scenario}[{device}]"
+    if bugs:
+        out += f"[{'+'.join(bugs)}]"
+    label = conditions.label() if conditions else ""
+    return out + (f"[{label}]" if label else "")
+
+
 class ScenarioRun(_Model):
     """One scenario on one device: the run, and what the checks found."""
 
@@ -40,6 +51,7 @@ class ScenarioRun(_Model):
     file: str | None = None
     device: str
     bugs: list[str] = Field(default_factory=list)  # demo shop switches that were on
+    conditions: RunConditions = Field(default_factory=RunConditions)
     ad_url: str
     result: RunResult
     failures: list[CheckFailure] = Field(default_factory=list)
@@ -56,7 +68,7 @@ class ScenarioRun(_Model):
 
     @property
     def test_id(self) -> str:
-        return f"{self.scenario}[{self.device}]" + (f"[{'+'.join(self.bugs)}]" if self.bugs else "")
+        return test_id(self.scenario, self.device, self.bugs, self.conditions)
 
 
 class SuiteResult(_Model):

@@ -19,8 +19,8 @@ from harness.checks.registry import run_checks
 from harness.engine import Harness
 from harness.errors import BadInput
 from harness.options import HostMapping, RunOptions
-from harness.results import ScenarioRun, SuiteResult
-from harness.scenario import Scenario
+from harness.results import ScenarioRun, SuiteResult, test_id
+from harness.scenario import RunConditions, Scenario
 
 BUGS_PARAM = "eventpath_bugs"  # the demo shop's per-run switch parameter
 
@@ -31,20 +31,23 @@ class PlannedRun:
     file: Path | None
     device: str
     bugs: tuple[str, ...] = ()
+    conditions: RunConditions = field(default_factory=RunConditions)
 
     @property
     def test_id(self) -> str:
-        return f"{self.scenario.name}[{self.device}]" + (f"[{'+'.join(self.bugs)}]" if self.bugs else "")
+        return test_id(self.scenario.name, self.device, self.bugs, self.conditions)
 
 
 def plan_runs(
     entries: Sequence[tuple[Path | None, Scenario]], devices: Sequence[str] | None = None
 ) -> list[PlannedRun]:
-    """One run per scenario and device (``devices`` overrides every scenario's list)."""
+    """One run per scenario, device and combination of conditions (``devices`` overrides every
+    scenario's list)."""
     return [
-        PlannedRun(scenario, path, device, tuple(scenario.bugs))
+        PlannedRun(scenario, path, device, tuple(scenario.bugs), conditions)
         for path, scenario in entries
         for device in (devices or scenario.devices)
+        for conditions in scenario.conditions.expand()
     ]
 
 
@@ -117,12 +120,21 @@ class SuiteSession:
         run_token = f"{int(time.time() * 1000) % 10**8:08d}"
         journey = scenario_journey(planned.scenario.steps, run_token, harness.options.navigation_timeout_ms)
         result = harness.visit(ad_url, device=planned.device, journey=journey)
-        outcome = run_checks(CheckContext(scenario=planned.scenario, result=result, ad_url=ad_url))
+        outcome = run_checks(
+            CheckContext(
+                scenario=planned.scenario,
+                result=result,
+                ad_url=ad_url,
+                conditions=planned.conditions,
+                scenario_file=planned.file,
+            )
+        )
         return ScenarioRun(
             scenario=planned.scenario.name,
             file=str(planned.file) if planned.file else None,
             device=planned.device,
             bugs=list(planned.bugs),
+            conditions=planned.conditions,
             ad_url=ad_url,
             result=result,
             failures=outcome.failures,

@@ -273,6 +273,87 @@ class Expectations(_Strict):
         return rules
 
 
+# --- conditions, the app under test, backend truth ---------------------------------------------------
+
+NetworkPreset = Literal["none", "slow-3g", "fast-3g", "slow-4g", "4g", "wifi"]
+InAppProfile = Literal["facebook_ios", "facebook_android", "instagram_ios", "instagram_android", "tiktok_ios", "tiktok_android"]
+ConsentChoice = Literal["accept", "reject", "ignore"]
+
+
+class CustomNetwork(_Strict):
+    latency_ms: int = Field(ge=0)
+    download_kbps: int = Field(ge=1)
+    upload_kbps: int = Field(ge=1)
+
+
+class RunConditions(_Strict):
+    """The real-world conditions of one run (one value each)."""
+
+    network: NetworkPreset | CustomNetwork = "none"
+    cpu_slowdown: float = Field(default=1.0, ge=1.0, description="CPU throttling rate, e.g. 4 for a low-end phone.")
+    consent: ConsentChoice | None = Field(
+        default=None, description="Answer the consent banner right after landing (selectors in `consent_selectors`)."
+    )
+    blocker: str | None = Field(default=None, description="'common' (built-in list of tag hosts) or a block-list file.")
+    in_app: InAppProfile | None = Field(default=None, description="In-app browser user agent.")
+    abandon_after_ms: int | None = Field(default=None, ge=0, description="Leave the page this long after the click.")
+
+    def label(self) -> str:
+        parts = [f"{k}={v if not isinstance(v, BaseModel) else 'custom'}" for k, v in self if v not in (None, "none", 1.0)]
+        return ",".join(parts)
+
+
+class ConditionMatrix(_Strict):
+    """Each condition may be a list: the scenario then runs once per combination."""
+
+    network: list[NetworkPreset | CustomNetwork] = Field(default_factory=lambda: ["none"])
+    cpu_slowdown: list[float] = Field(default_factory=lambda: [1.0])
+    consent: list[ConsentChoice | None] = Field(default_factory=lambda: [None])
+    blocker: list[str | None] = Field(default_factory=lambda: [None])
+    in_app: list[InAppProfile | None] = Field(default_factory=lambda: [None])
+    abandon_after_ms: list[int | None] = Field(default_factory=lambda: [None])
+
+    @model_validator(mode="before")
+    @classmethod
+    def _scalars_to_lists(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: v if isinstance(v, list) else [v] for k, v in value.items()}
+        return value
+
+    def expand(self) -> list[RunConditions]:
+        import itertools
+
+        names = list(type(self).model_fields)
+        combos = itertools.product(*(getattr(self, n) for n in names))
+        return [RunConditions(**dict(zip(names, combo, strict=True))) for combo in combos]
+
+
+class ConsentSelectors(_Strict):
+    accept: str = "#consent-accept"
+    reject: str = "#consent-reject"
+    close: str | None = "#consent-close"
+
+
+class AppUnderTest(_Strict):
+    """A backend started for the suite with the environment that routes its HTTPS through the harness."""
+
+    command: str | list[str] = Field(description="Command that starts the app (a string runs in a shell).")
+    port: int | None = Field(default=None, ge=1, le=65535, description="Wait until this local port accepts connections.")
+    cwd: str | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    startup_timeout_ms: int = Field(default=20_000, ge=100)
+
+
+class TruthSource(_Strict):
+    """Where the backend truth of a run is read from (what the site really did)."""
+
+    order_api: str | None = Field(default=None, description="URL returning the run's orders (fetched in the run's browser context).")
+    page: dict[str, str] | None = Field(
+        default=None, description="Selectors on the final page: {order_id: '#order-id', value: '#order-total', currency: '#order-currency'}."
+    )
+    file: str | None = Field(default=None, description="A JSON file of orders [{order_id, value, currency}].")
+
+
 # --- the scenario ---------------------------------------------------------------------------------
 
 
@@ -288,6 +369,13 @@ class Scenario(_Strict):
     resolve: list[HostMapping] = Field(default_factory=list, description="HOST=ADDR:PORT mappings.")
     steps: list[Step] = Field(default_factory=list)
     expect: Expectations = Field(default_factory=Expectations)
+    conditions: ConditionMatrix = Field(default_factory=ConditionMatrix)
+    consent_selectors: ConsentSelectors = Field(default_factory=ConsentSelectors)
+    app: AppUnderTest | None = None
+    truth: TruthSource | None = None
+    baseline_noise: list[str] = Field(
+        default_factory=list, description="Baseline paths to ignore when comparing, e.g. 'ga4.page_view.params.ep.debug'."
+    )
 
     @field_validator("resolve", mode="before")
     @classmethod

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import NamedTuple
 
 from harness.models import CheckFailure, DecodedEvent, Evidence, RootCauseName, RunResult, StepRecord
-from harness.scenario import Scenario
+from harness.scenario import RunConditions, Scenario
 
 
 class RootCause(NamedTuple):
@@ -58,6 +59,8 @@ class CheckContext:
     scenario: Scenario
     result: RunResult
     ad_url: str  # the URL the run opened, click IDs included
+    conditions: RunConditions = field(default_factory=RunConditions)
+    scenario_file: Path | None = None  # where the scenario came from (baselines live beside it)
 
     @property
     def events(self) -> list[DecodedEvent]:
