@@ -17,7 +17,7 @@ from playwright.async_api import Error as PlaywrightError
 
 from harness.attribution import belongs_to_run, run_keys
 from harness.browser.launcher import NO_BROWSER_HELP, find_browser, launch_args
-from harness.browser.visit import Journey, run_visit
+from harness.browser.visit import Journey, VisitPlan, run_visit
 from harness.capture.proxy import CaptureProxy
 from harness.decoders.registry import DecoderRegistry
 from harness.errors import BadInput, BrowserNotFound
@@ -111,13 +111,27 @@ class Harness:
 
     # --- runs -------------------------------------------------------------------------------------
 
-    def visit(self, url: str, *, device: str | None = None, journey: Journey | None = None) -> RunResult:
-        """Run one visit and decode its hits."""
+    def visit(
+        self,
+        url: str,
+        *,
+        device: str | None = None,
+        journey: Journey | None = None,
+        plan: VisitPlan | None = None,
+    ) -> RunResult:
+        """Run one visit and decode its hits (``journey`` alone, or a whole ``plan``)."""
         if self.proxy is None or self._browser is None or self._playwright is None:
             raise RuntimeError("Harness.visit() before start()")
         options = self.options.model_copy(update={"device": device}) if device else self.options
         capture = self._call(
-            run_visit(self._playwright, self._browser, self.proxy, validate_url(url), options, journey)
+            run_visit(
+                self._playwright,
+                self._browser,
+                self.proxy,
+                validate_url(url),
+                options,
+                plan or VisitPlan(journey=journey),
+            )
         )
         result = self.registry.decode_run(capture)
         self._claim_server_hits(result)

@@ -277,6 +277,21 @@ class StepRecord(_Model):
     error: str | None = None
 
 
+class TruthOrder(_Model):
+    order_id: str | None = None
+    value: float | None = None
+    currency: str | None = None
+
+
+class BackendTruth(_Model):
+    """What the site really did in a run: the reference the reconciliation table compares platforms with."""
+
+    source: str  # "order API https://api.shop/api/orders", "thank-you page", "file orders.json", "expectation"
+    from_expectation: bool = False  # no real source was named: the scenario's expectation stands in
+    orders: list[TruthOrder] = Field(default_factory=list)
+    error: str | None = None  # the source could not be read
+
+
 class RunCapture(_Model):
     """Everything one browser run produced, before any decoding."""
 
@@ -292,6 +307,8 @@ class RunCapture(_Model):
     finished_at: float
     capture_complete: bool = True  # False when the quiet window never came before the cap
     capture_note: str | None = None
+    truth: BackendTruth | None = None  # read from the source the scenario names, before leaving the page
+    artifacts: dict[str, str] = Field(default_factory=dict)  # "trace", "har", "screenshot" -> absolute path
     error: str | None = None  # the run could not finish (navigation timeout, unreachable host, ...)
 
     @property

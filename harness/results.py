@@ -12,27 +12,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from harness import __version__
-from harness.models import CapturedRequest, CheckFailure, RunResult
+from harness.models import BackendTruth, CapturedRequest, CheckFailure, RunResult, TruthOrder  # noqa: F401
 from harness.scenario import RunConditions
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64", extra="forbid")
-
-
-class TruthOrder(_Model):
-    order_id: str | None = None
-    value: float | None = None
-    currency: str | None = None
-
-
-class BackendTruth(_Model):
-    """What the site really did in a run: the reference the reconciliation table compares platforms with."""
-
-    source: str  # "order API https://api.shop/api/orders", "thank-you page", "file orders.json", "expectation"
-    from_expectation: bool = False  # no real source was named: the scenario's expectation stands in
-    orders: list[TruthOrder] = Field(default_factory=list)
-    error: str | None = None  # the source could not be read
 
 
 def test_id(scenario: str, device: str, bugs: Sequence[str] = (), conditions: RunConditions | None = None) -> str:

@@ -6,14 +6,17 @@ scenario behaves the same in both.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from harness.browser.journey import scenario_journey
+from harness.browser.visit import VisitPlan
 from harness.checks.base import CheckContext
 from harness.checks.registry import run_checks
 from harness.engine import Harness
@@ -22,7 +25,8 @@ from harness.options import HostMapping, RunOptions
 from harness.results import ScenarioRun, SuiteResult, test_id
 from harness.scenario import RunConditions, Scenario
 
-BUGS_PARAM = "eventpath_bugs"  # the demo shop's per-run switch parameter
+BUGS_PARAM = "eventpath_bugs"
+KeepArtifacts = Literal["on-failure", "always", "never"]  # the demo shop's per-run switch parameter
 
 
 @dataclass(frozen=True)
@@ -80,8 +84,12 @@ class SuiteSession:
     The CLI uses one per suite; the pytest plugin keeps one per test session (per xdist worker).
     """
 
-    def __init__(self, options: RunOptions) -> None:
+    def __init__(
+        self, options: RunOptions, *, report_dir: Path | None = None, keep_artifacts: KeepArtifacts = "on-failure"
+    ) -> None:
         self.options = options
+        self.report_dir = report_dir
+        self.keep_artifacts = keep_artifacts
         self._stack = ExitStack()
         self.harness: Harness | None = None
         self.demo_shop: object | None = None
@@ -119,7 +127,16 @@ class SuiteSession:
         ad_url = ad_url_for(planned)
         run_token = f"{int(time.time() * 1000) % 10**8:08d}"
         journey = scenario_journey(planned.scenario.steps, run_token, harness.options.navigation_timeout_ms)
-        result = harness.visit(ad_url, device=planned.device, journey=journey)
+        artifacts_dir = None
+        if self.report_dir is not None and self.keep_artifacts != "never":
+            artifacts_dir = self.report_dir / "runs" / _slug(planned.test_id)
+        plan = VisitPlan(
+            journey=journey,
+            truth=planned.scenario.truth,
+            truth_base=planned.file.parent if planned.file else None,
+            artifacts_dir=artifacts_dir,
+        )
+        result = harness.visit(ad_url, device=planned.device, plan=plan)
         outcome = run_checks(
             CheckContext(
                 scenario=planned.scenario,
@@ -129,6 +146,7 @@ class SuiteSession:
                 scenario_file=planned.file,
             )
         )
+        artifacts = self._kept_artifacts(result.capture.artifacts, passed=not outcome.failures)
         return ScenarioRun(
             scenario=planned.scenario.name,
             file=str(planned.file) if planned.file else None,
@@ -140,7 +158,25 @@ class SuiteSession:
             failures=outcome.failures,
             checks_run=outcome.checks_run,
             duration_s=time.monotonic() - began,
+            truth=result.capture.truth,
+            artifacts=artifacts,
         )
+
+    def _kept_artifacts(self, produced: dict[str, str], passed: bool) -> dict[str, str]:
+        """Artifacts relative to the report folder; a passed run keeps only its screenshot by default."""
+        kept: dict[str, str] = {}
+        for name, location in produced.items():
+            path = Path(location)
+            if passed and self.keep_artifacts == "on-failure" and name != "screenshot":
+                path.unlink(missing_ok=True)
+                continue
+            if self.report_dir is not None:
+                kept[name] = path.relative_to(self.report_dir).as_posix()
+        return kept
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_")[:120]
 
 
 ProgressCallback = Callable[[PlannedRun, ScenarioRun], None]
@@ -150,13 +186,15 @@ ProgressCallback = Callable[[PlannedRun, ScenarioRun], None]
 class SuiteRunner:
     options: RunOptions = field(default_factory=RunOptions)
     progress: ProgressCallback | None = None
+    report_dir: Path | None = None
+    keep_artifacts: KeepArtifacts = "on-failure"
 
     def run(self, runs: Sequence[PlannedRun]) -> SuiteResult:
         """Run every planned run in order; conflicting host mappings stop the suite before it starts."""
         _merged_mappings(runs, self.options.resolve)
         started = time.time()
         results: list[ScenarioRun] = []
-        with SuiteSession(self.options) as session:
+        with SuiteSession(self.options, report_dir=self.report_dir, keep_artifacts=self.keep_artifacts) as session:
             for planned in runs:
                 outcome = session.run_one(planned)
                 results.append(outcome)

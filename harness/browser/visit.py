@@ -8,21 +8,35 @@ import difflib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, Request
 from playwright.async_api import Error as PlaywrightError
 
+from harness.browser.truth import read_truth
 from harness.capture.addons import END_OF_RUN_PATH
 from harness.capture.proxy import CaptureProxy
 from harness.chain import build_chain
 from harness.errors import BadInput
-from harness.models import CookieRecord, Navigation, RunCapture, StepRecord
+from harness.models import BackendTruth, CookieRecord, Navigation, RunCapture, StepRecord
 from harness.options import RunOptions
+from harness.scenario import TruthSource
 
 # A journey drives the page after landing (click, fill, checkout) and records each step it performs;
 # scenarios build one from their steps (browser/journey.py).
 Journey = Callable[[Page, list[StepRecord]], Awaitable[None]]
+
+
+@dataclass
+class VisitPlan:
+    """What a run does beyond landing, and what it keeps."""
+
+    journey: Journey | None = None
+    truth: TruthSource | None = None
+    truth_base: Path | None = None  # relative truth files are read from here (the scenario's folder)
+    # Where the replay kit goes (Playwright trace, HAR, final screenshot); None records none of it.
+    artifacts_dir: Path | None = None
 
 
 def device_descriptor(playwright: Playwright, name: str) -> dict[str, Any]:
@@ -141,22 +155,32 @@ async def run_visit(
     proxy: CaptureProxy,
     url: str,
     options: RunOptions,
-    journey: Journey | None = None,
+    plan: VisitPlan | None = None,
 ) -> RunCapture:
     """Land on ``url`` in a fresh context, run the journey, leave the page so unload hits fire, and wait
     until the proxy has seen the last of them."""
+    plan = plan or VisitPlan()
     descriptor = device_descriptor(playwright, options.device)
     run_id = proxy.open_run()
+    artifacts: dict[str, str] = {}
+    truth: BackendTruth | None = None
+    recording: dict[str, Any] = {}
+    if plan.artifacts_dir is not None:
+        plan.artifacts_dir.mkdir(parents=True, exist_ok=True)
+        artifacts["har"] = str(plan.artifacts_dir / "run.har")
+        recording = {"record_har_path": artifacts["har"], "record_har_content": "embed"}
     started_at = time.time()
     error: str | None = None
     landing_ended_at: float | None = None
     cookies: list[CookieRecord] = []
     steps: list[StepRecord] = []
     context = await browser.new_context(
-        **descriptor, proxy=proxy.playwright_proxy(run_id), ignore_https_errors=True
+        **descriptor, proxy=proxy.playwright_proxy(run_id), ignore_https_errors=True, **recording
     )
     try:
         context.set_default_timeout(options.navigation_timeout_ms)
+        if plan.artifacts_dir is not None:
+            await context.tracing.start(screenshots=True, snapshots=True, sources=False)
         page = await context.new_page()
         log = _NavigationLog(page, steps=steps)
         log.attach()
@@ -173,9 +197,9 @@ async def run_visit(
                 else f"the landing page never settled: more than {options.max_hops} navigations (a redirect loop?)"
             )
         landing_ended_at = time.time()
-        if error is None and journey is not None:
+        if error is None and plan.journey is not None:
             try:
-                await journey(page, steps)
+                await plan.journey(page, steps)
             except PlaywrightError as exc:
                 error = f"journey: {_short(exc)}"
         # Let requests the page has in flight finish before leaving: navigating away would abort them
@@ -187,6 +211,15 @@ async def run_visit(
             since=time.monotonic(),
             expect_end_beacon=False,
         )
+        if plan.truth is not None:
+            truth = await read_truth(plan.truth, page, context, plan.truth_base)
+        if plan.artifacts_dir is not None:
+            try:
+                shot = plan.artifacts_dir / "final-page.png"
+                await page.screenshot(path=str(shot), timeout=5_000)
+                artifacts["screenshot"] = str(shot)
+            except PlaywrightError:
+                pass  # a crashed or blank page has no screenshot; the run goes on
         end_beacon = False
         leaving_at = time.monotonic()
         try:
@@ -204,8 +237,12 @@ async def run_visit(
             since=leaving_at,
             expect_end_beacon=end_beacon,
         )
+        if plan.artifacts_dir is not None:
+            trace = plan.artifacts_dir / "trace.zip"
+            await context.tracing.stop(path=str(trace))
+            artifacts["trace"] = str(trace)
     finally:
-        await context.close()
+        await context.close()  # writes the HAR
     requests = proxy.close_run(run_id)
     chain = build_chain(url, requests, landing_ended_at, options.max_hops)
     if chain.loop_detected:
@@ -230,5 +267,7 @@ async def run_visit(
         capture_note=None
         if complete
         else f"requests were still open after {options.capture_timeout_ms} ms; later hits are not in this run",
+        truth=truth,
+        artifacts={k: v for k, v in artifacts.items() if Path(v).exists()},
         error=error,
     )

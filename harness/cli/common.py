@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from harness.options import DEFAULT_DEVICE, HostMapping, RunOptions
 
@@ -52,3 +53,26 @@ def paint(text: str, code: str, enabled: bool) -> str:
 
 
 RED, GREEN, BOLD, DIM = "31;1", "32", "1", "2"
+
+
+def add_report_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("report options")
+    group.add_argument("--report", type=Path, metavar="DIR", help="report folder (default: reports/<timestamp>)")
+    group.add_argument(
+        "--keep-artifacts",
+        nargs="?",
+        const="always",
+        default="on-failure",
+        choices=("on-failure", "always", "never"),
+        help="keep each run's trace, HAR and flows file (default: on-failure; bare flag: always)",
+    )
+    group.add_argument("--no-redact", action="store_true", help="show cookie values, typed PII and secrets in the report")
+
+
+def report_dir_from(args: argparse.Namespace) -> Path:
+    from harness.report import default_report_dir
+
+    if args.report is not None:
+        args.report.mkdir(parents=True, exist_ok=True)
+        return Path(args.report)
+    return default_report_dir()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import threading
+from dataclasses import replace
 
+from harness.cli.common import add_report_options, add_run_options, report_dir_from, run_options, use_color
 from harness.demo.catalog import API_HOST
 
 NAME = "demo"
@@ -12,6 +14,9 @@ HELP = "Run the embedded demo shop (an offline shop with real-format tags and sw
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths", nargs="*", default=["scenarios"], help="demo scenario files or folders (default: scenarios/)"
+    )
     parser.add_argument(
         "--serve", action="store_true", help="serve the demo shop in the foreground until Ctrl-C"
     )
@@ -22,13 +27,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME[,NAME]",
         help="seed bugs to put on the printed ad click URL (see docs/demo-switches.md)",
     )
+    add_report_options(parser)
+    add_run_options(parser, device_default=None)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.serve:
         return serve(port=args.port, bugs=args.bugs)
-    print("eventpath demo: nothing to do yet; use --serve to run the demo shop")
-    return 0
+    return run_suite(args)
+
+
+def run_suite(args: argparse.Namespace) -> int:
+    """The example suite against the correct shop and each seeded bug; 0 only if exactly those were caught."""
+    from harness.cli.run import progress_printer
+    from harness.demo_suite import demo_entries, judge, plan_demo, verdict_problems, verdict_table
+    from harness.report import write_report
+    from harness.runner import SuiteRunner
+    from harness.scenario_loader import load_all
+
+    entries = demo_entries(load_all(args.paths))
+    runs, uncovered = plan_demo(entries)
+    if args.device:
+        runs = [replace(r, device=args.device) for r in runs]
+    print(f"demo: {len(runs)} runs: the correct shop, then {len(runs) - len(entries)} with one seeded bug each", flush=True)
+    report_dir = report_dir_from(args)
+    runner = SuiteRunner(
+        run_options(args), progress=progress_printer(use_color()), report_dir=report_dir, keep_artifacts=args.keep_artifacts
+    )
+    suite = runner.run(runs)
+    verdict = judge(suite, uncovered)
+    print("\n" + verdict_table(verdict))
+    paths = write_report(suite, report_dir, redact=not args.no_redact, scenarios={s.name: s for _, s in entries})
+    print(f"\nreport: {paths.html}")
+    problems = verdict_problems(verdict)
+    for problem in problems:
+        print(f"problem: {problem}")
+    print("demo: every seeded bug was caught and named, nothing else failed" if verdict.ok else "demo: FAILED")
+    return 0 if verdict.ok else 1
 
 
 def serve(port: int = 0, bugs: str = "", stop: threading.Event | None = None) -> int:

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from harness.cli.common import GREEN, RED, add_run_options, paint, run_options, use_color
+from harness.cli.common import (
+    GREEN,
+    RED,
+    add_report_options,
+    add_run_options,
+    paint,
+    report_dir_from,
+    run_options,
+    use_color,
+)
 from harness.console import explain_run, summary_table
 from harness.junit import write_junit
+from harness.report import write_report
 from harness.results import ScenarioRun, SuiteResult
 from harness.runner import PlannedRun, SuiteRunner, plan_runs
+from harness.scenario import Scenario
 from harness.scenario_loader import load_all
 
 NAME = "run"
@@ -22,10 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", default=["scenarios"], help="scenario files or folders")
     parser.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML here")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the results (results.json schema) here")
+    add_report_options(parser)
     add_run_options(parser, device_default=None)
 
 
-def _progress(color: bool):  # type: ignore[no-untyped-def]
+def progress_printer(color: bool):  # type: ignore[no-untyped-def]
     def report(planned: PlannedRun, run: ScenarioRun) -> None:
         mark = paint("pass", GREEN, color) if run.passed else paint("FAIL", RED, color)
         causes = "" if run.passed else "  " + ", ".join(sorted({f.root_cause for f in run.failures}))
@@ -34,12 +45,17 @@ def _progress(color: bool):  # type: ignore[no-untyped-def]
     return report
 
 
-def write_outputs(suite: SuiteResult, args: argparse.Namespace) -> None:
+def write_outputs(
+    suite: SuiteResult, args: argparse.Namespace, report_dir: Path, scenarios: dict[str, Scenario]
+) -> Path:
+    """The HTML report and results.json in ``report_dir``; ``--json`` and ``--junit`` copies where asked."""
+    paths = write_report(suite, report_dir, redact=not args.no_redact, scenarios=scenarios)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(json.loads(suite.model_dump_json()), indent=1), encoding="utf-8")
+        args.json.write_text(paths.json.read_text(encoding="utf-8"), encoding="utf-8")
     if args.junit:
         write_junit(suite, args.junit)
+    return paths.html
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,9 +66,12 @@ def run(args: argparse.Namespace) -> int:
     options = run_options(args)
     runs = plan_runs(entries, [args.device] if args.device else None)
     color = use_color()
-    suite = SuiteRunner(options, progress=_progress(color)).run(runs)
+    report_dir = report_dir_from(args)
+    runner = SuiteRunner(options, progress=progress_printer(color), report_dir=report_dir, keep_artifacts=args.keep_artifacts)
+    suite = runner.run(runs)
     for failed in (r for r in suite.runs if not r.passed):
         print("\n" + explain_run(failed))
     print("\n" + summary_table(suite))
-    write_outputs(suite, args)
+    html = write_outputs(suite, args, report_dir, {s.name: s for _, s in entries})
+    print(f"report: {html}")
     return 0 if suite.passed else 1

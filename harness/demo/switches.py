@@ -17,23 +17,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from pydantic import BaseModel, ConfigDict
 
 from harness.errors import BadInput
+from harness.models import RootCauseName
 
 BUGS_PARAM = "eventpath_bugs"
 BUGS_COOKIE = "eventpath_bugs"
 BUGS_HEADER = "X-Eventpath-Bugs"
 
-RootCause = Literal[
-    "Missing tag",
-    "Wrong trigger",
-    "Duplicate trigger",
-    "Broken dedupe",
-    "Missing value",
-    "Consent sequencing issue",
-    "Missing click IDs",
-    "Dropped parameters in redirects",
-    "PII in hit",
-    "Slow page",
-]
+RootCause = RootCauseName
 
 
 class Switch(BaseModel):
@@ -46,6 +36,8 @@ class Switch(BaseModel):
     root_cause: RootCause
     where: Literal["browser tags", "site", "redirects", "backend"]
     catching_check: str | None = None  # the check that reports it, once checks exist
+    # Root causes the bug legitimately brings along (a purchase fired too early also lacks its order ID).
+    side_effects: tuple[RootCause, ...] = ()
 
 
 SWITCHES: tuple[Switch, ...] = (
@@ -54,6 +46,7 @@ SWITCHES: tuple[Switch, ...] = (
         breaks="The Meta Pixel Purchase event never fires on the thank-you page (the other Pixel events do).",
         root_cause="Missing tag",
         where="browser tags",
+        catching_check="event_count",
     ),
     Switch(
         name="wrong_trigger",
@@ -61,6 +54,11 @@ SWITCHES: tuple[Switch, ...] = (
         "loads, with the cart value and no order ID, instead of on the thank-you page.",
         root_cause="Wrong trigger",
         where="browser tags",
+        catching_check="event_count",
+        side_effects=(
+            "Missing value",
+            "Broken dedupe",
+        ),
     ),
     Switch(
         name="duplicate_trigger",
@@ -68,6 +66,7 @@ SWITCHES: tuple[Switch, ...] = (
         "(the once-per-order guard is gone).",
         root_cause="Duplicate trigger",
         where="browser tags",
+        catching_check="event_count",
     ),
     Switch(
         name="broken_dedupe",
@@ -75,6 +74,7 @@ SWITCHES: tuple[Switch, ...] = (
         "Meta cannot deduplicate the pair.",
         root_cause="Broken dedupe",
         where="backend",
+        catching_check="browser_server_dedupe",
     ),
     Switch(
         name="server_event_without_fbc",
@@ -88,6 +88,7 @@ SWITCHES: tuple[Switch, ...] = (
         "Measurement Protocol) twice.",
         root_cause="Duplicate trigger",
         where="backend",
+        catching_check="browser_server_dedupe",
     ),
     Switch(
         name="missing_value",
@@ -95,6 +96,7 @@ SWITCHES: tuple[Switch, ...] = (
         "properties.value, UET gv); the server-side events keep it.",
         root_cause="Missing value",
         where="browser tags",
+        catching_check="event_value",
     ),
     Switch(
         name="missing_currency",
@@ -102,6 +104,7 @@ SWITCHES: tuple[Switch, ...] = (
         "TikTok properties.currency, UET gc); the server-side events keep it.",
         root_cause="Missing value",
         where="browser tags",
+        catching_check="event_value",
     ),
     Switch(
         name="tags_before_consent",
@@ -109,18 +112,23 @@ SWITCHES: tuple[Switch, ...] = (
         "answered instead of waiting for accept.",
         root_cause="Consent sequencing issue",
         where="browser tags",
+        catching_check="consent_respected",
     ),
     Switch(
         name="gclid_dropped_by_redirect",
         breaks="The shop's /go 301 redirect drops gclid, so the landing page never sees it.",
         root_cause="Dropped parameters in redirects",
         where="redirects",
+        catching_check="click_ids_reach_landing",
+        side_effects=("Missing click IDs",),
     ),
     Switch(
         name="fbclid_dropped_by_js_redirect",
         breaks="The landing page first runs a JavaScript location.replace hop that drops fbclid.",
         root_cause="Dropped parameters in redirects",
         where="redirects",
+        catching_check="click_ids_reach_landing",
+        side_effects=("Missing click IDs",),
     ),
     Switch(
         name="click_ids_not_stored",
@@ -128,12 +136,14 @@ SWITCHES: tuple[Switch, ...] = (
         "server events and the lead form lack the click IDs.",
         root_cause="Missing click IDs",
         where="browser tags",
+        catching_check="click_ids_in_cookies",
     ),
     Switch(
         name="raw_email_in_hit",
         breaks="The Meta Pixel Purchase sends the typed email unhashed in ud[em].",
         root_cause="PII in hit",
         where="browser tags",
+        catching_check="no_pii",
     ),
     Switch(
         name="lead_form_without_click_id",

@@ -39,6 +39,12 @@ MIN_TYPED_LENGTH = 3
 MIN_SECRET_LENGTH = 4
 
 
+def redaction_replacements(suite: SuiteResult) -> list[Replacement]:
+    """The typed PII and secrets of ``suite`` in every spelling, for redacting files beside the report."""
+    data = suite.model_dump(round_trip=True)
+    return _replacement_patterns(_typed_values(data), _secret_values(list(_all_requests(data))))
+
+
 def redact_suite(suite: SuiteResult) -> SuiteResult:
     """A redacted copy of ``suite``; ``suite`` itself is left as it was."""
     data = suite.model_dump(round_trip=True)  # round_trip drops computed fields, so it validates back
@@ -50,7 +56,7 @@ def redact_suite(suite: SuiteResult) -> SuiteResult:
     for run in data["runs"]:
         for cookie in run["result"]["capture"]["cookies"]:
             cookie["value"] = COOKIE_MARK
-    return SuiteResult.model_validate(_replace_everywhere(data, replacements))
+    return SuiteResult.model_validate(replace_everywhere(data, replacements))
 
 
 # --- what to look for ------------------------------------------------------------------------------
@@ -127,7 +133,7 @@ def _replacement_patterns(typed: set[str], secrets: set[str]) -> list[Replacemen
 # --- replacing -------------------------------------------------------------------------------------
 
 
-def _replace_everywhere(node: Any, replacements: list[Replacement]) -> Any:
+def replace_everywhere(node: Any, replacements: list[Replacement]) -> Any:
     if not replacements:
         return node
     if isinstance(node, str):
@@ -140,11 +146,11 @@ def _replace_everywhere(node: Any, replacements: list[Replacement]) -> Any:
         return node
     if isinstance(node, dict):
         return {
-            _replace_everywhere(k, replacements): _replace_everywhere(v, replacements)
+            replace_everywhere(k, replacements): replace_everywhere(v, replacements)
             for k, v in node.items()
         }
     if isinstance(node, list | tuple):
-        return type(node)(_replace_everywhere(item, replacements) for item in node)
+        return type(node)(replace_everywhere(item, replacements) for item in node)
     return node
 
 

@@ -12,7 +12,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pydantic_core import PydanticSerializationError
 
-from harness.report.redact import redact_suite
+from harness.report.redact import redact_suite, redaction_replacements
+from harness.report.replay import FLOWS_NAME, redact_har, write_flows
 from harness.report.view import BodyBudget, run_view, summary_view
 from harness.results import ScenarioRun, SuiteResult
 from harness.scenario import ExpectedEvent, Scenario
@@ -61,12 +62,27 @@ def write_report(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     shown = redact_suite(suite) if redact else suite
+    _write_replay_kits(suite, shown, out_dir, redact)
     paths = ReportPaths(directory=out_dir, html=out_dir / HTML_NAME, json=out_dir / JSON_NAME)
     paths.json.write_text(results_json(shown), encoding="utf-8")
     paths.html.write_text(
         render_html(shown, scenarios or {}, redacted=redact), encoding="utf-8", errors="replace"
     )
     return paths
+
+
+def _write_replay_kits(suite: SuiteResult, shown: SuiteResult, out_dir: Path, redact: bool) -> None:
+    """Beside each run that kept a replay kit: its flows file, and its HAR redacted like the report."""
+    replacements = redaction_replacements(suite) if redact else []
+    for run in shown.runs:
+        har = run.artifacts.get("har")
+        if not har:
+            continue  # no replay kit kept for this run
+        if redact and (out_dir / har).is_file():
+            redact_har(out_dir / har, replacements)
+        flows = Path(har).parent / FLOWS_NAME
+        write_flows(run.result.capture.requests, out_dir / flows)
+        run.artifacts["flows"] = flows.as_posix()
 
 
 def results_json(suite: SuiteResult) -> str:

@@ -6,6 +6,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from harness.checks.registry import all_checks
 from harness.demo.switches import (
     SWITCH_NAMES,
     SWITCHES,
@@ -35,7 +36,9 @@ def test_the_list_holds_every_required_switch_once_with_a_known_root_cause() -> 
     assert set(names) == REQUIRED
     assert {s.root_cause for s in SWITCHES} <= set(get_args(RootCause))
     assert switch("slow_page").root_cause == "Slow page"
-    assert all(s.catching_check is None for s in SWITCHES)  # no checks exist yet
+    registered = {c.name for c in all_checks()}
+    assert all(s.catching_check in registered for s in SWITCHES if s.catching_check), "a catching check exists"
+    assert all(set(s.side_effects) <= set(get_args(RootCause)) for s in SWITCHES)
 
 
 def test_checked_in_docs_page_equals_the_generated_text() -> None:
