@@ -355,6 +355,7 @@ RootCauseName = Literal[
     "Unexpected vendor",
     "Event order",
     "Slow page",
+    "Event definition drift",
     "Run error",
 ]
 

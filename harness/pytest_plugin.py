@@ -14,6 +14,8 @@ proxy credentials, so no hit is attributed to the wrong test.
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,13 +27,14 @@ from harness.console import explain_run
 from harness.errors import EventpathError
 from harness.models import CookieRecord, DecodedEvent, RedirectChain, RunResult
 from harness.options import HostMapping, RunOptions
-from harness.results import ScenarioRun
+from harness.results import ScenarioRun, SuiteResult
 from harness.runner import PlannedRun, SuiteSession, plan_runs
 from harness.scenario import Scenario, Step
 from harness.scenario_loader import ScenarioFileError, is_scenario_file, load_scenario
 
 _SESSION = pytest.StashKey["SuiteSession"]()
 _RESULTS = pytest.StashKey[list[ScenarioRun]]()
+_REPORT = pytest.StashKey[Path]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -69,6 +72,30 @@ def _session(config: pytest.Config) -> SuiteSession:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_RESULTS] = []
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Scenario items ran: write their report (``--eventpath-report DIR`` or ``reports/<timestamp>``)."""
+    config = session.config
+    runs = config.stash.get(_RESULTS, [])
+    if not runs:
+        return
+    from harness.report import default_report_dir, write_report
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    chosen = config.getoption("eventpath_report")
+    if chosen:
+        out = Path(chosen) / worker if worker else Path(chosen)
+    else:
+        out = default_report_dir(Path(config.rootpath) / "reports")
+    suite = SuiteResult(started_at=min(r.result.capture.started_at for r in runs), finished_at=time.time(), runs=runs)
+    paths = write_report(suite, out)
+    config.stash[_REPORT] = paths.html
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if _REPORT in config.stash:
+        terminalreporter.write_line(f"eventpath report: {config.stash[_REPORT]}")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -48,6 +48,10 @@ ROOT_CAUSES: dict[RootCauseName, RootCause] = {
     "Slow page": RootCause(
         "Users leave before tags fire; clicks never become sessions", "Load tags early; speed up the landing page"
     ),
+    "Event definition drift": RootCause(
+        "What the site sends changed since the baseline: reports shift without anyone deciding it",
+        "Review the change (container publish, release); fix it, or accept it with --update-baseline",
+    ),
     "Run error": RootCause("The journey could not be completed", "Fix the scenario or the site, then rerun"),
 }
 

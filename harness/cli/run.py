@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from harness.baseline import update_baselines, why_not_baselined
 from harness.cli.common import (
     GREEN,
     RED,
@@ -32,6 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", default=["scenarios"], help="scenario files or folders")
     parser.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML here")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the results (results.json schema) here")
+    parser.add_argument(
+        "--update-baseline",
+        action="store_true",
+        help="store what each run sent as <scenario>.baseline.yaml beside its scenario (later runs compare)",
+    )
     add_report_options(parser)
     add_run_options(parser, device_default=None)
 
@@ -74,4 +80,10 @@ def run(args: argparse.Namespace) -> int:
     print("\n" + summary_table(suite))
     html = write_outputs(suite, args, report_dir, {s.name: s for _, s in entries})
     print(f"report: {html}")
+    if args.update_baseline:
+        for path in update_baselines(suite):
+            print(f"baseline: {path}")
+        for skipped in suite.runs:
+            if reason := why_not_baselined(skipped):
+                print(f"baseline not written for {skipped.test_id}: {reason}")
     return 0 if suite.passed else 1
