@@ -134,6 +134,9 @@ class Harness:
             )
         )
         result = self.registry.decode_run(capture)
+        for blocked in capture.blocked:
+            blocked.tag_hit = self.registry.claimant(blocked) is not None
+            result.blocked_events.extend(self.registry.decode(blocked) if blocked.tag_hit else [])
         self._claim_server_hits(result)
         return result
 

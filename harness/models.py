@@ -292,6 +292,15 @@ class BackendTruth(_Model):
     error: str | None = None  # the source could not be read
 
 
+class PageMetrics(_Model):
+    """Milliseconds from the start of the landing page's navigation; None where the browser did not say."""
+
+    ttfb_ms: float | None = None
+    lcp_ms: float | None = None
+    dom_content_loaded_ms: float | None = None
+    load_ms: float | None = None
+
+
 class RunCapture(_Model):
     """Everything one browser run produced, before any decoding."""
 
@@ -308,6 +317,10 @@ class RunCapture(_Model):
     capture_complete: bool = True  # False when the quiet window never came before the cap
     capture_note: str | None = None
     truth: BackendTruth | None = None  # read from the source the scenario names, before leaving the page
+    metrics: PageMetrics | None = None  # of the landing page, read before the journey
+    # Requests a content blocker (the run's ad-block condition) aborted in the browser: they never left it.
+    blocked: list[CapturedRequest] = Field(default_factory=list)
+    abandoned_at: float | None = None  # epoch seconds the run left the page early (abandon_after_ms)
     artifacts: dict[str, str] = Field(default_factory=dict)  # "trace", "har", "screenshot" -> absolute path
     error: str | None = None  # the run could not finish (navigation timeout, unreachable host, ...)
 
@@ -325,6 +338,8 @@ class RunResult(_Model):
 
     capture: RunCapture
     events: list[DecodedEvent] = Field(default_factory=list)
+    # What the blocked requests would have sent: the events a content blocker cost this run.
+    blocked_events: list[DecodedEvent] = Field(default_factory=list)
 
     @property
     def run_id(self) -> str:

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from harness.app_env import app_environment
+from harness.app_process import AppProcess
 from harness.browser.journey import scenario_journey
 from harness.browser.visit import VisitPlan
 from harness.checks.base import CheckContext
@@ -23,7 +25,7 @@ from harness.engine import Harness
 from harness.errors import BadInput
 from harness.options import HostMapping, RunOptions
 from harness.results import ScenarioRun, SuiteResult, test_id
-from harness.scenario import RunConditions, Scenario
+from harness.scenario import AppUnderTest, RunConditions, Scenario
 
 BUGS_PARAM = "eventpath_bugs"
 KeepArtifacts = Literal["on-failure", "always", "never"]  # the demo shop's per-run switch parameter
@@ -93,6 +95,7 @@ class SuiteSession:
         self._stack = ExitStack()
         self.harness: Harness | None = None
         self.demo_shop: object | None = None
+        self._apps: list[AppUnderTest] = []
 
     def __enter__(self) -> SuiteSession:
         self.harness = self._stack.enter_context(Harness(self.options))
@@ -119,7 +122,20 @@ class SuiteSession:
         if planned.scenario.resolve:
             current = self.harness.proxy.resolve
             self.harness.proxy.add_mappings(_merged_mappings([planned], current))
+        app = planned.scenario.app
+        if app is not None and app not in self._apps:
+            self._apps.append(app)
+            self._stack.enter_context(AppProcess(app, self.app_environment(), log_path=self._app_log(len(self._apps))))
         return self.harness
+
+    def app_environment(self) -> dict[str, str]:
+        """The environment that routes a backend's outgoing HTTPS through this session's proxy."""
+        assert self.harness is not None and self.harness.proxy is not None
+        proxy = self.harness.proxy
+        return app_environment(proxy.server_url, proxy.ca.cert_path, proxy.confdir / "app-env")
+
+    def _app_log(self, number: int) -> Path | None:
+        return self.report_dir / f"app-{number}.log" if self.report_dir is not None else None
 
     def run_one(self, planned: PlannedRun) -> ScenarioRun:
         harness = self.harness_for(planned)
@@ -135,6 +151,8 @@ class SuiteSession:
             truth=planned.scenario.truth,
             truth_base=planned.file.parent if planned.file else None,
             artifacts_dir=artifacts_dir,
+            conditions=planned.conditions,
+            consent_selectors=planned.scenario.consent_selectors,
         )
         result = harness.visit(ad_url, device=planned.device, plan=plan)
         outcome = run_checks(
@@ -188,6 +206,7 @@ class SuiteRunner:
     progress: ProgressCallback | None = None
     report_dir: Path | None = None
     keep_artifacts: KeepArtifacts = "on-failure"
+    on_start: Callable[[SuiteSession], None] | None = None  # called once the proxy is up
 
     def run(self, runs: Sequence[PlannedRun]) -> SuiteResult:
         """Run every planned run in order; conflicting host mappings stop the suite before it starts."""
@@ -195,6 +214,8 @@ class SuiteRunner:
         started = time.time()
         results: list[ScenarioRun] = []
         with SuiteSession(self.options, report_dir=self.report_dir, keep_artifacts=self.keep_artifacts) as session:
+            if self.on_start:
+                self.on_start(session)
             for planned in runs:
                 outcome = session.run_one(planned)
                 results.append(outcome)

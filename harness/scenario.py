@@ -259,6 +259,11 @@ class Expectations(_Strict):
     consent: Literal["accept", "reject", "ignore"] | None = Field(
         default=None, description="The consent choice the journey makes; hits are judged against it."
     )
+    max_lcp_ms: int | None = Field(default=None, ge=1, description="Largest contentful paint bound for the landing page.")
+    durable_click_id_cookies: bool = Field(
+        default=False,
+        description="Fail when Safari's ITP would cap click-ID cookies written by script (checked on WebKit devices).",
+    )
     order: list[str] = Field(
         default_factory=lambda: ["page_view<purchase"],
         description="Event order rules 'a<b': a must come before b (same vendor).",

@@ -14,14 +14,24 @@ from typing import Any
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, Request
 from playwright.async_api import Error as PlaywrightError
 
+from harness.blocklists import load_blocklist
+from harness.browser.conditions import (
+    BlockRecorder,
+    ConsentNotAnswered,
+    answer_consent,
+    apply_blocker,
+    apply_network,
+    context_overrides,
+)
+from harness.browser.metrics import install_metrics, read_metrics
 from harness.browser.truth import read_truth
 from harness.capture.addons import END_OF_RUN_PATH
 from harness.capture.proxy import CaptureProxy
 from harness.chain import build_chain
 from harness.errors import BadInput
-from harness.models import BackendTruth, CookieRecord, Navigation, RunCapture, StepRecord
+from harness.models import BackendTruth, CookieRecord, Navigation, PageMetrics, RunCapture, StepRecord
 from harness.options import RunOptions
-from harness.scenario import TruthSource
+from harness.scenario import ConsentSelectors, RunConditions, TruthSource
 
 # A journey drives the page after landing (click, fill, checkout) and records each step it performs;
 # scenarios build one from their steps (browser/journey.py).
@@ -37,6 +47,8 @@ class VisitPlan:
     truth_base: Path | None = None  # relative truth files are read from here (the scenario's folder)
     # Where the replay kit goes (Playwright trace, HAR, final screenshot); None records none of it.
     artifacts_dir: Path | None = None
+    conditions: RunConditions = field(default_factory=RunConditions)
+    consent_selectors: ConsentSelectors = field(default_factory=ConsentSelectors)
 
 
 def device_descriptor(playwright: Playwright, name: str) -> dict[str, Any]:
@@ -144,6 +156,21 @@ async def _arm_end_beacon(page: Page) -> bool:
         return False
 
 
+async def _land_and_abandon(page: Page, url: str, abandon_after_ms: int, options: RunOptions) -> float:
+    """Open ``url`` and leave it ``abandon_after_ms`` after the click, loaded or not; returns when."""
+    clicked = time.monotonic()
+    landing = asyncio.ensure_future(page.goto(url, wait_until="load", timeout=options.navigation_timeout_ms))
+    # Leaving aborts the navigation: its error is the point of the exercise, not a failure.
+    landing.add_done_callback(lambda task: task.cancelled() or task.exception())
+    remaining = abandon_after_ms / 1000 - (time.monotonic() - clicked)
+    if remaining > 0:
+        await asyncio.wait({landing}, timeout=remaining)
+        remaining = abandon_after_ms / 1000 - (time.monotonic() - clicked)
+        if remaining > 0:
+            await asyncio.sleep(remaining)
+    return time.time()
+
+
 def _short(error: Exception) -> str:
     """Playwright's first message line, without its call log."""
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -174,30 +201,57 @@ async def run_visit(
     landing_ended_at: float | None = None
     cookies: list[CookieRecord] = []
     steps: list[StepRecord] = []
+    conditions = plan.conditions
+    metrics: PageMetrics | None = None
+    blocker: BlockRecorder | None = None
+    abandoned_at: float | None = None
+    blocklist = load_blocklist(conditions.blocker) if conditions.blocker else None  # bad file: before the browser
     context = await browser.new_context(
-        **descriptor, proxy=proxy.playwright_proxy(run_id), ignore_https_errors=True, **recording
+        **{**descriptor, **context_overrides(conditions, descriptor)},
+        proxy=proxy.playwright_proxy(run_id),
+        ignore_https_errors=True,
+        **recording,
     )
     try:
         context.set_default_timeout(options.navigation_timeout_ms)
         if plan.artifacts_dir is not None:
             await context.tracing.start(screenshots=True, snapshots=True, sources=False)
+        await install_metrics(context)
+        if blocklist is not None:
+            blocker = await apply_blocker(context, blocklist)
         page = await context.new_page()
         log = _NavigationLog(page, steps=steps)
         log.attach()
-        try:
-            await page.goto(url, wait_until="load", timeout=options.navigation_timeout_ms)
-        except PlaywrightError as exc:
-            error = f"loading {url}: {_short(exc)}"
-        if error is None and not await log.settle(
-            options.redirect_settle_ms, options.navigation_timeout_ms, options.max_hops
-        ):
-            error = (
-                "the page crashed"
-                if log.crashed
-                else f"the landing page never settled: more than {options.max_hops} navigations (a redirect loop?)"
-            )
-        landing_ended_at = time.time()
-        if error is None and plan.journey is not None:
+        network = await apply_network(context, page, conditions)  # noqa: F841 - lives as long as the page
+        if conditions.abandon_after_ms is not None:
+            # An impatient user: the page is left at this moment, whatever it has done by then.
+            abandoned_at = await _land_and_abandon(page, url, conditions.abandon_after_ms, options)
+            landing_ended_at = time.time()
+        else:
+            try:
+                await page.goto(url, wait_until="load", timeout=options.navigation_timeout_ms)
+            except PlaywrightError as exc:
+                error = f"loading {url}: {_short(exc)}"
+            if error is None and not await log.settle(
+                options.redirect_settle_ms, options.navigation_timeout_ms, options.max_hops
+            ):
+                error = (
+                    "the page crashed"
+                    if log.crashed
+                    else f"the landing page never settled: more than {options.max_hops} navigations (a redirect loop?)"
+                )
+            landing_ended_at = time.time()
+            if error is None:
+                try:
+                    consent_step = await answer_consent(page, conditions.consent, plan.consent_selectors, index=-1)
+                    if consent_step is not None:
+                        steps.append(consent_step)
+                except ConsentNotAnswered as exc:
+                    steps.append(exc.record)
+                    error = str(exc)
+            if error is None:
+                metrics = await read_metrics(page)  # before the journey: LCP stops at the first input
+        if error is None and abandoned_at is None and plan.journey is not None:
             try:
                 await plan.journey(page, steps)
             except PlaywrightError as exc:
@@ -268,6 +322,9 @@ async def run_visit(
         if complete
         else f"requests were still open after {options.capture_timeout_ms} ms; later hits are not in this run",
         truth=truth,
+        metrics=metrics,
+        blocked=blocker.as_captured(run_id) if blocker else [],
+        abandoned_at=abandoned_at,
         artifacts={k: v for k, v in artifacts.items() if Path(v).exists()},
         error=error,
     )

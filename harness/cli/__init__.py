@@ -11,7 +11,7 @@ from types import ModuleType
 from harness.errors import EventpathError
 
 # Subcommand modules, in the order ``eventpath --help`` lists them.
-COMMANDS = ("run", "trace", "decode", "demo", "diff", "schema")
+COMMANDS = ("run", "trace", "decode", "demo", "diff", "proxy", "schema")
 
 
 def _load_commands() -> list[ModuleType]:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from harness.app_env import format_env
 from harness.baseline import update_baselines, why_not_baselined
 from harness.cli.common import (
     GREEN,
@@ -21,7 +22,7 @@ from harness.console import explain_run, summary_table
 from harness.junit import write_junit
 from harness.report import write_report
 from harness.results import ScenarioRun, SuiteResult
-from harness.runner import PlannedRun, SuiteRunner, plan_runs
+from harness.runner import PlannedRun, SuiteRunner, SuiteSession, plan_runs
 from harness.scenario import Scenario
 from harness.scenario_loader import load_all
 
@@ -33,6 +34,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", default=["scenarios"], help="scenario files or folders")
     parser.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML here")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the results (results.json schema) here")
+    parser.add_argument(
+        "--app-env",
+        action="store_true",
+        help="also print the environment that routes a backend's HTTPS through the harness (HTTPS_PROXY, CA bundle)",
+    )
     parser.add_argument(
         "--update-baseline",
         action="store_true",
@@ -49,6 +55,11 @@ def progress_printer(color: bool):  # type: ignore[no-untyped-def]
         print(f"{mark}  {planned.test_id}  {run.duration_s:.1f}s{causes}", flush=True)
 
     return report
+
+
+def print_app_env(session: SuiteSession) -> None:
+    print("# route your backend's outgoing HTTPS through this run's harness:")
+    print(format_env(session.app_environment()), flush=True)
 
 
 def write_outputs(
@@ -73,7 +84,13 @@ def run(args: argparse.Namespace) -> int:
     runs = plan_runs(entries, [args.device] if args.device else None)
     color = use_color()
     report_dir = report_dir_from(args)
-    runner = SuiteRunner(options, progress=progress_printer(color), report_dir=report_dir, keep_artifacts=args.keep_artifacts)
+    runner = SuiteRunner(
+        options,
+        progress=progress_printer(color),
+        report_dir=report_dir,
+        keep_artifacts=args.keep_artifacts,
+        on_start=print_app_env if args.app_env else None,
+    )
     suite = runner.run(runs)
     for failed in (r for r in suite.runs if not r.passed):
         print("\n" + explain_run(failed))

@@ -84,10 +84,14 @@ def _product_card(product: Product) -> str:
 
 def landing(config: dict[str, Any]) -> str:
     cards = "".join(_product_card(p) for p in PRODUCTS)
-    body = f"""<h1 id="headline">Spring sale: trail gear for every season</h1>
-<img id="hero" src="/hero.png" width="960" height="600" alt="Trail runners on a ridge at sunrise">
+    # With slow_page the content waits for the (slow) hero before it shows, as a hero-first page
+    # hydrating late does: nothing large paints before the hero, on any viewport.
+    hold = ' style="visibility:hidden"' if "slow_page" in config.get("bugs", ()) else ""
+    reveal = ' onload="document.getElementById(\'landing-content\').style.visibility=\'visible\'"' if hold else ""
+    body = f"""<div id="landing-content"{hold}><h1 id="headline">Spring sale: trail gear for every season</h1>
 <p>Free shipping from 50 EUR. Order today, wear it on the trail this weekend.</p>
-<div class="grid">{cards}</div>"""
+<div class="grid">{cards}</div></div>
+<img id="hero" src="/hero.png" width="960" height="600" alt="Trail runners on a ridge at sunrise"{reveal}>"""
     return layout("Trail gear", body, {**config, "page": "landing"})
 
 

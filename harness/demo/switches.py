@@ -81,6 +81,7 @@ SWITCHES: tuple[Switch, ...] = (
         breaks="The server-side Meta CAPI Purchase leaves out user_data.fbc although the _fbc cookie exists.",
         root_cause="Missing click IDs",
         where="backend",
+        catching_check="server_match_quality",
     ),
     Switch(
         name="server_event_twice",
@@ -151,6 +152,7 @@ SWITCHES: tuple[Switch, ...] = (
         "without gclid/fbc/ttclid/msclkid.",
         root_cause="Missing click IDs",
         where="site",
+        catching_check="offline_import_ready",
     ),
     Switch(
         name="slow_page",
@@ -158,6 +160,7 @@ SWITCHES: tuple[Switch, ...] = (
         "over 4 s.",
         root_cause="Slow page",
         where="site",
+        catching_check="page_speed",
     ),
 )
 

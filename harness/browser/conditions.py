@@ -1,0 +1,290 @@
+"""Real-world conditions of a run, as building blocks ``visit.py`` calls: a slow network and CPU, an in-app
+browser's user agent, a consent answer, a content blocker.
+
+Each block is a small async function over Playwright's async API; none changes how a run is captured.
+
+Network presets (bytes per second, milliseconds), from Chrome DevTools' own throttling presets
+(``front_end/core/sdk/NetworkManager.ts`` in ChromeDevTools/devtools-frontend), which multiply their
+target figures by adjustment factors so that DevTools' request-level throttling approximates a real
+packet-level link:
+
+=========== ====================================================================================
+``slow-3g`` DevTools "Slow 3G" (named "3G" since 2024): 500 kbit/s x 0.8 both ways, 400 ms RTT x 5
+``fast-3g`` DevTools "Fast 3G": 1.6 Mbit/s x 0.9 down, 750 kbit/s x 0.9 up, 150 ms RTT x 3.75
+``slow-4g`` DevTools "Slow 4G": the same figures; DevTools renamed "Fast 3G" to "Slow 4G" in May 2024
+            to align with Lighthouse's mobile throttling (crbug.com/342406608), so both names stay
+``4g``      DevTools "Fast 4G": 9 Mbit/s x 0.9 down, 1.5 Mbit/s x 0.9 up, 60 ms RTT x 2.75
+``wifi``    no DevTools preset: Lighthouse's desktop throttling (``desktopDense4G`` in
+            lighthouse/core/config/constants.js: 10 Mbit/s, 40 ms RTT), a decent home connection
+=========== ====================================================================================
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from playwright.async_api import BrowserContext, CDPSession, Page, Route
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+from harness.blocklists import BlockList, load_blocklist
+from harness.models import CapturedRequest, StepRecord
+from harness.scenario import ConsentChoice, ConsentSelectors, CustomNetwork, InAppProfile, RunConditions
+
+__all__ = [
+    "IN_APP_USER_AGENTS",
+    "NETWORK_PRESETS",
+    "BlockList",
+    "BlockRecorder",
+    "BlockedRequest",
+    "ConsentNotAnswered",
+    "NetworkProfile",
+    "answer_consent",
+    "apply_blocker",
+    "apply_network",
+    "context_overrides",
+    "load_blocklist",
+    "network_profile",
+]
+
+# --- network and CPU ------------------------------------------------------------------------------
+
+ConnectionType = Literal["cellular2g", "cellular3g", "cellular4g", "wifi", "ethernet", "other"]
+
+
+@dataclass(frozen=True)
+class NetworkProfile:
+    """What ``Network.emulateNetworkConditions`` takes: latency in ms, throughput in bytes per second."""
+
+    name: str
+    latency_ms: float
+    download_bps: float
+    upload_bps: float
+    connection_type: ConnectionType = "other"  # what navigator.connection.type reports
+
+    def cdp_params(self) -> dict[str, Any]:
+        return {
+            "offline": False,
+            "latency": self.latency_ms,
+            "downloadThroughput": self.download_bps,
+            "uploadThroughput": self.upload_bps,
+            "connectionType": self.connection_type,
+        }
+
+
+def _mbit(megabits: float) -> float:
+    """Megabits per second (decimal, as DevTools writes them) in bytes per second."""
+    return megabits * 1000 * 1000 / 8
+
+
+NETWORK_PRESETS: dict[str, NetworkProfile] = {
+    "slow-3g": NetworkProfile("slow-3g", 400 * 5, _mbit(0.5) * 0.8, _mbit(0.5) * 0.8, "cellular3g"),
+    "fast-3g": NetworkProfile("fast-3g", 150 * 3.75, _mbit(1.6) * 0.9, _mbit(0.75) * 0.9, "cellular3g"),
+    "slow-4g": NetworkProfile("slow-4g", 150 * 3.75, _mbit(1.6) * 0.9, _mbit(0.75) * 0.9, "cellular4g"),
+    "4g": NetworkProfile("4g", 60 * 2.75, _mbit(9) * 0.9, _mbit(1.5) * 0.9, "cellular4g"),
+    "wifi": NetworkProfile("wifi", 40, _mbit(10), _mbit(10), "wifi"),
+}
+
+
+def network_profile(network: str | CustomNetwork) -> NetworkProfile | None:
+    """The profile of a run's ``network`` condition; None for ``none`` (no throttling)."""
+    if isinstance(network, CustomNetwork):
+        return NetworkProfile(
+            "custom", network.latency_ms, network.download_kbps * 1000 / 8, network.upload_kbps * 1000 / 8
+        )
+    if network == "none":
+        return None
+    return NETWORK_PRESETS[network]
+
+
+async def apply_network(context: BrowserContext, page: Page, conditions: RunConditions) -> CDPSession | None:
+    """Throttle the page's network and CPU as ``conditions`` say, before it navigates.
+
+    Returns the CDP session (keep it for the page's lifetime: the emulation belongs to it), or None when
+    nothing is throttled. Throttling is per page target: popups and service workers run at full speed.
+    """
+    profile = network_profile(conditions.network)
+    if profile is None and conditions.cpu_slowdown <= 1.0:
+        return None
+    session = await context.new_cdp_session(page)
+    if profile is not None:
+        await session.send("Network.enable")
+        await session.send("Network.emulateNetworkConditions", profile.cdp_params())
+    if conditions.cpu_slowdown > 1.0:
+        await session.send("Emulation.setCPUThrottlingRate", {"rate": conditions.cpu_slowdown})
+    return session
+
+
+# --- in-app browsers ------------------------------------------------------------------------------
+
+# Real in-app browser user agents (2024): the app appends its token to the system web view's UA. iOS apps
+# use WKWebView (no "Safari/" or "Version/" token); Android apps use the Chromium WebView ("; wv)" and
+# "Version/4.0"). Facebook: [FBAN/FBIOS;...] and [FB_IAB/FB4A;...]; Instagram: "Instagram <version>
+# (<device>; ...)"; TikTok: musical_ly_<version> (iOS), trill_<build> (Android), both BytedanceWebview.
+_IOS_WEBKIT = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148"
+)
+_ANDROID_WEBVIEW = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 7 Build/AP2A.240605.024; wv) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Version/4.0 Chrome/125.0.6422.165 Mobile Safari/537.36"
+)
+
+IN_APP_USER_AGENTS: dict[InAppProfile, str] = {
+    "facebook_ios": f"{_IOS_WEBKIT} [FBAN/FBIOS;FBAV/467.0.0.37.108;FBBV/598640424;FBDV/iPhone15,2;FBMD/iPhone;"
+    "FBSN/iOS;FBSV/17.5.1;FBSS/3;FBID/phone;FBLC/en_US;FBOP/5;FBRV/600201521]",
+    "facebook_android": f"{_ANDROID_WEBVIEW} [FB_IAB/FB4A;FBAV/467.0.0.47.107;]",
+    "instagram_ios": f"{_IOS_WEBKIT} Instagram 334.0.4.32.98 (iPhone15,2; iOS 17_5_1; en_US; en; scale=3.00; "
+    "1179x2556; 606196432)",
+    "instagram_android": f"{_ANDROID_WEBVIEW} Instagram 334.0.0.42.95 Android (34/14; 420dpi; 1080x2400; "
+    "Google/google; Pixel 7; panther; panther; en_US; 606196425)",
+    "tiktok_ios": f"{_IOS_WEBKIT} musical_ly_35.0.0 JsSdk/2.0 NetType/WIFI Channel/App Store ByteLocale/en "
+    "Region/US ByteFullLocale/en RevealType/Dialog isDarkMode/0 WKWebView/1 BytedanceWebview/d8a21c6",
+    "tiktok_android": f"{_ANDROID_WEBVIEW} trill_350003 JsSdk/1.0 NetType/WIFI Channel/googleplay AppName/musical_ly "
+    "app_version/35.0.3 ByteLocale/en ByteFullLocale/en Region/US AppId/1233 Spark/1.5.8.3-bugfix "
+    "AppVersion/35.0.3 BytedanceWebview/d8a21c6",
+}
+
+
+def context_overrides(conditions: RunConditions, device_descriptor: dict[str, Any]) -> dict[str, Any]:
+    """Context arguments to merge over the device descriptor (``{**descriptor, **overrides}``).
+
+    Only the user agent changes: viewport, touch and scale stay the device's, so pick an iPhone device for
+    an ``*_ios`` profile and an Android one for ``*_android``.
+    """
+    if conditions.in_app is None:
+        return {}
+    return {"user_agent": IN_APP_USER_AGENTS[conditions.in_app]}
+
+
+# --- consent ------------------------------------------------------------------------------------
+
+DEFAULT_CONSENT_TIMEOUT_MS = 5_000
+
+
+class ConsentNotAnswered(PlaywrightError):
+    """The consent banner's button never appeared. ``str()`` is the run error; ``record`` the failed step.
+
+    A ``PlaywrightError`` like the journey's own step failures, so ``visit.py``'s handler reports it.
+    """
+
+    def __init__(self, message: str, record: StepRecord) -> None:
+        super().__init__(message)
+        self.record = record
+
+
+async def answer_consent(
+    page: Page,
+    choice: ConsentChoice | None,
+    selectors: ConsentSelectors,
+    *,
+    index: int = 0,
+    timeout_ms: int = DEFAULT_CONSENT_TIMEOUT_MS,
+) -> StepRecord | None:
+    """Click the CMP's accept or reject button; ``ignore`` (or None) leaves the banner alone.
+
+    Returns the step ("consent: accept", ``consent`` set); raises ``ConsentNotAnswered`` when the button
+    does not become visible within ``timeout_ms`` (no CMP, or another selector).
+    """
+    if choice is None or choice == "ignore":
+        return None
+    selector = selectors.accept if choice == "accept" else selectors.reject
+    record = StepRecord(
+        index=index,
+        label=f"consent: {choice}",
+        action="click",
+        target=selector,
+        started_at=time.time(),
+        consent=choice,
+    )
+    button = page.locator(selector).first
+    try:
+        await button.wait_for(state="visible", timeout=timeout_ms)
+    except PlaywrightTimeout:
+        record.error = f"selector {selector!r} did not appear within {timeout_ms} ms"
+        raise _not_answered("no consent banner found", record) from None
+    try:
+        await button.click(timeout=timeout_ms)
+    except PlaywrightError as exc:  # covered by an overlay, detached by the CMP's own animation, ...
+        record.error = f"selector {selector!r} could not be clicked: {_first_line(exc)}"
+        raise _not_answered("consent banner not answered", record) from None
+    record.ended_at = time.time()
+    record.url_after = page.url
+    return record
+
+
+def _not_answered(what: str, record: StepRecord) -> ConsentNotAnswered:
+    record.ended_at = time.time()
+    return ConsentNotAnswered(f"{what}: {record.error}", record)
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+# --- content blocker ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BlockedRequest:
+    """A request the blocker aborted in the browser: it never reached the capture proxy."""
+
+    url: str
+    method: str
+    resource_type: str
+    headers: dict[str, str]
+    body: bytes
+    at: float  # epoch seconds
+
+
+@dataclass
+class BlockRecorder:
+    """What ``apply_blocker`` stopped, in order, so the report can show which hits were lost."""
+
+    blocklist: BlockList
+    blocked: list[BlockedRequest] = field(default_factory=list)
+
+    def as_captured(self, run_id: str | None = None) -> list[CapturedRequest]:
+        """The blocked requests as ``CapturedRequest``s (``error`` says blocked), for the decoder registry.
+
+        ``tag_hit`` is left False: set it from ``registry.claimant(request)`` before decoding, and keep them
+        apart from the run's real requests (these never left the browser)."""
+        return [
+            CapturedRequest(
+                id=f"blocked-{index}",
+                run_id=run_id,
+                method=request.method,
+                url=request.url,
+                request_headers=list(request.headers.items()),
+                body=request.body,
+                started_at=request.at,
+                error=f"blocked by client ({self.blocklist.name} block list)",
+            )
+            for index, request in enumerate(self.blocked)
+        ]
+
+
+async def apply_blocker(context: BrowserContext, blocklist: BlockList) -> BlockRecorder:
+    """Abort every request of ``context`` that ``blocklist`` matches, as a content blocker would
+    (``net::ERR_BLOCKED_BY_CLIENT``), and record each one."""
+    recorder = BlockRecorder(blocklist)
+
+    async def block(route: Route) -> None:
+        request = route.request
+        recorder.blocked.append(
+            BlockedRequest(
+                url=request.url,
+                method=request.method,
+                resource_type=request.resource_type,
+                headers=dict(request.headers),
+                body=request.post_data_buffer or b"",
+                at=time.time(),
+            )
+        )
+        await route.abort("blockedbyclient")
+
+    # A predicate, so only matching requests are routed through Python; the rest go on untouched.
+    await context.route(blocklist.matches, block)
+    return recorder
