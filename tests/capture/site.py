@@ -36,7 +36,7 @@ addEventListener('pagehide', () => {
 });
 document.getElementById('buy').addEventListener('click', async () => {
   const r = await fetch('/api/checkout', {method: 'POST', headers: {'content-type': 'application/json'},
-                                          body: JSON.stringify({sku: 'SKU-1', qty: 1})});
+                                          body: JSON.stringify({sku: 'SKU-1', qty: 1, gclid: new URLSearchParams(location.search).get('gclid')})});
   document.getElementById('result').textContent = JSON.stringify(await r.json());
 });
 </script></body></html>"""

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -31,12 +32,5 @@ def shop(sender: RecordingSender) -> Iterator[DemoShop]:
 
 
 @pytest.fixture(scope="session")
-def demo_browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+def demo_browser(sync_chromium: Any) -> Any:
+    return sync_chromium

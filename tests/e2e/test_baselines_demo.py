@@ -14,7 +14,8 @@ from harness.runner import SuiteRunner, plan_runs
 from harness.scenario_loader import load_all
 from tests.e2e.conftest import SCENARIOS, DemoSession
 
-pytestmark = pytest.mark.browser
+# The session's demo suite (every scenario with every seeded bug) is set up by the first test here.
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(480)]
 
 # What the drift of each bug must name: (drift kind, a fragment of its path).
 EXPECTED_DRIFT = {

@@ -16,7 +16,8 @@ from harness.demo.switches import SWITCHES
 from harness.results import ScenarioRun, SuiteResult
 from tests.e2e.conftest import DemoSession
 
-pytestmark = pytest.mark.browser
+# The session's demo suite (every scenario with every seeded bug) is set up by the first test here.
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(480)]
 CAUGHT = [s for s in SWITCHES if s.catching_check]
 
 
