@@ -115,3 +115,13 @@ def text_or_none(value: Any) -> str | None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def server_event_extra(item: dict[str, Any], custom: dict[str, Any]) -> dict[str, Any]:
+    """A conversions-API event's fields beyond the typed ones, with ``custom_data.*`` flattened.
+
+    Shared by the vendors whose server events follow Meta's shape (event_name, event_id, user_data,
+    custom_data with value/currency/order_id)."""
+    extra = {k: v for k, v in item.items() if k not in ("event_name", "event_id", "user_data", "custom_data")}
+    extra.update({f"custom_data.{k}": v for k, v in custom.items() if k not in ("value", "currency", "order_id")})
+    return extra

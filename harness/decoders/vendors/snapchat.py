@@ -23,6 +23,7 @@ from harness.decoders.wire import (
     params_dict,
     query_params,
     request_params,
+    server_event_extra,
     text_or_none,
     to_number,
     user_data_form,
@@ -164,18 +165,7 @@ class SnapchatDecoder(Decoder):
             custom = item["custom_data"] if isinstance(item.get("custom_data"), dict) else {}
             user = item["user_data"] if isinstance(item.get("user_data"), dict) else {}
             click = text_or_none(user.get("sc_click_id"))
-            extra = {
-                k: v
-                for k, v in item.items()
-                if k not in ("event_name", "event_id", "user_data", "custom_data")
-            }
-            extra.update(
-                {
-                    f"custom_data.{k}": v
-                    for k, v in custom.items()
-                    if k not in ("value", "currency", "order_id")
-                }
-            )
+            extra = server_event_extra(item, custom)
             events.append(
                 DecodedEvent(
                     vendor=self.vendor,
