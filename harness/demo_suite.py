@@ -83,7 +83,9 @@ def judge(suite: SuiteResult, uncovered: list[Switch]) -> DemoVerdict:
             clean.append(run)
         else:
             verdicts[run.bugs[0]].runs.append(run)
-    return DemoVerdict(suite=suite, clean_runs=clean, switches=list(verdicts.values()), uncovered=uncovered)
+    # A shard (--shard) judges only the switches it ran.
+    judged = [v for v in verdicts.values() if v.runs]
+    return DemoVerdict(suite=suite, clean_runs=clean, switches=judged, uncovered=uncovered)
 
 
 def verdict_table(verdict: DemoVerdict) -> str:

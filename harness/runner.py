@@ -7,8 +7,10 @@ scenario behaves the same in both.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,6 +98,7 @@ class SuiteSession:
         self.harness: Harness | None = None
         self.demo_shop: object | None = None
         self._apps: list[AppUnderTest] = []
+        self._prepare_lock = threading.Lock()  # parallel runs prepare the demo shop and apps once
 
     def __enter__(self) -> SuiteSession:
         self.harness = self._stack.enter_context(Harness(self.options))
@@ -110,6 +113,10 @@ class SuiteSession:
 
     def harness_for(self, planned: PlannedRun) -> Harness:
         """The started harness, with the demo shop and the scenario's host mappings ready for ``planned``."""
+        with self._prepare_lock:
+            return self._prepare(planned)
+
+    def _prepare(self, planned: PlannedRun) -> Harness:
         if self.harness is None:
             self.__enter__()
         assert self.harness is not None and self.harness.proxy is not None
@@ -207,20 +214,57 @@ class SuiteRunner:
     report_dir: Path | None = None
     keep_artifacts: KeepArtifacts = "on-failure"
     on_start: Callable[[SuiteSession], None] | None = None  # called once the proxy is up
+    # Runs in flight at once: one browser, a fresh context per run, one proxy (runs are told apart by
+    # their credentials, so parallel runs never share a hit).
+    jobs: int = 1
 
     def run(self, runs: Sequence[PlannedRun]) -> SuiteResult:
-        """Run every planned run in order; conflicting host mappings stop the suite before it starts."""
+        """Run every planned run; results keep the plan's order. Conflicting host mappings stop the suite
+        before it starts."""
         _merged_mappings(runs, self.options.resolve)
         started = time.time()
-        results: list[ScenarioRun] = []
+        printing = threading.Lock()
         with SuiteSession(self.options, report_dir=self.report_dir, keep_artifacts=self.keep_artifacts) as session:
             if self.on_start:
                 self.on_start(session)
-            for planned in runs:
+            for planned in runs:  # demo shop, apps, mappings: ready before runs go in parallel
+                session.harness_for(planned)
+
+            def one(planned: PlannedRun) -> ScenarioRun:
                 outcome = session.run_one(planned)
-                results.append(outcome)
                 if self.progress:
-                    self.progress(planned, outcome)
+                    with printing:
+                        self.progress(planned, outcome)
+                return outcome
+
+            with ThreadPoolExecutor(max_workers=max(1, self.jobs)) as pool:
+                results = list(pool.map(one, runs))
             assert session.harness is not None and session.harness.proxy is not None
             unattributed = session.harness.proxy.unattributed()
         return SuiteResult(started_at=started, finished_at=time.time(), runs=results, unattributed=unattributed)
+
+
+def shard(runs: Sequence[PlannedRun], index: int, total: int, durations: dict[str, float] | None = None) -> list[PlannedRun]:
+    """Shard ``index`` (1-based) of ``total``: every run lands in exactly one shard.
+
+    With known durations (``test_id`` -> seconds, as ``--store-durations`` writes them) runs are packed
+    longest first onto the least loaded shard; unknown runs count as the mean. Without, round robin."""
+    if not 1 <= index <= total:
+        raise BadInput(f"--shard {index}/{total}: the shard number must be between 1 and {total}")
+    if not durations:
+        return [r for position, r in enumerate(runs) if position % total == index - 1]
+    default = sum(durations.values()) / len(durations)
+    load = [0.0] * total
+    assigned: dict[str, int] = {}
+    for planned in sorted(runs, key=lambda r: (-durations.get(r.test_id, default), r.test_id)):
+        target = min(range(total), key=lambda i: (load[i], i))
+        load[target] += durations.get(planned.test_id, default)
+        assigned[planned.test_id] = target
+    return [r for r in runs if assigned[r.test_id] == index - 1]
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d+)/(\d+)", text.strip())
+    if not match or int(match[2]) < 1:
+        raise BadInput(f"--shard {text!r}: expected I/N, e.g. 1/4")
+    return int(match[1]), int(match[2])

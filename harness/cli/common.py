@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
 
+from harness.errors import BadInput
 from harness.options import DEFAULT_DEVICE, HostMapping, RunOptions
+from harness.results import SuiteResult
+from harness.runner import PlannedRun, parse_shard, shard
 
 
 def add_run_options(parser: argparse.ArgumentParser, device_default: str | None = DEFAULT_DEVICE) -> None:
@@ -76,3 +80,43 @@ def report_dir_from(args: argparse.Namespace) -> Path:
         args.report.mkdir(parents=True, exist_ok=True)
         return Path(args.report)
     return default_report_dir()
+
+
+def add_suite_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("suite options")
+    group.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="runs in flight at once (default: 1)")
+    group.add_argument("--shard", metavar="I/N", help="run only shard I of N (every run lands in exactly one shard)")
+    group.add_argument(
+        "--durations", type=Path, metavar="FILE", help="balance --shard by these run durations (JSON: test id -> s)"
+    )
+    group.add_argument("--store-durations", type=Path, metavar="FILE", help="write each run's duration here (JSON)")
+    group.add_argument("--list", action="store_true", help="print the planned runs and exit; no browser starts")
+
+
+def select_runs(runs: list[PlannedRun], args: argparse.Namespace) -> list[PlannedRun]:
+    """The runs this invocation does: all, or its shard."""
+    if not args.shard:
+        return runs
+    index, total = parse_shard(args.shard)
+    durations: dict[str, float] | None = None
+    if args.durations:
+        try:
+            durations = {str(k): float(v) for k, v in json.loads(args.durations.read_text(encoding="utf-8")).items()}
+        except (OSError, ValueError, AttributeError) as exc:
+            raise BadInput(f"--durations {args.durations}: not a JSON object of test id -> seconds ({exc})") from None
+    return shard(runs, index, total, durations)
+
+
+def store_durations(suite: SuiteResult, path: Path | None) -> None:
+    """Merge this suite's run durations into ``path`` (other shards' entries are kept)."""
+    if path is None:
+        return
+    known: dict[str, float] = {}
+    if path.is_file():
+        try:
+            known = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            known = {}
+    known.update({run.test_id: round(run.duration_s, 3) for run in suite.runs})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(dict(sorted(known.items())), indent=1), encoding="utf-8")

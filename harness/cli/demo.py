@@ -6,7 +6,16 @@ import argparse
 import threading
 from dataclasses import replace
 
-from harness.cli.common import add_report_options, add_run_options, report_dir_from, run_options, use_color
+from harness.cli.common import (
+    add_report_options,
+    add_run_options,
+    add_suite_options,
+    report_dir_from,
+    run_options,
+    select_runs,
+    store_durations,
+    use_color,
+)
 from harness.demo.catalog import API_HOST
 
 NAME = "demo"
@@ -28,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="seed bugs to put on the printed ad click URL (see docs/demo-switches.md)",
     )
     add_report_options(parser)
+    add_suite_options(parser)
     add_run_options(parser, device_default=None)
 
 
@@ -49,12 +59,21 @@ def run_suite(args: argparse.Namespace) -> int:
     runs, uncovered = plan_demo(entries)
     if args.device:
         runs = [replace(r, device=args.device) for r in runs]
+    runs = select_runs(runs, args)
+    if args.list:
+        print("\n".join(r.test_id for r in runs))
+        return 0
     print(f"demo: {len(runs)} runs: the correct shop, then {len(runs) - len(entries)} with one seeded bug each", flush=True)
     report_dir = report_dir_from(args)
     runner = SuiteRunner(
-        run_options(args), progress=progress_printer(use_color()), report_dir=report_dir, keep_artifacts=args.keep_artifacts
+        run_options(args),
+        progress=progress_printer(use_color()),
+        report_dir=report_dir,
+        keep_artifacts=args.keep_artifacts,
+        jobs=args.jobs,
     )
     suite = runner.run(runs)
+    store_durations(suite, args.store_durations)
     verdict = judge(suite, uncovered)
     print("\n" + verdict_table(verdict))
     paths = write_report(suite, report_dir, redact=not args.no_redact, scenarios={s.name: s for _, s in entries})

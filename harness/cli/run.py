@@ -13,9 +13,12 @@ from harness.cli.common import (
     RED,
     add_report_options,
     add_run_options,
+    add_suite_options,
     paint,
     report_dir_from,
     run_options,
+    select_runs,
+    store_durations,
     use_color,
 )
 from harness.console import explain_run, summary_table
@@ -45,6 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="store what each run sent as <scenario>.baseline.yaml beside its scenario (later runs compare)",
     )
     add_report_options(parser)
+    add_suite_options(parser)
     add_run_options(parser, device_default=None)
 
 
@@ -81,7 +85,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"eventpath: no scenario files (*.scenario.yaml) under {', '.join(args.paths)}", file=sys.stderr)
         return 2
     options = run_options(args)
-    runs = plan_runs(entries, [args.device] if args.device else None)
+    runs = select_runs(plan_runs(entries, [args.device] if args.device else None), args)
+    if args.list:
+        print("\n".join(r.test_id for r in runs))
+        return 0
     color = use_color()
     report_dir = report_dir_from(args)
     runner = SuiteRunner(
@@ -90,8 +97,10 @@ def run(args: argparse.Namespace) -> int:
         report_dir=report_dir,
         keep_artifacts=args.keep_artifacts,
         on_start=print_app_env if args.app_env else None,
+        jobs=args.jobs,
     )
     suite = runner.run(runs)
+    store_durations(suite, args.store_durations)
     for failed in (r for r in suite.runs if not r.passed):
         print("\n" + explain_run(failed))
     print("\n" + summary_table(suite))

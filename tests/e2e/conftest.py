@@ -34,6 +34,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSession]:
     entries = demo_entries(load_all([SCENARIOS]))
     runs, uncovered = plan_demo(entries)
     report_dir = tmp_path_factory.mktemp("demo-report")
-    suite = SuiteRunner(report_dir=report_dir).run(runs)
+    suite = SuiteRunner(report_dir=report_dir, jobs=2).run(runs)  # parallel runs: -j 2 end to end
     report = write_report(suite, report_dir, scenarios={s.name: s for _, s in entries})
     yield DemoSession(judge(suite, uncovered), report)
