@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -18,13 +19,22 @@ from playwright.async_api import Error as PlaywrightError
 from harness.attribution import belongs_to_run, run_keys
 from harness.browser.launcher import NO_BROWSER_HELP, find_browser, launch_args
 from harness.browser.visit import Journey, VisitPlan, run_visit
+from harness.capture.addons import PROBE_PATH
 from harness.capture.proxy import CaptureProxy
 from harness.decoders.registry import DecoderRegistry
-from harness.errors import BadInput, BrowserNotFound
+from harness.errors import BadInput, BrowserNotFound, EventpathError
 from harness.models import RunResult
 from harness.options import RunOptions
 
 T = TypeVar("T")
+
+
+# Served by the proxy itself on any host (see capture.addons.PROBE_PATH); never reaches the network.
+PROBE_URL = f"https://eventpath-probe.invalid{PROBE_PATH}"
+
+
+class BrowserNotTrusted(EventpathError):
+    pass
 
 
 def validate_url(url: str) -> str:
@@ -58,6 +68,7 @@ class Harness:
             resolve=self.options.resolve,
             sinkhole=self.options.sinkhole,
             live=self.options.live,
+            confdir=Path(self.options.confdir) if self.options.confdir else None,
         ).start()
         self._thread.start()
         try:
@@ -68,20 +79,57 @@ class Harness:
         return self
 
     async def _launch(self) -> None:
-        executable = find_browser(self.options.resolved_browser_path())
         assert self.proxy is not None
+        options = self.options
         self._playwright = await async_playwright().start()
+        engine = getattr(self._playwright, options.browser)
+        remote = options.cdp_url or options.browser_ws
         try:
-            self._browser = await self._playwright.chromium.launch(
-                executable_path=executable,
-                headless=self.options.headless,
-                args=launch_args(self.proxy.ca.spki_hash()),
-            )
+            if options.cdp_url:
+                if options.browser != "chromium":
+                    raise BadInput("--cdp connects to Chromium only; use --browser-ws for firefox or webkit")
+                self._browser = await self._playwright.chromium.connect_over_cdp(options.cdp_url, timeout=15_000)
+            elif options.browser_ws:
+                self._browser = await engine.connect(options.browser_ws, timeout=15_000)
+            elif options.browser == "chromium":
+                executable = find_browser(options.resolved_browser_path())
+                self._browser = await engine.launch(
+                    executable_path=executable,
+                    headless=options.headless,
+                    args=launch_args(self.proxy.ca.spki_hash()),
+                )
+            else:
+                self._browser = await engine.launch(headless=options.headless)
         except PlaywrightError as exc:
-            message = str(exc).splitlines()[0]
-            if executable is None or "Executable doesn't exist" in message:
+            message = str(exc).strip().splitlines()[0]
+            if remote:
+                raise BrowserNotFound(f"could not connect to the browser at {remote}: {message}") from None
+            if options.browser != "chromium":
+                raise BrowserNotFound(
+                    f"{options.browser} is not installed for Playwright: run `playwright install "
+                    f"{options.browser}` (Chromium, the default, needs no download)"
+                ) from None
+            if "Executable doesn't exist" in message or options.resolved_browser_path() is None:
                 raise BrowserNotFound(NO_BROWSER_HELP) from None
-            raise BrowserNotFound(f"could not start the browser {executable}: {message}") from None
+            raise BrowserNotFound(f"could not start the browser: {message}") from None
+        if remote or options.browser != "chromium":
+            # This browser was not started with our CA's trust: make sure unload hits still arrive.
+            await self._check_unload_trust()
+
+    async def _check_unload_trust(self) -> None:
+        """Visit the proxy's own probe page and leave it: the end-of-run beacon must come through."""
+        assert self.proxy is not None and self._browser is not None and self._playwright is not None
+        probe = self.options.model_copy(
+            update={"redirect_settle_ms": 0, "quiet_window_ms": 100, "capture_timeout_ms": 3_000, "resolve": []}
+        )
+        capture = await run_visit(self._playwright, self._browser, self.proxy, PROBE_URL, probe)
+        if capture.run_id not in self.proxy.log.probe_beacons:
+            raise BrowserNotTrusted(
+                "the browser does not trust the capture proxy's CA for requests sent while a page unloads "
+                "(sendBeacon, keepalive), so those hits would be lost: start it with "
+                f"--ignore-certificate-errors-spki-list={self.proxy.ca.spki_hash()} "
+                "(keep the CA across runs with --confdir), or at least --ignore-certificate-errors"
+            )
 
     async def _shutdown(self) -> None:
         if self._browser is not None:

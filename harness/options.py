@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -49,6 +50,11 @@ class RunOptions(BaseModel):
     live: bool = False  # forward tag hits to the real vendors instead of answering them locally
     sinkhole: list[str] = Field(default_factory=list)  # extra hosts to answer locally
     browser_path: str | None = None  # Chromium binary; default: $EVENTPATH_BROWSER, Debian's, Playwright's
+    # Browser engine: Chromium (Debian's works offline); Firefox and WebKit need Playwright's own builds.
+    browser: Literal["chromium", "firefox", "webkit"] = "chromium"
+    browser_ws: str | None = None  # connect to a Playwright browser server instead of launching
+    cdp_url: str | None = None  # connect to a Chromium over CDP (a grid, a browser started elsewhere)
+    confdir: str | None = None  # keep the proxy CA here across runs (default: a temp dir per run)
     headless: bool = True
     navigation_timeout_ms: int = Field(default=15_000, ge=100)
     # After the landing page loads, how long without a new navigation before the chain is complete

@@ -11,6 +11,7 @@ import base64
 import itertools
 import threading
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,14 +49,61 @@ MAX_DOCUMENT_BODY = 512 * 1024
 # The page sends a beacon here last when it is left (same origin, so a site's CSP allows it); its arrival
 # tells the proxy that every beacon queued before it has been dispatched. It never reaches the site.
 END_OF_RUN_PATH = "/__eventpath__/end-of-run"
+# A page the proxy serves itself on any host: the trust probe of a browser lands on it. When left, it
+# sends a beacon to another host (a new TLS connection, as a tag's would be), which the proxy notes.
+PROBE_PATH = "/__eventpath__/probe"
+PROBE_BEACON_PATH = "/__eventpath__/probe-beacon"
+_PROBE_PAGE = (
+    b"<!doctype html><title>eventpath probe</title><p>eventpath checks this browser</p><script>"
+    b"addEventListener('pagehide', () => navigator.sendBeacon("
+    b"'https://eventpath-probe-beacon.invalid/__eventpath__/probe-beacon'));</script>"
+)
 
 RUN_KEY = "eventpath_run"
 URL_KEY = "eventpath_url"
 TAG_HIT_KEY = "eventpath_tag_hit"
 SINKHOLED_KEY = "eventpath_sinkholed"
 MAPPED_KEY = "eventpath_mapped_to"
+BODY_PREFIX_KEY = "eventpath_body_prefix"
 
 Classifier = Callable[[CapturedRequest], SinkholeReply | None]
+
+
+class BodyPrefix:
+    """A response body streamed through untouched, keeping only its first ``limit`` bytes.
+
+    Why stream: a buffering proxy hands the browser nothing until the last byte, so a page that flushes
+    early (or never finishes) would run none of its tags, and TTFB would be the server's total time."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.kept = bytearray()
+        self.size = 0
+
+    def __call__(self, chunk: bytes) -> bytes:
+        if len(self.kept) < self.limit:
+            self.kept += chunk[: self.limit - len(self.kept)]
+        self.size += len(chunk)
+        return chunk
+
+
+def _decoded_prefix(raw: bytes, encoding: str) -> bytes:
+    """The start of a body in ``content-encoding``, decoded as far as it goes (it may be cut)."""
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return raw
+    try:
+        if encoding in ("gzip", "x-gzip"):
+            return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw)
+        if encoding == "deflate":
+            return zlib.decompressobj().decompress(raw)
+        if encoding == "br":
+            import brotli  # mitmproxy's own dependency
+
+            return brotli.Decompressor().process(raw)
+    except Exception:  # noqa: BLE001 - a cut or odd body stays raw rather than lost
+        return raw
+    return raw
 
 
 def request_model(flow: http.HTTPFlow, request_id: str = "", seq: int = 0) -> CapturedRequest:
@@ -107,6 +155,7 @@ class CaptureLog:
         # Requests that named a run after it had closed: never silently moved into another run.
         self.late: dict[str, list[CapturedRequest]] = {}
         self._closed: set[str] = set()
+        self.probe_beacons: set[str] = set()  # runs whose trust-probe beacon arrived
         self._seq = itertools.count(1)
 
     def open_run(self, run_id: str) -> None:
@@ -119,6 +168,10 @@ class CaptureLog:
             if store:
                 store.end_seen = True
                 store.last_activity = time.monotonic()
+
+    def mark_probe_beacon(self, run_id: str | None) -> None:
+        with self._lock:
+            self.probe_beacons.add(run_id or "")
 
     def next_seq(self) -> int:
         return next(self._seq)
@@ -233,6 +286,13 @@ class Recorder:
             self.log.mark_end_of_run(run_id)
             flow.metadata["eventpath_internal"] = True
             return
+        if flow.request.path.startswith(PROBE_BEACON_PATH):
+            self.log.mark_probe_beacon(run_id)
+            flow.metadata["eventpath_internal"] = True
+            return
+        if flow.request.path.startswith(PROBE_PATH):
+            flow.metadata["eventpath_internal"] = "probe"
+            return
         flow.metadata[RUN_KEY] = run_id
         flow.metadata[URL_KEY] = flow.request.pretty_url
         flow.metadata["eventpath_seq"] = self.log.next_seq()
@@ -240,8 +300,21 @@ class Recorder:
         self.log.flow_started(flow.metadata[RUN_KEY])
 
     def request(self, flow: http.HTTPFlow) -> None:
-        if flow.metadata.get("eventpath_internal"):
+        internal = flow.metadata.get("eventpath_internal")
+        if internal == "probe":
+            flow.response = http.Response.make(200, _PROBE_PAGE, {"content-type": "text/html; charset=utf-8"})
+        elif internal:
             flow.response = http.Response.make(204, b"", _cors_headers(flow.request))
+
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        """Stream every server response to the browser as it arrives (only answers from a real server
+        get here; sinkholed hits are answered whole). Documents keep their start for the chain."""
+        if flow.response is None or not flow.metadata.get("eventpath_counted"):
+            return
+        is_document = request_model(flow).is_navigation and "html" in flow.response.headers.get("content-type", "")
+        prefix = BodyPrefix(MAX_DOCUMENT_BODY if is_document else 0)
+        flow.response.stream = prefix
+        flow.metadata[BODY_PREFIX_KEY] = prefix
 
     def response(self, flow: http.HTTPFlow) -> None:
         self._finish(flow)
@@ -263,7 +336,11 @@ class Recorder:
             captured.location = resp.headers.get("location")
             captured.ended_at = resp.timestamp_end or time.time()
             if captured.is_navigation and "html" in resp.headers.get("content-type", ""):
-                content = resp.get_content(strict=False) or b""
+                prefix = flow.metadata.get(BODY_PREFIX_KEY)
+                if isinstance(prefix, BodyPrefix):
+                    content = _decoded_prefix(bytes(prefix.kept), resp.headers.get("content-encoding", ""))
+                else:
+                    content = resp.get_content(strict=False) or b""
                 captured.response_body = content[:MAX_DOCUMENT_BODY]
         if flow.error is not None:
             captured.error = flow.error.msg

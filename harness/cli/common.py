@@ -28,6 +28,13 @@ def add_run_options(parser: argparse.ArgumentParser, device_default: str | None 
     group.add_argument("--live", action="store_true", help="forward tag hits to the real vendors (default: answer locally)")
     group.add_argument("--sinkhole", action="append", default=[], metavar="HOST", help="also answer HOST locally; repeatable")
     group.add_argument("--browser-path", default=None, help="Chromium binary (default: $EVENTPATH_BROWSER, /usr/bin/chromium, Playwright's)")
+    group.add_argument(
+        "--browser", default="chromium", choices=("chromium", "firefox", "webkit"),
+        help="browser engine (firefox and webkit need `playwright install`; WebKit is the closest to iOS Safari)",
+    )
+    group.add_argument("--browser-ws", metavar="WS_URL", help="connect to a Playwright browser server instead of launching")
+    group.add_argument("--cdp", metavar="URL", help="connect to a Chromium over CDP (http://host:port or ws://...)")
+    group.add_argument("--confdir", metavar="DIR", help="keep the proxy CA in DIR across runs (remote browsers trust it)")
     group.add_argument("--timeout", type=int, default=15_000, metavar="MS", help="navigation timeout in ms (default: 15000)")
     group.add_argument("--headed", action="store_true", help="show the browser window")
 
@@ -39,6 +46,10 @@ def run_options(args: argparse.Namespace) -> RunOptions:
         live=args.live,
         sinkhole=args.sinkhole,
         browser_path=args.browser_path,
+        browser=args.browser,
+        browser_ws=args.browser_ws,
+        cdp_url=args.cdp,
+        confdir=args.confdir,
         navigation_timeout_ms=args.timeout,
         headless=not args.headed,
     )

@@ -1,0 +1,94 @@
+"""Remote browsers and other engines: connect instead of launch, and refuse a browser that would lose
+unload hits (it was not started trusting the proxy's CA)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.capture.ca import ensure_ca
+from harness.engine import BrowserNotTrusted, Harness
+from harness.errors import BrowserNotFound
+from harness.options import RunOptions
+from tests.capture.conftest import UNLOAD_HITS
+from tests.capture.site import CaptureTestSite
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+
+pytestmark = pytest.mark.browser
+
+
+def _browser_server(tmp_path: Path, extra_args: list[str]) -> Iterator[str]:
+    """Playwright's own browser server around Debian's Chromium; yields its ws:// endpoint."""
+    config = tmp_path / "server.json"
+    config.write_text(json.dumps({"executablePath": CHROMIUM, "args": CHROMIUM_ARGS + extra_args, "headless": True}))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "playwright", "launch-server", "--browser", "chromium", "--config", str(config)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        assert server.stdout is not None
+        endpoint = server.stdout.readline().strip()
+        assert endpoint.startswith("ws://"), endpoint
+        yield endpoint
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture
+def confdir(tmp_path: Path) -> Path:
+    ensure_ca(tmp_path / "ca")  # the CA exists before the remote browser starts, as with --confdir
+    return tmp_path / "ca"
+
+
+def test_a_remote_browser_trusting_our_ca_runs_and_keeps_unload_hits(
+    tmp_path: Path, confdir: Path, site: CaptureTestSite
+) -> None:
+    spki = ensure_ca(confdir).spki_hash()
+    for endpoint in _browser_server(tmp_path, [f"--ignore-certificate-errors-spki-list={spki}"]):
+        options = RunOptions(browser_ws=endpoint, confdir=str(confdir), resolve=site.mappings())
+        with Harness(options) as harness:
+            result = harness.visit("https://ads.test/click?to=/r301&gclid=EAIaIQobChMI77")
+    engagement = [r for r in result.capture.tag_hits if "en=user_engagement" in r.url]
+    assert len(engagement) == UNLOAD_HITS and result.capture.capture_complete
+
+
+def test_a_remote_browser_without_our_ca_is_refused_with_the_flag_to_add(tmp_path: Path, confdir: Path) -> None:
+    spki = ensure_ca(confdir).spki_hash()
+    for endpoint in _browser_server(tmp_path, []):
+        with pytest.raises(BrowserNotTrusted) as refused:
+            Harness(RunOptions(browser_ws=endpoint, confdir=str(confdir))).start()
+    assert f"--ignore-certificate-errors-spki-list={spki}" in str(refused.value)
+
+
+def test_a_chromium_over_cdp_is_probed_too(tmp_path: Path, confdir: Path) -> None:
+    spki = ensure_ca(confdir).spki_hash()
+    chromium = subprocess.Popen(
+        [CHROMIUM, "--headless", "--remote-debugging-port=0", f"--user-data-dir={tmp_path / 'profile'}",
+         f"--ignore-certificate-errors-spki-list={spki}", *CHROMIUM_ARGS],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert chromium.stderr is not None
+        line = next(line for line in chromium.stderr if "DevTools listening on" in line)
+        endpoint = line.split("DevTools listening on", 1)[1].strip()
+        with Harness(RunOptions(cdp_url=endpoint, confdir=str(confdir))) as harness:
+            assert harness.proxy is not None
+    finally:
+        chromium.terminate()
+        chromium.wait(timeout=10)
+
+
+def test_an_unreachable_remote_browser_and_a_missing_engine_are_clear_errors() -> None:
+    with pytest.raises(BrowserNotFound, match="could not connect to the browser at ws://127.0.0.1:9"):
+        Harness(RunOptions(browser_ws="ws://127.0.0.1:9/nothing")).start()
+    installed = Path.home().joinpath(".cache/ms-playwright").glob("webkit-*")
+    if any(installed):
+        pytest.skip("Playwright's WebKit is installed here")
+    with pytest.raises(BrowserNotFound, match="playwright install webkit"):
+        Harness(RunOptions(browser="webkit")).start()
