@@ -85,13 +85,20 @@ def test_the_event_path_fixture_drives_a_run(pytester: pytest.Pytester, plugin_s
             assert run.events(vendor="meta_pixel", event="PageView")
             assert run.final_url.startswith("https://www.site.test/landing?")
 
+        def test_demo_shop(event_path):
+            mappings = event_path.use_demo_shop()
+            assert {m.host for m in mappings} >= {"ads.demo.test", "www.shop.demo.test"}
+            run = event_path.visit("https://ads.demo.test/click?gclid=EAIaIQobChMI55&utm_source=google")
+            assert run.final_url.startswith("https://www.shop.demo.test/?")
+            assert len(run.events(vendor="ga4", event="page_view")) == 1
+
         def test_steps(event_path):
             run = event_path.visit("https://ads.test/click?to=/r301", steps=[{"click": "#buy"}, {"wait_for": "#result"}])
             assert any(r.path == "/api/checkout" for r in run.result.capture.requests)
         """
     )
     result = pytester.runpytest_subprocess(*_args(plugin_site))
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)
 
 
 def test_parallel_workers_never_mix_hits(pytester: pytest.Pytester, plugin_site: CaptureTestSite) -> None:
