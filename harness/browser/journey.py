@@ -8,6 +8,7 @@ from urllib.parse import urljoin
 
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from harness.models import StepRecord
 from harness.scenario import (
@@ -74,6 +75,14 @@ async def _perform(page: Page, step: _Step, run_token: str, timeout: float) -> s
     return None
 
 
+def _step_error(exc: PlaywrightError, target: str | None, timeout_ms: float) -> str:
+    """One line: a timeout names what it waited for (Playwright's first line does not); else its message."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, PlaywrightTimeout) and target:
+        return f"waited {timeout_ms:.0f} ms for {target!r}, it never came ({first})"
+    return first
+
+
 def scenario_journey(steps: Sequence[_Step], run_token: str, default_timeout_ms: int):  # type: ignore[no-untyped-def]
     """An async journey for ``run_visit`` that performs ``steps`` and appends a record of each."""
 
@@ -88,10 +97,11 @@ def scenario_journey(steps: Sequence[_Step], run_token: str, default_timeout_ms:
                 consent=step.consent,
             )
             records.append(record)
+            timeout = step.timeout_ms or default_timeout_ms
             try:
-                record.typed = await _perform(page, step, run_token, step.timeout_ms or default_timeout_ms)
+                record.typed = await _perform(page, step, run_token, timeout)
             except PlaywrightError as exc:
-                record.error = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                record.error = _step_error(exc, record.target, timeout)
                 record.ended_at = time.time()
                 raise StepFailed(f"{record.label}: {record.error}") from None
             record.ended_at = time.time()

@@ -13,6 +13,7 @@ from typing import Any
 
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, Request
 from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from harness.blocklists import load_blocklist
 from harness.browser.conditions import (
@@ -29,7 +30,16 @@ from harness.capture.addons import END_OF_RUN_PATH
 from harness.capture.proxy import CaptureProxy
 from harness.chain import build_chain
 from harness.errors import BadInput
-from harness.models import BackendTruth, CookieRecord, Navigation, PageMetrics, RunCapture, StepRecord
+from harness.models import (
+    BackendTruth,
+    CapturedRequest,
+    CookieRecord,
+    Navigation,
+    PageMetrics,
+    RedirectHop,
+    RunCapture,
+    StepRecord,
+)
 from harness.options import RunOptions
 from harness.scenario import ConsentSelectors, RunConditions, TruthSource
 
@@ -176,6 +186,24 @@ def _short(error: Exception) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
+def _unanswered(hop: RedirectHop, request: CapturedRequest | None) -> str:
+    """One line for a hop with no answer: an unmapped host is to be mapped; a mapped one is broken."""
+    if request is not None and request.mapped_to:
+        return (
+            f"{hop.host} (mapped to {request.mapped_to}) gave no HTTP answer ({hop.error}): check that the "
+            f"server at {request.mapped_to} is up and speaks plain HTTP"
+        )
+    if "tls" in (hop.error or "").lower():
+        return (
+            f"TLS with {hop.host} failed ({hop.error}): its port does not speak TLS or its TLS setup is broken; "
+            f"test a staging copy with --resolve {hop.host}=ADDR:PORT"
+        )
+    return (
+        f"{hop.host} could not be reached ({hop.error}): map it to a local server with "
+        f"--resolve {hop.host}=ADDR:PORT, or check the network"
+    )
+
+
 async def run_visit(
     playwright: Playwright,
     browser: Browser,
@@ -230,6 +258,11 @@ async def run_visit(
         else:
             try:
                 await page.goto(url, wait_until="load", timeout=options.navigation_timeout_ms)
+            except PlaywrightTimeout:
+                error = (
+                    f"the landing page did not finish loading within {options.navigation_timeout_ms} ms "
+                    "(navigation timeout); hits sent before are kept: raise --timeout if the site is just slow"
+                )
             except PlaywrightError as exc:
                 error = f"loading {url}: {_short(exc)}"
             if error is None and not await log.settle(
@@ -301,11 +334,10 @@ async def run_visit(
     chain = build_chain(url, requests, landing_ended_at, options.max_hops)
     if chain.loop_detected:
         error = f"redirect loop: {len(chain.hops)} hops, stopped (limit {options.max_hops})"
-    elif failed := next((h for h in chain.hops if h.error), None):
-        error = (
-            f"{failed.host} could not be reached ({failed.error}): map it to a local server with "
-            f"--resolve {failed.host}=ADDR:PORT, or check the network"
-        )
+    elif failed := next((h for h in chain.hops if h.error and h.status is None), None):
+        # A hop that never got an answer explains the run better than the browser's net:: code. (One that
+        # did answer and then errored was cut by us leaving the page: the error above says why.)
+        error = _unanswered(failed, {r.id: r for r in requests}.get(failed.request_id or ""))
     return RunCapture(
         run_id=run_id,
         start_url=url,

@@ -1,0 +1,355 @@
+"""eventpath benchmarks, run by hand: ``python benchmarks/run.py [--quick] [--only NAME,...] [--jobs N]``.
+
+Prints measurements beside their targets, measured side by side in one run; it never asserts a timing, and
+a target not met is printed as measured. Sections: overhead, decode, memory, stress, suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import inspect
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # the hostile stress site lives in tests/robustness
+
+from harness.browser.journey import scenario_journey  # noqa: E402
+from harness.browser.launcher import BASE_ARGS, find_browser  # noqa: E402
+from harness.browser.visit import VisitPlan  # noqa: E402
+from harness.decoders.registry import DecoderRegistry  # noqa: E402
+from harness.models import CapturedRequest  # noqa: E402
+from harness.options import RunOptions  # noqa: E402
+from harness.scenario import Scenario  # noqa: E402
+from harness.scenario_loader import load_scenario  # noqa: E402
+
+SCENARIO_FILE = REPO / "scenarios" / "demo-purchase.scenario.yaml"
+FIXTURES = REPO / "tests" / "decoders" / "fixtures"
+SECTIONS = ("overhead", "decode", "memory", "stress", "suite")
+
+
+@dataclass
+class Sizes:
+    overhead_runs: int
+    decode_seconds: float
+    stress_hits: int
+    suite_runs: int
+
+
+FULL = Sizes(overhead_runs=5, decode_seconds=3.0, stress_hits=5_000, suite_runs=10)
+QUICK = Sizes(overhead_runs=2, decode_seconds=0.5, stress_hits=1_000, suite_runs=3)
+
+
+def line(name: str, measured: str, target: str = "") -> None:
+    verdict = f"   (target {target})" if target else ""
+    print(f"  {name:<38} {measured}{verdict}", flush=True)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+# --- memory: the process tree --------------------------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    kids: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            kids += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return kids
+
+
+def process_tree(root: int) -> list[int]:
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += _children(pid)
+    return found
+
+
+def _memory_kb(pid: int) -> int:
+    """PSS (shared pages split fairly between processes) where the kernel gives it, else RSS."""
+    for name, key in (("smaps_rollup", "Pss:"), ("status", "VmRSS:")):
+        try:
+            for row in Path(f"/proc/{pid}/{name}").read_text().splitlines():
+                if row.startswith(key):
+                    return int(row.split()[1])
+        except OSError:
+            continue
+    return 0
+
+
+def tree_memory_mb(root: int | None = None) -> float:
+    return sum(_memory_kb(p) for p in process_tree(root or os.getpid())) / 1024
+
+
+@dataclass
+class MemorySampler:
+    """Samples the process tree's memory on a thread while a block runs; keeps the peak."""
+
+    interval_s: float = 0.1
+    peak_mb: float = 0.0
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self.peak_mb = max(self.peak_mb, tree_memory_mb())
+
+    @contextmanager
+    def sampling(self) -> Iterator[MemorySampler]:
+        thread = threading.Thread(target=self._run, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self._stop.set()
+            thread.join()
+            self.peak_mb = max(self.peak_mb, tree_memory_mb())
+
+
+# --- overhead: bare Playwright vs eventpath on the demo purchase ----------------------------------------
+
+
+def direct_url(url: str, port: int) -> str:
+    """The scenario's https ad URL as a browser resolving the demo names itself reaches it."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(scheme="http", netloc=f"{parts.hostname}:{port}"))
+
+
+_LOAD_MS = """() => { const n = performance.getEntriesByType('navigation')[0];
+  return n ? n.loadEventStart - (n.activationStart || 0) : null; }"""
+
+
+async def bare_run(browser, scenario: Scenario, url: str, device: dict) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """A naive harness: no proxy, wait for networkidle after the journey to be sure the hits are out."""
+    began = time.perf_counter()
+    context = await browser.new_context(**device)
+    try:
+        page = await context.new_page()
+        await page.goto(url, wait_until="load")
+        landing_ms = await page.evaluate(_LOAD_MS)
+        await scenario_journey(scenario.steps, "bench", 15_000)(page, [])
+        await page.wait_for_load_state("networkidle")
+    finally:
+        await context.close()
+    return time.perf_counter() - began, landing_ms or float("nan")
+
+
+def bench_overhead(sizes: Sizes) -> None:
+    from playwright.async_api import async_playwright
+
+    from harness.demo.server import DemoShop
+    from harness.engine import Harness
+
+    scenario = load_scenario(SCENARIO_FILE)
+    device_name = scenario.devices[0]
+    loop = asyncio.new_event_loop()
+    bare: list[tuple[float, float]] = []
+    ours: list[tuple[float, float]] = []
+    with DemoShop() as shop, Harness(RunOptions(resolve=shop.host_mappings())) as harness:
+        playwright = loop.run_until_complete(async_playwright().start())
+        browser = loop.run_until_complete(
+            playwright.chromium.launch(
+                executable_path=find_browser(),
+                args=[*BASE_ARGS, "--host-resolver-rules=MAP *.demo.test 127.0.0.1"],
+            )
+        )
+        device = {k: v for k, v in playwright.devices[device_name].items() if k != "default_browser_type"}
+        try:
+            for _ in range(sizes.overhead_runs):  # interleaved, so drift hits both sides alike
+                url = scenario.ad_click.build_url()
+                bare.append(loop.run_until_complete(bare_run(browser, scenario, direct_url(url, shop.port), device)))
+                journey = scenario_journey(scenario.steps, "bench", harness.options.navigation_timeout_ms)
+                began = time.perf_counter()
+                result = harness.visit(url, device=device_name, plan=VisitPlan(journey=journey))
+                metrics = result.capture.metrics
+                ours.append((time.perf_counter() - began, metrics.load_ms if metrics and metrics.load_ms else float("nan")))
+                if result.capture.error:
+                    print(f"  ! eventpath run error: {result.capture.error}")
+        finally:
+            loop.run_until_complete(browser.close())
+            loop.run_until_complete(playwright.stop())
+            loop.close()
+    bare_run_s, ours_run_s = median([b[0] for b in bare]), median([o[0] for o in ours])
+    bare_load, ours_load = median([b[1] for b in bare]), median([o[1] for o in ours])
+    print(f"overhead: demo purchase journey on {device_name}, N={sizes.overhead_runs} each, interleaved, medians")
+    line("bare Playwright whole run", f"{bare_run_s:.2f} s")
+    line("eventpath whole run", f"{ours_run_s:.2f} s")
+    line("whole-run ratio eventpath/bare", f"{ours_run_s / bare_run_s:.2f}x", "<= 0.8x")
+    line("landing load bare / eventpath", f"{bare_load:.0f} ms / {ours_load:.0f} ms")
+    line("landing load ratio eventpath/bare", f"{ours_load / bare_load:.2f}x", "<= 1.4x")
+
+
+# --- decoding throughput ---------------------------------------------------------------------------------
+
+
+def fixture_corpus() -> list[CapturedRequest]:
+    """Every fixture's request, in each vendor's real wire format."""
+    corpus: list[CapturedRequest] = []
+    for number, path in enumerate(sorted(FIXTURES.glob("**/*.json"))):
+        data = json.loads(path.read_text())
+        request = data.get("request") if isinstance(data, dict) else None
+        if not isinstance(request, dict) or "url" not in request:
+            continue
+        body = request.get("body") or ""
+        corpus.append(
+            CapturedRequest(
+                id=f"fx{number}",
+                seq=number,
+                method=request.get("method", "GET"),
+                url=request["url"],
+                request_headers=[tuple(h) for h in request.get("headers", [])],
+                body=body.encode() if isinstance(body, str) else json.dumps(body).encode(),
+                started_at=0.0,
+            )
+        )
+    return corpus
+
+
+def bench_decode(sizes: Sizes) -> None:
+    registry = DecoderRegistry.default()
+    corpus = fixture_corpus()
+    events = requests = 0
+    began = time.perf_counter()
+    while time.perf_counter() - began < sizes.decode_seconds:
+        for request in corpus:
+            events += len(registry.decode(request))
+        requests += len(corpus)
+    elapsed = time.perf_counter() - began
+    vendors = len({p.parent.name for p in FIXTURES.glob("**/*.json")})
+    print(f"decode: {len(corpus)} fixture requests of {vendors} vendors, {elapsed:.1f} s")
+    line("requests decoded per second", f"{requests / elapsed:,.0f}")
+    line("events decoded per second", f"{events / elapsed:,.0f}", ">= 50,000/s")
+
+
+# --- memory ---------------------------------------------------------------------------------------------
+
+
+def bench_memory(sizes: Sizes) -> None:
+    """eventpath runs only (no bare browser in the tree), sampled while they run."""
+    from harness.demo.server import DemoShop
+    from harness.engine import Harness
+
+    scenario = load_scenario(SCENARIO_FILE)
+    sampler = MemorySampler()
+    with DemoShop() as shop, Harness(RunOptions(resolve=shop.host_mappings())) as harness, sampler.sampling():
+        for _ in range(max(1, sizes.overhead_runs - 1)):
+            journey = scenario_journey(scenario.steps, "bench", harness.options.navigation_timeout_ms)
+            harness.visit(scenario.ad_click.build_url(), device=scenario.devices[0], plan=VisitPlan(journey=journey))
+    source = "PSS" if Path(f"/proc/{os.getpid()}/smaps_rollup").exists() else "RSS"
+    print("memory: peak of one worker's process tree (Python + Playwright driver + every Chromium process)")
+    line(f"peak per worker ({source})", f"{sampler.peak_mb:.0f} MB", "< 500 MB")
+
+
+# --- stress -----------------------------------------------------------------------------------------------
+
+
+def bench_stress(sizes: Sizes) -> None:
+    from playwright.async_api import Page
+
+    from harness.engine import Harness
+    from tests.robustness.site import HostileSite, mappings_for_site
+
+    per_kind = sizes.stress_hits // 5
+    sent: list[str] = []
+
+    async def read_sent(page: Page, _records: list) -> None:  # type: ignore[type-arg]
+        await page.wait_for_function("window.__done === true")
+        sent.extend(await page.evaluate("window.__sent"))
+
+    with HostileSite() as site, Harness(RunOptions(resolve=mappings_for_site(site), navigation_timeout_ms=60_000, capture_timeout_ms=30_000)) as harness:
+        began = time.perf_counter()
+        result = harness.visit(site.url(f"/stress?per_kind={per_kind}&unload=0&batch=10&pace=25"), journey=read_sent)
+        elapsed = time.perf_counter() - began
+    decoded = Counter(e.params.get("event_params", {}).get("hit") for e in result.events if e.vendor == "ga4")
+    expected = Counter(sent)
+    lost = sum((expected - decoded).values())
+    duplicated = sum(n - 1 for hit, n in decoded.items() if n > 1 and hit in expected)
+    print(f"stress: {sizes.stress_hits} hits (image, fetch, keepalive, sendBeacon, batched POST) in one page, {elapsed:.1f} s")
+    line("sent (accepted by the browser)", f"{len(sent)}")
+    line("captured tag requests", f"{len(result.capture.tag_hits)}")
+    line("decoded events", f"{sum(decoded.values())}")
+    line("lost / duplicated", f"{lost} / {duplicated}", "0 / 0")
+    if result.capture.error:
+        line("run error", result.capture.error)
+
+
+# --- suite throughput -------------------------------------------------------------------------------------
+
+
+def bench_suite(sizes: Sizes, jobs: int) -> None:
+    from harness.runner import SuiteRunner, plan_runs
+
+    scenario = load_scenario(SCENARIO_FILE)
+    runs = plan_runs([(SCENARIO_FILE, scenario)] * sizes.suite_runs)
+    accepts_jobs = "jobs" in inspect.signature(SuiteRunner).parameters
+    runner = SuiteRunner(RunOptions(), jobs=jobs) if accepts_jobs else SuiteRunner(RunOptions())  # type: ignore[call-arg]
+    began = time.perf_counter()
+    suite = runner.run(runs)
+    total = time.perf_counter() - began
+    page_s = [page_time(run.result.capture) for run in suite.runs]
+    per_run_fixed = median([run.duration_s - p for run, p in zip(suite.runs, page_s, strict=True)])
+    mode = f"-j {jobs}" if accepts_jobs else "sequential (SuiteRunner has no jobs yet)"
+    print(f"suite: {len(runs)} demo purchase runs through SuiteRunner, {mode}, {total:.1f} s")
+    line("runs per second", f"{len(runs) / total:.2f}", f"50 runs < 60 s with -j 2, i.e. > {50 / 60:.2f}/s")
+    line("time for 50 runs at this rate", f"{50 * total / len(runs):.0f} s")
+    line("fixed cost per run (median)", f"{per_run_fixed * 1000:.0f} ms", "< 150 ms")
+    if not accepts_jobs or jobs <= 1:  # with parallel runs page times overlap and this sum means nothing
+        line("suite cost (total - page time) / run", f"{(total - sum(page_s)) / len(runs) * 1000:.0f} ms")
+    failed = [r for r in suite.runs if r.failures]
+    if failed:
+        line("runs with check failures", f"{len(failed)} (first: {failed[0].failures[0].title})")
+
+
+def page_time(capture) -> float:  # type: ignore[no-untyped-def]
+    """What the browser had to spend anyway: from the start of the run to the end of the last step."""
+    ends = [s.ended_at for s in capture.steps if s.ended_at]
+    return (max(ends) if ends else capture.finished_at) - capture.started_at
+
+
+# --- main ----------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (about a minute)")
+    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated sections: {', '.join(SECTIONS)}")
+    parser.add_argument("--jobs", type=int, default=2, help="parallel runs for the suite section, when supported")
+    args = parser.parse_args(argv)
+    chosen = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown section {unknown[0]!r}: choose from {', '.join(SECTIONS)}")
+    sizes = QUICK if args.quick else FULL
+    actions: dict[str, Callable[[], None]] = {
+        "overhead": lambda: bench_overhead(sizes),
+        "decode": lambda: bench_decode(sizes),
+        "memory": lambda: bench_memory(sizes),
+        "stress": lambda: bench_stress(sizes),
+        "suite": lambda: bench_suite(sizes, args.jobs),
+    }
+    began = time.perf_counter()
+    for name in SECTIONS:
+        if name in chosen:
+            actions[name]()
+    print(f"done in {time.perf_counter() - began:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

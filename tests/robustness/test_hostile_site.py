@@ -1,0 +1,210 @@
+"""Robustness with the real browser and proxy: every hostile case ends its run with one clear error, keeps
+the hits sent before the failure, and leaves the harness able to run the next scenario."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Page
+
+from harness.browser.journey import scenario_journey
+from harness.browser.visit import VisitPlan
+from harness.capture.addons import MAX_DOCUMENT_BODY
+from harness.engine import Harness
+from harness.models import RunResult, StepRecord
+from harness.scenario import ClickStep, RunConditions
+from tests.robustness.conftest import NAVIGATION_TIMEOUT_MS
+from tests.robustness.site import BIG_BYTES, HostileSite
+
+pytestmark = pytest.mark.browser
+
+
+def hit_ids(result: RunResult) -> list[str]:
+    """The ``ep.hit`` marker of every decoded GA4 event, one entry per event."""
+    return [
+        e.params.get("event_params", {}).get("hit", "")
+        for e in result.events
+        if e.vendor == "ga4" and not e.malformed
+    ]
+
+
+def assert_next_run_works(harness: Harness, site: HostileSite) -> None:
+    """The rest of the suite goes on: a plain run on the same harness right after is clean."""
+    after = harness.visit(site.url("/plain"))
+    assert after.capture.error is None, after.capture.error
+    assert hit_ids(after) == ["plain-0"]
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+# --- stress -------------------------------------------------------------------------------------------
+
+PER_KIND, UNLOAD, BATCH = 60, 20, 6
+
+
+def test_a_stress_page_loses_and_doubles_no_hit(hostile_harness: Harness, hostile_site: HostileSite) -> None:
+    sent: list[str] = []
+
+    async def read_what_was_sent(page: Page, _records: list[StepRecord]) -> None:
+        await page.wait_for_function("window.__done === true")
+        sent.extend(await page.evaluate("window.__sent"))
+
+    url = hostile_site.url(f"/stress?per_kind={PER_KIND}&unload={UNLOAD}&batch={BATCH}")
+    result = hostile_harness.visit(url, journey=read_what_was_sent)
+
+    assert result.capture.error is None and result.capture.capture_complete
+    expected = Counter(sent + [f"unload-{i}" for i in range(UNLOAD)])
+    # Every transport made it into the page's own list (the quotas of sendBeacon/keepalive were not hit).
+    assert len(sent) == 5 * PER_KIND
+    assert Counter(hit_ids(result)) == expected, "each hit decoded exactly once, none lost"
+    batches = [r for r in result.capture.tag_hits if r.method == "POST" and b"en=batch" in r.body]
+    assert len(batches) == -(-PER_KIND // BATCH), "one captured request per batched body"
+
+
+# --- the site fails ----------------------------------------------------------------------------------
+
+
+def test_a_hop_to_an_unmapped_host_keeps_the_hits_sent_before(
+    hostile_harness: Harness, hostile_site: HostileSite
+) -> None:
+    result = hostile_harness.visit(hostile_site.url("/to-unmapped"))
+    error = result.capture.error or ""
+    assert "gone.invalid could not be reached" in error and "--resolve gone.invalid=ADDR:PORT" in error
+    assert hit_ids(result) == ["before-unmapped"]
+    assert_next_run_works(hostile_harness, hostile_site)
+
+
+def test_a_connection_reset_by_the_site_names_the_mapped_server(
+    hostile_harness: Harness, hostile_site: HostileSite
+) -> None:
+    capture = hostile_harness.visit(hostile_site.url("/reset")).capture
+    error = capture.error or ""
+    assert f"www.hostile.test (mapped to 127.0.0.1:{hostile_site.port}) gave no HTTP answer" in error, error
+    assert "--resolve" not in error, "the host is mapped already: mapping it is not the fix"
+    assert capture.chain.hops[0].error
+    assert_next_run_works(hostile_harness, hostile_site)
+
+
+def test_a_mapped_port_speaking_tls_is_named(hostile_harness: Harness, hostile_site: HostileSite) -> None:
+    # Mapped hosts are reached over plain HTTP; a port that answers with TLS (or anything else) is a setup
+    # error on the mapped server, not an unreachable host.
+    error = hostile_harness.visit("https://tls.hostile.test/landing").capture.error or ""
+    assert "tls.hostile.test (mapped to 127.0.0.1:" in error and "speaks plain HTTP" in error, error
+    assert_next_run_works(hostile_harness, hostile_site)
+
+
+def test_a_tls_failure_to_the_site_is_named(hostile_harness: Harness, hostile_site: HostileSite) -> None:
+    # An unmapped https URL makes the proxy speak TLS to the site itself; here that port speaks plain HTTP,
+    # so the proxy's handshake fails. The browser only sees a 502, the run names the TLS failure.
+    capture = hostile_harness.visit(f"https://127.0.0.1:{hostile_site.port}/plain").capture
+    error = capture.error or ""
+    assert error.startswith("TLS with 127.0.0.1 failed") and "does not speak TLS" in error, error
+    assert_next_run_works(hostile_harness, hostile_site)
+
+
+def test_a_page_that_never_finishes_loading_times_out_and_keeps_its_hits(
+    hostile_harness: Harness, hostile_site: HostileSite
+) -> None:
+    capture_result = hostile_harness.visit(hostile_site.url("/trickle"))
+    error = capture_result.capture.error or ""
+    assert f"did not finish loading within {NAVIGATION_TIMEOUT_MS} ms" in error, error
+    # The proxy streams the page as it comes, so the tags in its head ran although it never ended.
+    assert sorted(hit_ids(capture_result)) == ["trickle-0", "trickle-1"]
+    [document] = [r for r in capture_result.capture.requests if r.is_navigation]
+    assert document.status == 200 and b"<title>Trickle</title>" in document.response_body
+    assert_next_run_works(hostile_harness, hostile_site)
+
+
+# --- the browser fails --------------------------------------------------------------------------------
+
+
+def test_a_crashed_tab_ends_the_run_with_an_error(hostile_harness: Harness, hostile_site: HostileSite) -> None:
+    async def crash(page: Page, _records: list[StepRecord]) -> None:
+        cdp = await page.context.new_cdp_session(page)
+        # Page.crash never answers: the renderer is gone. The page's own crash event ends the wait.
+        crashed = asyncio.ensure_future(page.wait_for_event("crash", timeout=5_000))
+        asyncio.ensure_future(cdp.send("Page.crash")).add_done_callback(lambda t: t.cancelled() or t.exception())
+        await crashed
+
+    result = hostile_harness.visit(hostile_site.url("/plain"), journey=crash)
+    error = result.capture.error or ""
+    assert "crash" in error.lower(), error
+    assert hit_ids(result) == ["plain-0"], "the hit sent before the crash is kept"
+    assert_next_run_works(hostile_harness, hostile_site)
+
+
+def test_a_missing_consent_banner_names_the_selector(hostile_harness: Harness, hostile_site: HostileSite) -> None:
+    journey = scenario_journey([ClickStep(click="#cmp-accept", timeout_ms=1_000)], "tok", NAVIGATION_TIMEOUT_MS)
+    result = hostile_harness.visit(hostile_site.url("/plain"), journey=journey)
+    error = result.capture.error or ""
+    assert "'#cmp-accept'" in error and "1000 ms" in error, error
+    [step] = result.capture.steps
+    assert step.error and "#cmp-accept" in step.error
+    assert hit_ids(result) == ["plain-0"]
+    assert_next_run_works(hostile_harness, hostile_site)
+
+
+def test_a_missing_cmp_for_the_consent_condition_names_the_selector(
+    hostile_harness: Harness, hostile_site: HostileSite
+) -> None:
+    plan = VisitPlan(conditions=RunConditions(consent="accept"))
+    result = hostile_harness.visit(hostile_site.url("/plain"), plan=plan)
+    error = result.capture.error or ""
+    assert "consent" in error.lower() and plan.consent_selectors.accept in error, error
+    assert hit_ids(result) == ["plain-0"]
+    assert_next_run_works(hostile_harness, hostile_site)
+
+
+# --- big and broken payloads ---------------------------------------------------------------------------
+
+
+def test_a_5_mb_page_and_script_complete_with_a_capped_body(
+    hostile_harness: Harness, hostile_site: HostileSite
+) -> None:
+    before = rss_mb()
+    page = hostile_harness.visit(hostile_site.url("/big"))
+    script = hostile_harness.visit(hostile_site.url("/big-js"))
+    grown = rss_mb() - before
+    for result, marker in ((page, "big-0"), (script, "bigjs-0")):
+        assert result.capture.error is None and hit_ids(result) == [marker]
+    [document] = [r for r in page.capture.requests if r.is_navigation]
+    assert len(document.response_body) == MAX_DOCUMENT_BODY < BIG_BYTES, "the kept document body is capped"
+    [js] = [r for r in script.capture.requests if r.path == "/big.js"]
+    assert js.status == 200 and js.response_body == b"", "script bodies are streamed through, never kept"
+    assert grown < 64, f"the harness process grew {grown:.0f} MB for two 5 MB responses"
+
+
+def test_a_malformed_hit_is_reported_and_the_run_goes_on(
+    hostile_harness: Harness, hostile_site: HostileSite
+) -> None:
+    result = hostile_harness.visit(hostile_site.url("/malformed"))
+    assert result.capture.error is None
+    [malformed] = [e for e in result.events if e.malformed]
+    assert malformed.vendor == "ga4" and malformed.request_id
+    [request] = [r for r in result.capture.requests if r.id == malformed.request_id]
+    assert "ep.hit=no-en" in request.url
+    assert hit_ids(result) == ["after-malformed"], "the good hit after it is decoded"
+
+
+# --- parallel runs -------------------------------------------------------------------------------------
+
+
+def test_four_parallel_runs_never_share_a_hit(hostile_harness: Harness, hostile_site: HostileSite) -> None:
+    markers = [f"par{i}" for i in range(4)]
+    urls = [hostile_site.url(f"/marked?marker={m}") for m in markers]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(hostile_harness.visit, urls))
+    assert len({r.run_id for r in results}) == 4
+    for marker, result in zip(markers, results, strict=True):
+        assert result.capture.error is None
+        assert sorted(hit_ids(result)) == sorted(f"{marker}-{kind}" for kind in ("load", "keepalive", "unload"))
+    assert hostile_harness.proxy is not None and hostile_harness.proxy.unattributed() == []
