@@ -24,9 +24,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from html import escape
 
+from pydantic import BaseModel
+
 from harness.browser.metrics import is_page_view
 from harness.models import DecodedEvent
 from harness.results import ScenarioRun
+from harness.scenario import RunConditions, consent_means
 
 BASELINE = "no conditions"
 STAGES: tuple[str, ...] = ("clicks", "landings", "page_views", "conversions")
@@ -95,8 +98,20 @@ class GapTable:
         return out
 
 
+def describe_conditions(conditions: RunConditions) -> str:
+    """``network=slow-3g,consent=custom(analytics)``: like ``RunConditions.label`` but naming each custom
+    consent choice or seed, so two of them in one matrix stay apart; "" for no conditions."""
+    parts = []
+    for name, value in conditions:
+        if value in (None, "none", 1.0):
+            continue
+        text = value.label() if hasattr(value, "label") else "custom" if isinstance(value, BaseModel) else value
+        parts.append(f"{name}={text}")
+    return ",".join(parts)
+
+
 def condition_label(run: ScenarioRun) -> str:
-    return run.conditions.label() or BASELINE
+    return describe_conditions(run.conditions) or BASELINE
 
 
 def gap_table(runs: Sequence[ScenarioRun]) -> GapTable:
@@ -158,11 +173,23 @@ def _loss_cause(run: ScenarioRun, relevant: tuple[str, ...], unexplained: str) -
         return f"user left after {conditions.abandon_after_ms} ms"
     if conditions.blocker:
         return f"ad blocker ({conditions.blocker})"
-    if conditions.consent == "reject":
-        return "consent rejected"
+    if (consent := consent_loss_cause(conditions)) is not None:
+        return consent
     causes = {f.root_cause for f in run.failures}
     found = next((cause for cause in relevant if cause in causes), None)
     return found or f"{unexplained} (unexplained)"
+
+
+def consent_loss_cause(conditions: RunConditions) -> str | None:
+    """A consent condition that keeps tags quiet: rejected, never answered, or only some purposes granted."""
+    means = consent_means(conditions.consent)
+    if means == "reject":
+        return "consent rejected"
+    if means == "ignore":
+        return "consent banner not answered"
+    if conditions.consent is not None and means is None:
+        return f"consent {describe_conditions(RunConditions(consent=conditions.consent)).removeprefix('consent=')}"
+    return None
 
 
 # --- SVG ---------------------------------------------------------------------------------------

@@ -282,7 +282,81 @@ class Expectations(_Strict):
 
 NetworkPreset = Literal["none", "slow-3g", "fast-3g", "slow-4g", "4g", "wifi"]
 InAppProfile = Literal["facebook_ios", "facebook_android", "instagram_ios", "instagram_android", "tiktok_ios", "tiktok_android"]
-ConsentChoice = Literal["accept", "reject", "ignore"]
+ConsentAnswer = Literal["accept", "reject", "ignore"]
+
+
+class CustomConsent(_Strict):
+    """Grant only the named purposes in the CMP's settings (``consent: {custom: [analytics]}``); the rest
+    stay denied. Each purpose needs its toggle in ``consent_selectors.purposes``."""
+
+    custom: list[str] = Field(description="Purposes to grant, as named in `consent_selectors.purposes`; [] grants none.")
+
+    @property
+    def means(self) -> Literal["accept", "reject"] | None:
+        """What the checks may assume: none granted is a reject; a partial choice is neither."""
+        return "reject" if not self.custom else None
+
+    def label(self) -> str:
+        return f"custom({'+'.join(self.custom) or 'none'})"
+
+    def __str__(self) -> str:
+        return self.label()
+
+
+class SeedCookie(_Strict):
+    name: str
+    value: str
+    domain: str = Field(description="Cookie domain, e.g. '.shop.example' (a leading dot covers subdomains).")
+    path: str = "/"
+
+
+class ConsentSeed(_Strict):
+    """The CMP's stored answer, set before the first navigation instead of clicking the banner."""
+
+    cookies: list[SeedCookie] = Field(default_factory=list, description="Consent cookies to set, e.g. OptanonConsent.")
+    local_storage: dict[str, str] = Field(
+        default_factory=dict, description="localStorage key -> value, set before any page script runs."
+    )
+    origin: str | None = Field(
+        default=None, description="Set localStorage only on this origin (https://shop.example); default: every page."
+    )
+    means: Literal["accept", "reject"] = Field(
+        default="accept", description="What the seeded state amounts to: hits are judged against it."
+    )
+
+    @model_validator(mode="after")
+    def _seeds_something(self) -> ConsentSeed:
+        if not self.cookies and not self.local_storage:
+            raise ValueError("a consent seed needs at least one cookie or localStorage entry")
+        return self
+
+
+class SeededConsent(_Strict):
+    """``consent: {seed: {cookies: [...], local_storage: {...}, means: accept}}``: no banner is clicked."""
+
+    seed: ConsentSeed
+
+    @property
+    def means(self) -> Literal["accept", "reject"]:
+        return self.seed.means
+
+    def label(self) -> str:
+        names = [c.name for c in self.seed.cookies] + list(self.seed.local_storage)
+        return f"seeded({self.seed.means}:{'+'.join(names)})"
+
+    def __str__(self) -> str:
+        return self.label()
+
+
+# A run's consent: click accept or reject, leave the banner (ignore), grant some purposes, or seed the state.
+ConsentChoice = ConsentAnswer | CustomConsent | SeededConsent
+
+
+def consent_means(choice: ConsentChoice | None) -> ConsentAnswer | None:
+    """The plain answer a consent choice amounts to (None: no answer, or a partial custom one)."""
+    if choice is None or isinstance(choice, str):
+        return choice
+    return choice.means
 
 
 class CustomNetwork(_Strict):
@@ -304,7 +378,11 @@ class RunConditions(_Strict):
     abandon_after_ms: int | None = Field(default=None, ge=0, description="Leave the page this long after the click.")
 
     def label(self) -> str:
-        parts = [f"{k}={v if not isinstance(v, BaseModel) else 'custom'}" for k, v in self if v not in (None, "none", 1.0)]
+        parts = [
+            f"{k}={v.label() if hasattr(v, 'label') else 'custom' if isinstance(v, BaseModel) else v}"
+            for k, v in self
+            if v not in (None, "none", 1.0)
+        ]
         return ",".join(parts)
 
 
@@ -334,9 +412,17 @@ class ConditionMatrix(_Strict):
 
 
 class ConsentSelectors(_Strict):
+    """Where the CMP's buttons are. ``custom`` choices open ``settings``, set each purpose's toggle in
+    ``purposes`` (checked when granted, unchecked otherwise) and click ``save``."""
+
     accept: str = "#consent-accept"
     reject: str = "#consent-reject"
     close: str | None = "#consent-close"
+    settings: str | None = Field(default=None, description="Button that opens the CMP's purpose settings, if any.")
+    purposes: dict[str, str] = Field(
+        default_factory=dict, description="Purpose name -> selector of its checkbox/switch, e.g. {analytics: '#c-analytics'}."
+    )
+    save: str | None = Field(default=None, description="Button that saves the chosen purposes.")
 
 
 class AppUnderTest(_Strict):

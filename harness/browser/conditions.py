@@ -21,6 +21,7 @@ packet-level link:
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -31,7 +32,16 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from harness.blocklists import BlockList, load_blocklist
 from harness.models import CapturedRequest, StepRecord
-from harness.scenario import ConsentChoice, ConsentSelectors, CustomNetwork, InAppProfile, RunConditions
+from harness.scenario import (
+    ConsentChoice,
+    ConsentSeed,
+    ConsentSelectors,
+    CustomConsent,
+    CustomNetwork,
+    InAppProfile,
+    RunConditions,
+    SeededConsent,
+)
 
 __all__ = [
     "IN_APP_USER_AGENTS",
@@ -47,6 +57,7 @@ __all__ = [
     "context_overrides",
     "load_blocklist",
     "network_profile",
+    "seed_consent",
 ]
 
 # --- network and CPU ------------------------------------------------------------------------------
@@ -182,22 +193,56 @@ async def answer_consent(
     index: int = 0,
     timeout_ms: int = DEFAULT_CONSENT_TIMEOUT_MS,
 ) -> StepRecord | None:
-    """Click the CMP's accept or reject button; ``ignore`` (or None) leaves the banner alone.
+    """Click the CMP's accept or reject button, or grant only some purposes (``{custom: [...]}``);
+    ``ignore``, a seeded choice (see ``seed_consent``) or None leave the banner alone.
 
-    Returns the step ("consent: accept", ``consent`` set); raises ``ConsentNotAnswered`` when the button
-    does not become visible within ``timeout_ms`` (no CMP, or another selector).
+    Returns the step ("consent: accept", ``consent`` set to what the answer amounts to); raises
+    ``ConsentNotAnswered`` when a control does not become visible within ``timeout_ms`` (no CMP, or another
+    selector) or a custom purpose has no selector.
     """
-    if choice is None or choice == "ignore":
+    if choice is None or choice == "ignore" or isinstance(choice, SeededConsent):
         return None
+    if isinstance(choice, CustomConsent):
+        return await _answer_custom(page, choice, selectors, index=index, timeout_ms=timeout_ms)
     selector = selectors.accept if choice == "accept" else selectors.reject
-    record = StepRecord(
-        index=index,
-        label=f"consent: {choice}",
-        action="click",
-        target=selector,
-        started_at=time.time(),
-        consent=choice,
-    )
+    record = _consent_record(index, f"consent: {choice}", selector, consent=choice)
+    await _click(page, selector, record, timeout_ms)
+    return _answered(page, record)
+
+
+async def _answer_custom(
+    page: Page, choice: CustomConsent, selectors: ConsentSelectors, *, index: int, timeout_ms: int
+) -> StepRecord:
+    """Open the settings, set every known purpose's toggle (granted: checked), save."""
+    record = _consent_record(index, f"consent: {choice.label()}", selectors.save or selectors.accept, choice.means)
+    unknown = [p for p in choice.custom if p not in selectors.purposes]
+    if unknown:
+        record.error = (
+            f"purpose {unknown[0]!r} has no selector in consent_selectors.purposes "
+            f"(known: {', '.join(selectors.purposes) or 'none'})"
+        )
+        raise _not_answered("consent purposes not answered", record)
+    if selectors.save is None:
+        record.error = "a custom consent choice needs consent_selectors.save (the button that saves purposes)"
+        raise _not_answered("consent purposes not answered", record)
+    if selectors.settings:
+        await _click(page, selectors.settings, record, timeout_ms)
+    for purpose, selector in selectors.purposes.items():
+        toggle = page.locator(selector).first
+        try:
+            await toggle.set_checked(purpose in choice.custom, timeout=timeout_ms)
+        except PlaywrightError as exc:
+            record.error = f"purpose {purpose!r} ({selector!r}) could not be set: {_first_line(exc)}"
+            raise _not_answered("consent purposes not answered", record) from None
+    await _click(page, selectors.save, record, timeout_ms)
+    return _answered(page, record)
+
+
+def _consent_record(index: int, label: str, target: str, consent: Literal["accept", "reject"] | None) -> StepRecord:
+    return StepRecord(index=index, label=label, action="click", target=target, started_at=time.time(), consent=consent)
+
+
+async def _click(page: Page, selector: str, record: StepRecord, timeout_ms: int) -> None:
     button = page.locator(selector).first
     try:
         await button.wait_for(state="visible", timeout=timeout_ms)
@@ -209,9 +254,55 @@ async def answer_consent(
     except PlaywrightError as exc:  # covered by an overlay, detached by the CMP's own animation, ...
         record.error = f"selector {selector!r} could not be clicked: {_first_line(exc)}"
         raise _not_answered("consent banner not answered", record) from None
+
+
+def _answered(page: Page, record: StepRecord) -> StepRecord:
     record.ended_at = time.time()
     record.url_after = page.url
     return record
+
+
+# Runs before every document's scripts. Sets each entry only when absent, so what the CMP writes later in
+# the run (a changed answer) survives the next page; a fresh context starts with none.
+_SEED_LOCAL_STORAGE = """((entries, origin) => {
+  if (origin && location.origin !== origin) return;
+  try {
+    for (const [key, value] of Object.entries(entries)) {
+      if (localStorage.getItem(key) === null) localStorage.setItem(key, value);
+    }
+  } catch (e) { /* opaque origins (about:blank, data:) have no localStorage */ }
+})(%s, %s);"""
+
+
+async def seed_consent(context: BrowserContext, choice: ConsentChoice | None) -> StepRecord | None:
+    """Store a CMP's answer before the first navigation (call right after creating the context): the
+    seed's cookies via ``context.add_cookies``, its localStorage entries via an init script.
+
+    Returns the step ("consent: seeded (accept)", ``consent`` = the seed's ``means``, so the consent checks
+    judge every hit against it), or None when ``choice`` is not a seed.
+    """
+    if not isinstance(choice, SeededConsent):
+        return None
+    seed = choice.seed
+    record = _consent_record(-1, f"consent: seeded ({seed.means})", _seed_target(seed), seed.means)
+    record.action = "seed"
+    if seed.cookies:
+        await context.add_cookies(
+            [{"name": c.name, "value": c.value, "domain": c.domain, "path": c.path} for c in seed.cookies]
+        )
+    if seed.local_storage:
+        script = _SEED_LOCAL_STORAGE % (json.dumps(seed.local_storage), json.dumps(seed.origin))
+        await context.add_init_script(script=script)
+    record.ended_at = time.time()
+    return record
+
+
+def _seed_target(seed: ConsentSeed) -> str:
+    """What was seeded, for the report: ``cookie shop_consent on .shop.example; localStorage cmp``."""
+    parts = [f"cookie {c.name} on {c.domain}" for c in seed.cookies]
+    if seed.local_storage:
+        parts.append("localStorage " + ", ".join(seed.local_storage))
+    return "; ".join(parts)
 
 
 def _not_answered(what: str, record: StepRecord) -> ConsentNotAnswered:

@@ -23,6 +23,7 @@ from harness.browser.conditions import (
     apply_blocker,
     apply_network,
     context_overrides,
+    seed_consent,
 )
 from harness.browser.metrics import install_metrics, read_metrics
 from harness.browser.truth import read_truth
@@ -245,6 +246,9 @@ async def run_visit(
         if plan.artifacts_dir is not None:
             await context.tracing.start(screenshots=True, snapshots=True, sources=False)
         await install_metrics(context)
+        seed_step = await seed_consent(context, conditions.consent)  # a consent state set, not clicked
+        if seed_step is not None:
+            steps.append(seed_step)
         if blocklist is not None:
             blocker = await apply_blocker(context, blocklist)
         page = await context.new_page()

@@ -24,6 +24,7 @@ from typing import Literal
 from harness.checks.base import CheckContext, check, event_evidence
 from harness.checks.click_ids import compact_url
 from harness.models import CheckFailure, DecodedEvent, StepRecord
+from harness.scenario import consent_means
 
 GOOGLE_AD_VENDORS = frozenset({"google_ads", "floodlight"})
 GOOGLE_VENDORS = GOOGLE_AD_VENDORS | {"ga4", "ua"}
@@ -68,7 +69,9 @@ class ConsentTimeline:
 
 def consent_timeline(ctx: CheckContext) -> ConsentTimeline:
     answers = tuple(s for s in ctx.steps if s.consent in ("accept", "reject"))
-    return ConsentTimeline(answers=answers, declared=ctx.scenario.expect.consent)
+    # The run's consent condition says what the visitor did when the scenario's expectation does not.
+    declared = ctx.scenario.expect.consent or consent_means(ctx.conditions.consent)
+    return ConsentTimeline(answers=answers, declared=declared)
 
 
 def granted_signals(event: DecodedEvent) -> list[str]:

@@ -65,7 +65,8 @@ def abandonment(ctx: CheckContext) -> Iterator[CheckFailure]:
     if leave_ms is None:
         return
     capture = ctx.result.capture
-    deadline = capture.started_at + leave_ms / 1000
+    # When the run really left (the timer starts at the click, a little after the run began).
+    deadline = capture.abandoned_at or capture.started_at + leave_ms / 1000
     yield from _page_view_lost(ctx, leave_ms, deadline)
     yield from _click_ids_lost(ctx, leave_ms, deadline)
 

@@ -65,6 +65,7 @@ def redact_suite(suite: SuiteResult) -> SuiteResult:
 def _all_requests(data: dict[str, Any]) -> Iterable[dict[str, Any]]:
     for run in data["runs"]:
         yield from run["result"]["capture"]["requests"]
+        yield from run["result"]["capture"].get("blocked", [])  # aborted in the browser, same headers
     yield from data["unattributed"]
 
 

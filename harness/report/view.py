@@ -14,13 +14,25 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import quote, urlsplit
 
+from harness.browser.metrics import time_to_first_hit_ms, time_to_page_view_ms
+from harness.gap import (
+    STAGE_LABELS,
+    STAGES,
+    GapTable,
+    condition_label,
+    describe_conditions,
+    gap_table,
+    render_gap_svg,
+)
 from harness.models import (
     CapturedRequest,
     CheckFailure,
     ConsentState,
     DecodedEvent,
+    PageMetrics,
     RedirectChain,
     RunCapture,
+    RunResult,
     is_tracked_param,
 )
 from harness.report.reconcile import Reconciliation, is_purchase, platform_name, reconcile
@@ -319,6 +331,95 @@ def _hit_entry(
     )
 
 
+# --- real-world conditions: speed, blocker, abandonment -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpeedView:
+    """Landing page timings and how long after the click the tags spoke, in ms ("—" when unknown)."""
+
+    ttfb: str
+    lcp: str
+    dom_content_loaded: str
+    load: str
+    first_hit: str
+    page_view: str
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.0f} ms"
+
+
+def speed_view(result: RunResult) -> SpeedView | None:
+    """None when the run has neither page metrics nor a tag hit (nothing to say)."""
+    metrics = result.capture.metrics or PageMetrics()
+    first_hit, page_view = time_to_first_hit_ms(result), time_to_page_view_ms(result)
+    values = (metrics.ttfb_ms, metrics.lcp_ms, metrics.dom_content_loaded_ms, metrics.load_ms, first_hit, page_view)
+    if all(v is None for v in values):
+        return None
+    return SpeedView(*(_ms(v) for v in values))
+
+
+@dataclass(frozen=True)
+class BlockerView:
+    name: str  # the block list in force
+    blocked_requests: int
+    lost: list[str]  # "lost to ad blocker: meta_pixel Purchase value 89.9 EUR on https://..."
+    hosts: list[str]  # hosts of the blocked requests, most blocked first
+
+
+def blocker_view(run: ScenarioRun) -> BlockerView | None:
+    """What the run's content blocker cost; None when no blocker was in force."""
+    capture = run.result.capture
+    if not run.conditions.blocker and not capture.blocked and not run.result.blocked_events:
+        return None
+    hosts: dict[str, int] = {}
+    for request in capture.blocked:
+        hosts[request.host] = hosts.get(request.host, 0) + 1
+    return BlockerView(
+        name=clean(run.conditions.blocker or "?", 200),
+        blocked_requests=len(capture.blocked),
+        lost=[clean(f"lost to ad blocker: {_event_line(e)}", 400) for e in run.result.blocked_events],
+        hosts=[clean(h, 120) for h, _ in sorted(hosts.items(), key=lambda pair: -pair[1])],
+    )
+
+
+def _event_line(event: DecodedEvent) -> str:
+    """``meta_pixel Purchase value 89.9 EUR on https://shop/thank-you``: one event, one line."""
+    parts = [event.vendor, event.event]
+    if event.value is not None:
+        parts.append(f"value {event.value:g}" + (f" {event.currency}" if event.currency else ""))
+    if event.page_url:
+        parts.append(f"on {event.page_url}")
+    return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class AbandonmentView:
+    left_after_ms: str
+    reached: list[str]  # events whose hits left before the user did
+    late: list[str]  # events sent only as the page was left or after (unload beacons), "" none
+
+
+def abandonment_view(run: ScenarioRun) -> AbandonmentView | None:
+    """When the run left the page early: what the platforms had by then; None for a run that stayed.
+
+    The time shown is the condition's ``abandon_after_ms`` (counted from the click, as the user would);
+    what "reached" is judged by the moment the page was really left (``capture.abandoned_at``)."""
+    result = run.result
+    capture = result.capture
+    if capture.abandoned_at is None:
+        return None
+    sent = {r.id: r.started_at for r in capture.requests}
+    reached, late = [], []
+    for event in result.events:
+        at = sent.get(event.request_id or "")
+        (reached if at is not None and at <= capture.abandoned_at else late).append(clean(_event_line(event), 400))
+    planned = run.conditions.abandon_after_ms
+    left_ms = planned if planned is not None else (capture.abandoned_at - capture.started_at) * 1000
+    return AbandonmentView(left_after_ms=_ms(left_ms), reached=reached, late=late)
+
+
 # --- failures, artifacts, runs ---------------------------------------------------------------------
 
 
@@ -397,6 +498,10 @@ class RunView:
     artifact_links: list[tuple[str, str]]
     hit_count: int
     request_count: int
+    conditions: str = ""  # "network=slow-3g,blocker=common"; "" without conditions
+    speed: SpeedView | None = None
+    blocker: BlockerView | None = None
+    abandonment: AbandonmentView | None = None
 
 
 def run_view(index: int, run: ScenarioRun, expected: Sequence[ExpectedEvent], budget: BodyBudget) -> RunView:
@@ -434,6 +539,10 @@ def run_view(index: int, run: ScenarioRun, expected: Sequence[ExpectedEvent], bu
         artifact_links=links,
         hit_count=len(capture.tag_hits),
         request_count=len(capture.requests),
+        conditions=clean(describe_conditions(run.conditions), 300),
+        speed=speed_view(run.result),
+        blocker=blocker_view(run),
+        abandonment=abandonment_view(run),
     )
 
 
@@ -449,6 +558,43 @@ class SummaryView:
     started: str
     duration_s: float
     version: str
+    gap: GapView | None = None
+
+
+@dataclass(frozen=True)
+class GapRowView:
+    label: str
+    overall: bool  # the any-vendor row of its condition
+    counts: list[str]  # one per stage; "n/a" where the vendor never sends that stage
+    losses: list[str]  # "page views lost: user left after 300 ms x1"
+
+
+@dataclass(frozen=True)
+class GapView:
+    stages: list[str]
+    rows: list[GapRowView]
+    svg: str  # from ``harness.gap.render_gap_svg``, every label escaped there; the writer marks it safe
+
+
+def gap_view(suite: SuiteResult) -> GapView | None:
+    """The click-to-session gap table when the suite ran more than one condition label, else None."""
+    if len({condition_label(run) for run in suite.runs}) < 2:
+        return None
+    table: GapTable = gap_table(suite.runs)
+    rows = [
+        GapRowView(
+            label=clean(row.label, 300),
+            overall=row.vendor is None,
+            counts=["n/a" if row.count(stage) is None else str(row.count(stage)) for stage in STAGES],
+            losses=[
+                clean(f"{STAGE_LABELS[stage]} lost: " + ", ".join(f"{c} x{n}" for c, n in row.causes(stage)), 600)
+                for stage in STAGES[1:]
+                if row.losses[stage]
+            ],
+        )
+        for row in table.rows
+    ]
+    return GapView(stages=[STAGE_LABELS[s] for s in STAGES], rows=rows, svg=render_gap_svg(table))
 
 
 def summary_view(suite: SuiteResult) -> SummaryView:
@@ -464,4 +610,5 @@ def summary_view(suite: SuiteResult) -> SummaryView:
         started=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(suite.started_at)),
         duration_s=max(0.0, suite.finished_at - suite.started_at),
         version=clean(suite.eventpath_version, 40),
+        gap=gap_view(suite),
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 from pydantic_core import PydanticSerializationError
 
 from harness.report.redact import redact_suite, redaction_replacements
@@ -110,10 +111,13 @@ def _without_surrogates(node: Any) -> Any:
 def render_html(suite: SuiteResult, scenarios: Mapping[str, Scenario], *, redacted: bool = True) -> str:
     budget = BodyBudget()
     runs = [run_view(i, run, _expected_events(run, scenarios), budget) for i, run in enumerate(suite.runs)]
+    summary = summary_view(suite)
+    # The gap chart is built by harness.gap.render_gap_svg, which escapes every label it writes.
+    gap_svg = Markup(summary.gap.svg) if summary.gap else None
     return (
         _environment()
         .get_template("report.html.j2")
-        .render(summary=summary_view(suite), runs=runs, redacted=redacted)
+        .render(summary=summary, runs=runs, redacted=redacted, gap_svg=gap_svg)
     )
 
 

@@ -28,6 +28,19 @@ setTimeout(() => {{
   document.body.appendChild(banner);
 }}, {delay});
 </script>"""
+# A CMP with purpose settings: the choices land in window.__purposes when saved.
+CMP_SETTINGS = """<div id="cmp"><button id="cmp-settings">Settings</button>
+<div id="cmp-purposes" hidden><label><input type="checkbox" id="p-analytics"> Analytics</label>
+<label><input type="checkbox" id="p-ads" checked> Advertising</label><button id="cmp-save">Save</button></div></div>
+<script>
+document.getElementById('cmp-settings').onclick = () => { document.getElementById('cmp-purposes').hidden = false; };
+document.getElementById('cmp-save').onclick = () => {
+  window.__purposes = { analytics: document.getElementById('p-analytics').checked, ads: document.getElementById('p-ads').checked };
+  document.getElementById('cmp').remove();
+};
+</script>"""
+# What a CMP reads at start-up: its cookie and its localStorage entry, before any click.
+CMP_STATE = """<script>window.__seen = { cookie: document.cookie, stored: localStorage.getItem('cmp_state') };</script>"""
 TAGS = """<img id="pixel" src="https://www.facebook.com/tr/?id=1402533720264604&ev=PageView&dl=https%3A%2F%2Fshop.example%2F&rqm=GET">
 <script>window.__ok = fetch('/blob?n=10').then(r => r.status);</script>"""
 
@@ -66,6 +79,10 @@ class Site:
             return PAGE.format(text=text, extra="").encode(), html
         if path == "/consent":
             return PAGE.format(text=text, extra=CONSENT_BANNER.format(delay=query.get("delay", "0"))).encode(), html
+        if path == "/cmp-settings":
+            return PAGE.format(text=text, extra=CMP_SETTINGS).encode(), html
+        if path == "/cmp-state":
+            return PAGE.format(text=text, extra=CMP_STATE).encode(), html
         if path == "/plain":
             return PAGE.format(text=text, extra="").encode(), html
         if path == "/tags":
