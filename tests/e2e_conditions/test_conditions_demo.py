@@ -127,5 +127,5 @@ def test_the_written_report_shows_conditions_and_the_gap_table(conditions_suite:
 
     gap = _text(page, "gap-table")
     assert "no conditions" in gap and "network=slow-3g" in gap and "blocker=common" in gap
-    assert "user left after 300 ms" in gap
+    assert "user left after 100 ms" in gap
     assert re.search(r"<svg[^>]*>.*?Click-to-session gap by condition.*?</svg>", page, re.S)
