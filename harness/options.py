@@ -59,10 +59,10 @@ class RunOptions(BaseModel):
     navigation_timeout_ms: int = Field(default=15_000, ge=100)
     # After the landing page loads, how long without a new navigation before the chain is complete
     # (meta refresh and JS redirects happen after load).
-    redirect_settle_ms: int = Field(default=400, ge=0)
+    redirect_settle_ms: int = Field(default=300, ge=0)
     max_hops: int = Field(default=20, ge=1)
     # The end of a run: no open flows for quiet_window_ms, capped by capture_timeout_ms.
-    quiet_window_ms: int = Field(default=250, ge=10)
+    quiet_window_ms: int = Field(default=200, ge=10)
     capture_timeout_ms: int = Field(default=5_000, ge=100)
 
     @field_validator("resolve", mode="before")

@@ -83,7 +83,7 @@ def conditions_suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Condi
     built = scenarios()
     # slow-3g loads the landing in ~15 s, right at the default 15 s navigation cap: give it room.
     options = RunOptions(navigation_timeout_ms=40_000)
-    runner = SuiteRunner(options=options, report_dir=report_dir, keep_artifacts="never")
+    runner = SuiteRunner(options=options, report_dir=report_dir, keep_artifacts="never", jobs=2)
     suite = runner.run(plan_runs([(None, s) for s in built]))
     report = write_report(suite, report_dir, scenarios={s.name: s for s in built})
     yield ConditionsSession(suite, report)
