@@ -19,7 +19,7 @@ from playwright.async_api import Error as PlaywrightError
 from harness.attribution import belongs_to_run, run_keys
 from harness.browser.launcher import NO_BROWSER_HELP, find_browser, launch_args
 from harness.browser.visit import Journey, VisitPlan, run_visit
-from harness.capture.addons import PROBE_PATH
+from harness.capture.addons import PROBE_BEACONS, PROBE_PATH
 from harness.capture.proxy import CaptureProxy
 from harness.decoders.registry import DecoderRegistry
 from harness.errors import BadInput, BrowserNotFound, EventpathError
@@ -123,7 +123,7 @@ class Harness:
             update={"redirect_settle_ms": 0, "quiet_window_ms": 100, "capture_timeout_ms": 3_000, "resolve": []}
         )
         capture = await run_visit(self._playwright, self._browser, self.proxy, PROBE_URL, probe)
-        if capture.run_id not in self.proxy.log.probe_beacons:
+        if self.proxy.log.probe_beacons.get(capture.run_id, 0) < PROBE_BEACONS:
             raise BrowserNotTrusted(
                 "the browser does not trust the capture proxy's CA for requests sent while a page unloads "
                 "(sendBeacon, keepalive), so those hits would be lost: start it with "

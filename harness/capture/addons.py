@@ -53,11 +53,14 @@ END_OF_RUN_PATH = "/__eventpath__/end-of-run"
 # sends a beacon to another host (a new TLS connection, as a tag's would be), which the proxy notes.
 PROBE_PATH = "/__eventpath__/probe"
 PROBE_BEACON_PATH = "/__eventpath__/probe-beacon"
+# Several hosts: a browser that does not trust the CA loses some unload beacons and not others (a
+# beacon that leaves while its page is still alive can get through), so every one must arrive.
+PROBE_BEACONS = 5
 _PROBE_PAGE = (
     b"<!doctype html><title>eventpath probe</title><p>eventpath checks this browser</p><script>"
-    b"addEventListener('pagehide', () => navigator.sendBeacon("
-    b"'https://eventpath-probe-beacon.invalid/__eventpath__/probe-beacon'));</script>"
-)
+    b"addEventListener('pagehide', () => { for (let i = 0; i < %d; i++) navigator.sendBeacon("
+    b"'https://eventpath-probe-beacon-' + i + '.invalid/__eventpath__/probe-beacon'); });</script>"
+) % PROBE_BEACONS
 
 RUN_KEY = "eventpath_run"
 URL_KEY = "eventpath_url"
@@ -155,7 +158,7 @@ class CaptureLog:
         # Requests that named a run after it had closed: never silently moved into another run.
         self.late: dict[str, list[CapturedRequest]] = {}
         self._closed: set[str] = set()
-        self.probe_beacons: set[str] = set()  # runs whose trust-probe beacon arrived
+        self.probe_beacons: dict[str, int] = {}  # run -> trust-probe beacons that arrived
         self._seq = itertools.count(1)
 
     def open_run(self, run_id: str) -> None:
@@ -171,7 +174,7 @@ class CaptureLog:
 
     def mark_probe_beacon(self, run_id: str | None) -> None:
         with self._lock:
-            self.probe_beacons.add(run_id or "")
+            self.probe_beacons[run_id or ""] = self.probe_beacons.get(run_id or "", 0) + 1
 
     def next_seq(self) -> int:
         return next(self._seq)
