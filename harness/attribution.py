@@ -2,12 +2,18 @@
 
 A backend's request reaches the proxy without a run's credentials. It belongs to a run when one of its
 events shares an event ID, order ID or browser ID (GA4 client ID, Meta fbp, TikTok ttp) with the run's
-browser events, or carries one of the run's click IDs (generated per run, so unique). What matches no
-run stays unattributed.
+browser events, or carries one of the run's click IDs (generated per run, so unique), or the SHA-256 of
+an email the journey typed (run-unique by the scenario's design). What matches no run stays unattributed.
+
+Limit of the email key: DecodedEvent records only the FORM of each identifier (``user_data``), not its
+value, so an event contributes hashed emails only where its decoder keeps the digests in
+``params["hashed_emails"]`` (``meta_capi`` and ``google_ads_api`` do; raw values are never kept).
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterable
 
 from harness.models import DecodedEvent, RunResult
@@ -17,6 +23,15 @@ MIN_KEY_LENGTH = 6
 # Browser IDs that a backend forwards from the visitor's cookies: GA4 client ID (_ga), Meta browser ID
 # (_fbp), TikTok browser ID (_ttp). Random per fresh context, so unique to a run.
 BROWSER_ID_PARAMS = ("cid", "client_id", "fbp", "ttp", "anonymous_id")
+# Where a decoder keeps the SHA-256 hex digests of the emails a server event carries.
+HASHED_EMAILS_PARAM = "hashed_emails"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def hashed_email(typed: str) -> str | None:
+    """SHA-256 hex of a typed email normalised as the ad platforms ask (trimmed, lowercased); None otherwise."""
+    email = typed.strip().lower()
+    return hashlib.sha256(email.encode("utf-8")).hexdigest() if _EMAIL.match(email) else None
 
 
 def _fbclid_of(fbc: str) -> str | None:
@@ -25,13 +40,17 @@ def _fbclid_of(fbc: str) -> str | None:
 
 
 def run_keys(result: RunResult) -> set[str]:
-    """The values that identify a run: its events' event and order IDs, and its ad URL's click IDs."""
+    """The values that identify a run: its events' event and order IDs, its ad URL's click IDs, and the
+    SHA-256 of each email its journey typed."""
     keys: set[str] = set()
     for event in result.events:
         keys.update(event_keys(event))
     for fate in result.capture.chain.params:
         if not fate.param.startswith("utm_"):
             keys.add(fate.value)
+    for step in result.capture.steps:
+        if step.typed and (digest := hashed_email(step.typed)):
+            keys.add(digest)
     return {k for k in keys if len(k) >= MIN_KEY_LENGTH}
 
 
@@ -42,6 +61,9 @@ def event_keys(event: DecodedEvent) -> set[str]:
         keys.add(value)
         if name == "fbc" and (fbclid := _fbclid_of(value)):
             keys.add(fbclid)
+    hashes = event.params.get(HASHED_EMAILS_PARAM)
+    if isinstance(hashes, list):
+        keys.update(h.lower() for h in hashes if isinstance(h, str))
     return keys
 
 

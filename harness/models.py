@@ -7,8 +7,9 @@ chain, cookies); decoders turn its tag hits into ``DecodedEvent``s; later stages
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Literal
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,6 +33,17 @@ CLICK_ID_PARAMS: tuple[str, ...] = (
 def is_tracked_param(name: str) -> bool:
     """True for the parameters whose survival through redirects we report: click IDs and ``utm_*``."""
     return name in CLICK_ID_PARAMS or name.lower().startswith("utm_")
+
+
+# Every decoder's ``claims`` asks for host and path: parse each URL once, not once per decoder.
+@lru_cache(maxsize=4096)
+def _split_url(url: str) -> SplitResult | None:
+    try:
+        parts = urlsplit(url)
+        parts.hostname  # noqa: B018 - raises on an unclosed IPv6 bracket
+    except ValueError:
+        return None
+    return parts
 
 
 class _Model(BaseModel):
@@ -87,24 +99,18 @@ class CapturedRequest(_Model):
 
     @property
     def host(self) -> str:
-        try:
-            return (urlsplit(self.url).hostname or "").lower()
-        except ValueError:  # e.g. an unclosed IPv6 bracket
-            return ""
+        split = _split_url(self.url)
+        return (split.hostname or "").lower() if split else ""
 
     @property
     def path(self) -> str:
-        try:
-            return urlsplit(self.url).path or "/"
-        except ValueError:
-            return "/"
+        split = _split_url(self.url)
+        return (split.path or "/") if split else "/"
 
     @property
     def query(self) -> list[tuple[str, str]]:
-        try:
-            return parse_qsl(urlsplit(self.url).query, keep_blank_values=True)
-        except ValueError:
-            return []
+        split = _split_url(self.url)
+        return parse_qsl(split.query, keep_blank_values=True) if split else []
 
     @property
     def content_type(self) -> str:

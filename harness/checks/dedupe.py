@@ -27,8 +27,12 @@ class DedupePair:
     key: tuple[str, ...]  # DecodedEvent fields that must be equal on both hits
     rule: str  # how the platform dedupes, for the failure text
     events: frozenset[str] | None = None  # only these event names are deduplicated (None: all)
+    # Hits whose params set this flag repeat another hit of the same action (a redirect hop), not an action.
+    repeat_flag: str | None = None
 
     def applies_to(self, event: DecodedEvent) -> bool:
+        if self.repeat_flag and event.params.get(self.repeat_flag):
+            return False
         return self.events is None or event.event in self.events
 
 
@@ -52,6 +56,17 @@ DEDUPE_PAIRS: tuple[DedupePair, ...] = (
         ("transaction_id",),
         "GA4 deduplicates a purchase sent by gtag and by Measurement Protocol only by an equal transaction_id",
         frozenset({"purchase"}),
+    ),
+    # The tag's conversion hit (oid) and an uploadClickConversions entry (orderId). Adjustments share the
+    # order ID on purpose (enhancements, retractions), so only "conversion" is paired; the tag's
+    # 1p-conversion redirect hop repeats its conversion hit and is left out.
+    DedupePair(
+        "google_ads",
+        "google_ads_api",
+        ("transaction_id",),
+        "Google Ads deduplicates a tag conversion and an API-uploaded conversion of one action only by an equal order ID (oid / orderId)",
+        frozenset({"conversion"}),
+        repeat_flag="redirect_followup",
     ),
 )
 

@@ -74,8 +74,11 @@ class DecoderRegistry:
             events = decoder.decode(request)
         except Exception as exc:  # noqa: BLE001 - a decoder bug becomes a visible malformed event
             return [decoder.malformed(request, f"decoder error: {type(exc).__name__}: {exc}")]
+        # Built-in decoders bound what they copy (the never-raises test proves it); a plug-in may not.
+        third_party = type(decoder) not in BUILTIN_DECODERS
         for position, event in enumerate(events):
-            event.params = json_safe(event.params)  # a third-party decoder may copy hostile JSON in
+            if third_party:
+                event.params = json_safe(event.params)
             event.request_id = request.id
             event.run_id = request.run_id
             event.position = position

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from urllib.parse import urlencode
+
 from harness.checks.dedupe import browser_server_dedupe, event_id_present
-from harness.models import CheckFailure
+from harness.models import CapturedRequest, CheckFailure
 from tests.checks.hits import (
     LANDING,
     THANK_YOU,
@@ -196,3 +199,98 @@ def test_server_repeats_of_a_counted_event_are_left_to_event_count() -> None:
     journey.hit(meta_capi_hit("Purchase", THANK_YOU, event_id="ORD-1", **PAID))
     ctx = journey.context(events=[{"vendor": "meta_capi", "event": "Purchase"}])
     assert list(browser_server_dedupe(ctx)) == []
+
+
+# --- google_ads tag conversion <-> google_ads_api upload, paired by order ID ----------------------
+
+ADS_CONVERSION_ID = "11160642801"
+ADS_CUSTOMER = "1234567890"
+
+
+def google_ads_conversion_hit(order_id: str, *, redirect_hop: bool = False) -> CapturedRequest:
+    """gtag's conversion image hit (``oid`` = order ID), or its 1p-conversion redirect hop."""
+    query = {
+        "random": "2034097123",
+        "cv": "11",
+        "fst": "1717000000123",
+        "label": "AbCdEfGhIj",
+        "value": "59.9",
+        "currency_code": "EUR",
+        "oid": order_id,
+        "gclaw": "GCL.1717000000.EAIaIQobChMItest",
+        "url": THANK_YOU,
+    }
+    host, path = (
+        ("www.google.com", "1p-conversion") if redirect_hop else ("www.googleadservices.com", "conversion")
+    )
+    return CapturedRequest(
+        id="unstamped",
+        method="GET",
+        url=f"https://{host}/pagead/{path}/{ADS_CONVERSION_ID}/?{urlencode(query)}",
+        request_headers=[("sec-fetch-dest", "image"), ("referer", "https://shop.example/")],
+        tag_hit=True,
+        sinkholed=True,
+    )
+
+
+def google_ads_api_hit(*order_ids: str, adjustment: bool = False) -> CapturedRequest:
+    """A backend's ``uploadClickConversions`` (or ENHANCEMENT ``uploadConversionAdjustments``)."""
+    if adjustment:
+        method, key = "uploadConversionAdjustments", "conversionAdjustments"
+        entries = [{"orderId": o, "adjustmentType": "ENHANCEMENT"} for o in order_ids]
+    else:
+        method, key = "uploadClickConversions", "conversions"
+        entries = [
+            {
+                "gclid": "EAIaIQobChMItest",
+                "conversionAction": f"customers/{ADS_CUSTOMER}/conversionActions/555",
+                "conversionDateTime": "2024-05-29 16:26:40+00:00",
+                "conversionValue": 59.9,
+                "currencyCode": "EUR",
+                "orderId": o,
+            }
+            for o in order_ids
+        ]
+    return CapturedRequest(
+        id="unstamped",
+        method="POST",
+        url=f"https://googleads.googleapis.com/v17/customers/{ADS_CUSTOMER}:{method}",
+        request_headers=[("content-type", "application/json"), ("developer-token", "DEVTOKEN")],
+        body=json.dumps({key: entries, "partialFailure": True}).encode(),
+        source="server",
+        tag_hit=True,
+        sinkholed=True,
+    )
+
+
+def test_google_ads_tag_and_api_upload_with_the_same_order_id_pass() -> None:
+    journey = landed()
+    journey.hit(google_ads_conversion_hit("ORD-1"))
+    journey.hit(google_ads_conversion_hit("ORD-1", redirect_hop=True))
+    journey.hit(google_ads_api_hit("ORD-1"))
+    journey.hit(google_ads_api_hit("ORD-1", adjustment=True))  # an enhancement shares the ID on purpose
+    assert list(browser_server_dedupe(journey.context())) == []
+
+
+def test_google_ads_upload_with_another_order_id_is_broken_dedupe() -> None:
+    journey = landed()
+    tag = journey.hit(google_ads_conversion_hit("ORD-1"))
+    journey.hit(google_ads_conversion_hit("ORD-1", redirect_hop=True))  # the hop is not a second action
+    api = journey.hit(google_ads_api_hit("1001"))
+    failure = only(list(browser_server_dedupe(journey.context())))
+    assert failure.root_cause == "Broken dedupe"
+    assert "google_ads conversion and its google_ads_api twin" in failure.title
+    assert "transaction_id ORD-1 vs 1001" in failure.title
+    assert "Google Ads deduplicates" in failure.expected
+    assert [e.request_id for e in failure.evidence] == [tag, api]
+
+
+def test_google_ads_order_id_uploaded_twice_is_a_duplicate_trigger() -> None:
+    journey = landed()
+    journey.hit(google_ads_conversion_hit("ORD-1"))
+    first = journey.hit(google_ads_api_hit("ORD-1"))
+    second = journey.hit(google_ads_api_hit("ORD-1"))
+    failure = only(list(browser_server_dedupe(journey.context())))
+    assert failure.root_cause == "Duplicate trigger"
+    assert failure.title == "google_ads_api conversion sent 2 times for one action (transaction_id=ORD-1)"
+    assert [e.request_id for e in failure.evidence] == [first, second]

@@ -34,7 +34,14 @@ _EVENTS_PATH = re.compile(r"^/(?:(v\d+(?:\.\d+)?)/)?(\d+)/events/?$")
 RAW_USER_KEYS = frozenset({"client_ip_address", "client_user_agent", "fbc", "fbp", "fb_login_id", "lead_id"})
 # Request-level fields that are credentials: recorded as present, never copied.
 SECRET_FIELDS = ("access_token", "appsecret_proof")
-REQUEST_FIELDS = ("test_event_code", "partner_agent", "upload_tag", "namespace_id", "upload_id", "upload_source")
+REQUEST_FIELDS = (
+    "test_event_code",
+    "partner_agent",
+    "upload_tag",
+    "namespace_id",
+    "upload_id",
+    "upload_source",
+)
 
 
 def _parse_json_text(value: Any) -> Any:
@@ -144,7 +151,11 @@ class MetaCapiDecoder(Decoder):
         order_id = text_or_none(custom.pop("order_id", None))
 
         consent_other = {}
-        for key in ("data_processing_options", "data_processing_options_country", "data_processing_options_state"):
+        for key in (
+            "data_processing_options",
+            "data_processing_options_country",
+            "data_processing_options_state",
+        ):
             if key in entry:
                 raw = entry.pop(key)
                 consent_other[key] = ",".join(map(str, raw)) if isinstance(raw, list) else str(raw)
@@ -158,6 +169,15 @@ class MetaCapiDecoder(Decoder):
         params.update(entry)  # event_time, action_source, opt_out, app_data, referrer_url...
         if custom:
             params["custom_data"] = custom
+        # SHA-256 email digests (never raw values): the harness attributes backend hits by them.
+        emails = user.get("em")
+        hashed = [
+            str(v)
+            for v in (emails if isinstance(emails, list) else [emails])
+            if v and user_data_form(str(v)) == "sha256"
+        ]
+        if hashed:
+            params["hashed_emails"] = hashed
 
         return DecodedEvent(
             vendor=self.vendor,

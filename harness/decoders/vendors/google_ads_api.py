@@ -1,0 +1,222 @@
+"""Google Ads API server-side conversions: a backend uploading conversions the tag also reports.
+
+Two REST methods of the Google Ads API (``googleads.googleapis.com``), JSON bodies in proto3 JSON
+(lowerCamelCase; the snake_case proto names are accepted too, as the JSON parser does):
+
+* ``POST /v{N}/customers/{customer_id}:uploadClickConversions`` with ``conversions[]`` (ClickConversion:
+  gclid/gbraid/wbraid, conversionAction, conversionDateTime, conversionValue, currencyCode, orderId,
+  userIdentifiers, consent) -> one ``conversion`` event per entry;
+* ``POST /v{N}/customers/{customer_id}:uploadConversionAdjustments`` with ``conversionAdjustments[]``
+  (orderId or gclidDateTimePair, adjustmentType ENHANCEMENT|RETRACTION|RESTATEMENT, restatementValue,
+  userIdentifiers) -> one ``conversion_adjustment`` event per entry.
+
+The ``developer-token`` and ``Authorization`` headers are credentials: recorded as present, never copied.
+The hashed email VALUES are kept in ``params["hashed_emails"]`` so a backend hit can be attributed to the
+run whose journey typed that email (``harness.attribution``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, ClassVar
+
+from harness.decoders.base import Decoder, host_matches, register
+from harness.decoders.wire import json_body, text_or_none, to_number, user_data_form
+from harness.models import CapturedRequest, ConsentState, DecodedEvent, SinkholeReply, UserDataForm
+
+API_HOSTS = ("googleads.googleapis.com",)
+# The ':' before the method may arrive percent-encoded from some HTTP clients.
+_UPLOAD_PATH = re.compile(
+    r"^/(v\d+)/customers/([\d-]+)(?::|%3[aA])(uploadClickConversions|uploadConversionAdjustments)/?$"
+)
+# method -> (list field, its snake_case spelling, event name)
+_METHODS: dict[str, tuple[str, str, str]] = {
+    "uploadClickConversions": ("conversions", "conversions", "conversion"),
+    "uploadConversionAdjustments": (
+        "conversionAdjustments",
+        "conversion_adjustments",
+        "conversion_adjustment",
+    ),
+}
+REQUEST_FIELDS = {
+    "partialFailure": "partial_failure",
+    "validateOnly": "validate_only",
+    "debugEnabled": "debug_enabled",
+    "jobId": "job_id",
+}
+# UserIdentifier fields -> the identifier names the other decoders use.
+_IDENTIFIERS = {
+    "hashedEmail": "em",
+    "hashedPhoneNumber": "ph",
+    "thirdPartyUserId": "external_id",
+    "mobileId": "mobile_id",
+}
+_ADDRESS = {
+    "hashedFirstName": "fn",
+    "hashedLastName": "ln",
+    "hashedStreetAddress": "street",
+    "city": "ct",
+    "state": "st",
+    "postalCode": "zp",
+    "countryCode": "country",
+}
+_CONSENT = {"GRANTED": "granted", "DENIED": "denied"}
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), name)
+
+
+def field(entry: dict[str, Any], name: str) -> Any:
+    """``entry[name]`` in lowerCamelCase, else in its snake_case proto spelling."""
+    return entry[name] if name in entry else entry.get(_snake(name))
+
+
+def _identifiers(entry: dict[str, Any]) -> tuple[dict[str, UserDataForm], list[str]]:
+    """The identifier forms of ``userIdentifiers[]``, and the SHA-256 hex email hashes among them."""
+    forms: dict[str, UserDataForm] = {}
+    hashed_emails: list[str] = []
+    raw = field(entry, "userIdentifiers")
+    for identifier in raw if isinstance(raw, list) else []:
+        if not isinstance(identifier, dict):
+            continue
+        values: dict[str, Any] = {key: field(identifier, wire) for wire, key in _IDENTIFIERS.items()}
+        address = field(identifier, "addressInfo")
+        if isinstance(address, dict):
+            values.update({key: field(address, wire) for wire, key in _ADDRESS.items()})
+        for key, value in values.items():
+            text = text_or_none(value)
+            if not text:
+                continue
+            # Address city/state/zip/country are sent unhashed by design; the rest should be digests.
+            forms[key] = "raw" if key in ("ct", "st", "zp", "country") else user_data_form(text)
+            if key == "em" and forms[key] == "sha256":
+                hashed_emails.append(text.lower())
+    return forms, hashed_emails
+
+
+def _consent(entry: dict[str, Any]) -> ConsentState:
+    consent = field(entry, "consent")
+    if not isinstance(consent, dict):
+        return ConsentState()
+    return ConsentState(
+        ad_user_data=_CONSENT.get(str(field(consent, "adUserData")).upper()),  # type: ignore[arg-type]
+        ad_personalization=_CONSENT.get(str(field(consent, "adPersonalization")).upper()),  # type: ignore[arg-type]
+    )
+
+
+def _entries(request: CapturedRequest) -> tuple[str, str, str, dict[str, Any], list[Any] | None] | None:
+    """(API version, customer ID, method, body, entry list) for an upload; None off the endpoint."""
+    match = _UPLOAD_PATH.match(request.path)
+    if not match:
+        return None
+    version, customer, method = match.groups()
+    body = json_body(request)
+    body = body if isinstance(body, dict) else {}
+    camel, snake, _event = _METHODS[method]
+    entries = body.get(camel, body.get(snake))
+    return version, customer.replace("-", ""), method, body, entries if isinstance(entries, list) else None
+
+
+@register
+class GoogleAdsApiDecoder(Decoder):
+    vendor = "google_ads_api"
+    source = "server"
+    volatile_params: ClassVar[frozenset[str]] = frozenset(
+        {"conversion_date_time", "adjustment_date_time", "job_id"}
+    )
+
+    def claims(self, request: CapturedRequest) -> bool:
+        # Only a POST uploads; the same host serves GAQL searches and mutates that are no conversion.
+        return (
+            request.method == "POST"
+            and host_matches(request.host, API_HOSTS)
+            and bool(_UPLOAD_PATH.match(request.path))
+        )
+
+    def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
+        found = _entries(request)
+        if found is None:
+            return [self.malformed(request, "not a Google Ads API conversion upload")]
+        version, customer, method, body, entries = found
+        list_name = _METHODS[method][0]
+        if entries is None:
+            return [self.malformed(request, f"{method} without a readable {list_name} list")]
+        if not entries:
+            return [self.malformed(request, f"{method} with an empty {list_name} list")]
+        shared = self._shared_params(request, version, method, body)
+        return [self._event(request, method, customer, entry, shared) for entry in entries]
+
+    def _shared_params(
+        self, request: CapturedRequest, version: str, method: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        shared: dict[str, Any] = {"api_version": version, "method": method}
+        for camel, snake in REQUEST_FIELDS.items():
+            value = body.get(camel, body.get(snake))
+            if value is not None:
+                shared[snake] = value
+        for header in ("developer-token", "authorization"):
+            if request.header(header):
+                shared[f"{header.replace('-', '_')}_present"] = True
+        if login := text_or_none(request.header("login-customer-id")):
+            shared["login_customer_id"] = login  # the manager account: an ID, not a secret
+        if request.source == "browser":
+            shared["sent_from_browser"] = True  # a page holding a developer token and OAuth token
+        return shared
+
+    def _event(
+        self, request: CapturedRequest, method: str, customer: str, entry: Any, shared: dict[str, Any]
+    ) -> DecodedEvent:
+        if not isinstance(entry, dict):
+            return self.malformed(request, f"{method} entry is not an object", _METHODS[method][2])
+        user_data, hashed_emails = _identifiers(entry)
+        params: dict[str, Any] = dict(shared)
+        if hashed_emails:
+            params["hashed_emails"] = hashed_emails
+        if method == "uploadClickConversions":
+            click_source: dict[str, Any] = entry
+            raw_value, currency = field(entry, "conversionValue"), field(entry, "currencyCode")
+            params.update(_rest(entry, ("gclid", "gbraid", "wbraid", "conversionValue", "currencyCode")))
+        else:
+            pair = field(entry, "gclidDateTimePair")
+            click_source = pair if isinstance(pair, dict) else {}
+            if pair_time := text_or_none(field(click_source, "conversionDateTime")):
+                params["conversion_date_time"] = pair_time
+            restatement = field(entry, "restatementValue")
+            restatement = restatement if isinstance(restatement, dict) else {}
+            raw_value, currency = field(restatement, "adjustedValue"), field(restatement, "currencyCode")
+            params.update(_rest(entry, ("gclidDateTimePair", "restatementValue")))
+        if raw_value is not None and to_number(raw_value) is None:
+            params["value_raw"] = raw_value
+        click_ids = {
+            name: text
+            for name in ("gclid", "gbraid", "wbraid")
+            if (text := text_or_none(field(click_source, name)))
+        }
+        return DecodedEvent(
+            vendor=self.vendor,
+            event=_METHODS[method][2],
+            account_id=customer,
+            value=to_number(raw_value),
+            currency=text_or_none(currency),
+            transaction_id=text_or_none(field(entry, "orderId")),
+            click_ids=click_ids,
+            consent=_consent(entry),
+            user_data=user_data,
+            source=self.source,
+            params=params,
+        )
+
+    def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
+        found = _entries(request)
+        count = len(found[4]) if found and found[4] else 1
+        reply = {"results": [{} for _ in range(count)], "partialFailureError": None}
+        return SinkholeReply(status=200, content_type="application/json", body=json.dumps(reply).encode())
+
+
+def _rest(entry: dict[str, Any], typed: tuple[str, ...]) -> dict[str, Any]:
+    """The entry's other fields under snake_case names (conversion_action, adjustment_type, ...)."""
+    consumed = {*typed, "orderId", "userIdentifiers", "consent"}
+    consumed |= {_snake(name) for name in consumed}
+    return {_snake(key): value for key, value in entry.items() if key not in consumed}
