@@ -1,4 +1,5 @@
-"""``eventpath demo``: the embedded demo shop. ``--serve`` runs it in the foreground."""
+"""``eventpath demo``: the example suite against the embedded demo shop and each seeded bug; ``--serve``
+runs the shop alone in the foreground."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from harness.cli.common import (
 from harness.demo.catalog import API_HOST
 
 NAME = "demo"
-HELP = "Run the embedded demo shop (an offline shop with real-format tags and switchable seed bugs)."
+HELP = "run the example suite against the offline demo shop and each seeded bug (--serve: just serve the shop)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
