@@ -7,6 +7,7 @@ chain, cookies); decoders turn its tag hits into ``DecodedEvent``s; later stages
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any, Literal
 from urllib.parse import SplitResult, parse_qsl, urlsplit
@@ -44,6 +45,18 @@ def _split_url(url: str) -> SplitResult | None:
     except ValueError:
         return None
     return parts
+
+
+def is_navigation_headers(header: Callable[[str], str | None]) -> bool:
+    """A top-level document request, judged from its headers (``header`` looks one up by name).
+
+    Browsers send ``Sec-Fetch-Dest`` only to secure origins; on plain http a navigation is known by
+    ``Upgrade-Insecure-Requests`` with an HTML ``Accept``."""
+    dest = header("sec-fetch-dest")
+    if dest is not None:
+        return dest.lower() == "document"
+    accept = (header("accept") or "").lower()
+    return header("upgrade-insecure-requests") == "1" and accept.startswith("text/html")
 
 
 class _Model(BaseModel):
@@ -123,15 +136,8 @@ class CapturedRequest(_Model):
 
     @property
     def is_navigation(self) -> bool:
-        """A top-level document request (what the address bar shows), by the browser's own headers.
-
-        Browsers send ``Sec-Fetch-Dest`` only to secure origins; on plain http a navigation is known by
-        ``Upgrade-Insecure-Requests`` with an HTML ``Accept``."""
-        dest = self.header("sec-fetch-dest")
-        if dest is not None:
-            return dest.lower() == "document"
-        accept = (self.header("accept") or "").lower()
-        return self.header("upgrade-insecure-requests") == "1" and accept.startswith("text/html")
+        """A top-level document request (what the address bar shows), by the browser's own headers."""
+        return is_navigation_headers(self.header)
 
 
 class SinkholeReply(_Model):

@@ -40,6 +40,13 @@ class HostMapping(BaseModel):
         return f"{self.host}={self.addr}:{self.port}"
 
 
+def coerce_mappings(value: object) -> object:
+    """Before validation: ``HOST=ADDR:PORT`` strings in a list become ``HostMapping``s (CLI, YAML)."""
+    if isinstance(value, list):
+        return [HostMapping.parse(v) if isinstance(v, str) else v for v in value]
+    return value
+
+
 class RunOptions(BaseModel):
     """How one run (or a whole suite) is carried out."""
 
@@ -68,9 +75,7 @@ class RunOptions(BaseModel):
     @field_validator("resolve", mode="before")
     @classmethod
     def _parse_resolve(cls, value: object) -> object:
-        if isinstance(value, list):
-            return [HostMapping.parse(v) if isinstance(v, str) else v for v in value]
-        return value
+        return coerce_mappings(value)
 
     def resolved_browser_path(self) -> str | None:
         return self.browser_path or os.environ.get(BROWSER_ENV) or None

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from harness.models import CLICK_ID_PARAMS
-from harness.options import HostMapping
+from harness.options import HostMapping, coerce_mappings
 
 AUTO = "auto"
 
@@ -471,9 +471,7 @@ class Scenario(_Strict):
     @field_validator("resolve", mode="before")
     @classmethod
     def _parse_resolve(cls, value: object) -> object:
-        if isinstance(value, list):
-            return [HostMapping.parse(v) if isinstance(v, str) else v for v in value]
-        return value
+        return coerce_mappings(value)
 
     @model_validator(mode="after")
     def _steps_named_in_expectations_exist(self) -> Scenario:

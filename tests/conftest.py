@@ -8,16 +8,11 @@ from typing import Any
 
 import pytest
 
+from harness.browser.launcher import BASE_ARGS
+
 CHROMIUM = os.environ.get("EVENTPATH_BROWSER", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    # The demo shop's browser tests reach it directly under its own host names.
-    "--host-resolver-rules=MAP *.demo.test 127.0.0.1",
-]
+# The harness's own quiet, hermetic flags; the demo shop's browser tests reach it under its host names.
+CHROMIUM_ARGS = [*BASE_ARGS, "--host-resolver-rules=MAP *.demo.test 127.0.0.1"]
 
 
 @pytest.fixture(scope="session")

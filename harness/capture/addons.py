@@ -20,7 +20,7 @@ from mitmproxy import ctx, exceptions, http
 from mitmproxy.addons.proxyauth import is_http_proxy, make_auth_required_response
 
 from harness.capture import mitm_context  # noqa: F401 - before any Master exists
-from harness.models import CapturedRequest, SinkholeReply
+from harness.models import CapturedRequest, SinkholeReply, is_navigation_headers
 from harness.options import HostMapping
 from harness.urls import host_matches
 
@@ -314,7 +314,10 @@ class Recorder:
         get here; sinkholed hits are answered whole). Documents keep their start for the chain."""
         if flow.response is None or not flow.metadata.get("eventpath_counted"):
             return
-        is_document = request_model(flow).is_navigation and "html" in flow.response.headers.get("content-type", "")
+        # Headers only: this runs for every response, and building the model would decode the body.
+        is_document = is_navigation_headers(flow.request.headers.get) and "html" in flow.response.headers.get(
+            "content-type", ""
+        )
         prefix = BodyPrefix(MAX_DOCUMENT_BODY if is_document else 0)
         flow.response.stream = prefix
         flow.metadata[BODY_PREFIX_KEY] = prefix

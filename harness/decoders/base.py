@@ -62,6 +62,13 @@ class Decoder:
         )
 
 
+def pixel_reply(request: CapturedRequest) -> SinkholeReply:
+    """What classic pixel endpoints answer: a 1x1 GIF to an image GET, an empty 200 to a POST beacon."""
+    if request.method == "GET":
+        return SinkholeReply(status=200, content_type="image/gif", body=PIXEL_GIF)
+    return SinkholeReply(status=200, content_type="text/plain", body=b"")
+
+
 DecoderT = TypeVar("DecoderT", bound=type[Decoder])
 
 # Built-in decoder classes, filled by @register as the vendor modules are imported.

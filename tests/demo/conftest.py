@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -8,16 +7,6 @@ import pytest
 
 from harness.demo.server import DemoShop
 from harness.demo.server_events import RecordingSender
-
-CHROMIUM = os.environ.get("EVENTPATH_BROWSER", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--host-resolver-rules=MAP *.demo.test 127.0.0.1",
-]
 
 
 @pytest.fixture(scope="module")

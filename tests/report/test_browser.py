@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +13,6 @@ from harness.scenario import Scenario
 from tests.report.conftest import BACKEND, T0, checkout_capture, scenario_run
 from tests.report.test_writer import hostile_run
 
-CHROMIUM = os.environ.get("EVENTPATH_BROWSER", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # The smallest valid PNG (1x1), standing in for the run's final-page screenshot artifact.
 PNG_1X1 = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from harness.decoders.base import PIXEL_GIF, Decoder, host_matches, register
+from harness.decoders.base import Decoder, host_matches, pixel_reply, register
 from harness.decoders.wire import parse_json, request_params, to_number, user_data_form
 from harness.models import CapturedRequest, ConsentState, DecodedEvent, SinkholeReply, UserDataForm
 
@@ -186,9 +186,7 @@ class MetaPixelDecoder(Decoder):
 
     def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
         # facebook.com/tr answers an image GET with a 1x1 GIF and a form/beacon POST with an empty 200.
-        if request.method == "GET":
-            return SinkholeReply(status=200, content_type="image/gif", body=PIXEL_GIF)
-        return SinkholeReply(status=200, content_type="text/plain", body=b"")
+        return pixel_reply(request)
 
 
 __all__ = ["MetaPixelDecoder", "fbclid_from_fbc", "maybe_json", "multipart_params"]

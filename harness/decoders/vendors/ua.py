@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from harness.decoders.base import PIXEL_GIF, Decoder, host_matches, register
+from harness.decoders.base import Decoder, host_matches, pixel_reply, register
 from harness.decoders.google_consent import consent_from_params, consumed_consent_params
 from harness.decoders.vendors.ga4 import body_lines
 from harness.decoders.vendors.google_ads import google_click_ids
@@ -69,9 +69,7 @@ class UniversalAnalyticsDecoder(Decoder):
         )
 
     def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
-        if request.method == "GET":
-            return SinkholeReply(status=200, content_type="image/gif", body=PIXEL_GIF)
-        return SinkholeReply(status=200, content_type="text/plain", body=b"")
+        return pixel_reply(request)
 
 
 def _problem(hit: dict[str, str]) -> str | None:
