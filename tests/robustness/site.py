@@ -3,9 +3,14 @@
 Every page marks its hits with ``ep.hit=<id>`` (GA4 event parameter ``hit``) so a test can count exactly
 what arrived. Routes on ``www.hostile.test``:
 
-- ``/stress?per_kind=N&unload=M&batch=B&pace=P``: N hits each as image, fetch, keepalive fetch, ``sendBeacon`` and
-  batched GA4 POST bodies of B events, plus M beacons on ``pagehide``; ``window.__sent`` lists what the
-  browser accepted (``sendBeacon`` may refuse when its quota is full).
+- ``/stress?per_kind=N&unload=M&batch=B&pace=P&inflight=K&requests=R``: N hits each as image, fetch,
+  keepalive fetch, ``sendBeacon`` and batched GA4 POST bodies of B events, plus M beacons on ``pagehide``;
+  ``window.__sent`` lists what the browser accepted (``sendBeacon`` may refuse when its quota is full). The
+  page yields 5 ms every P hits (0: never) and is flow-controlled as a well-behaved site would be: at most R
+  requests in flight (default 500), K of them keepalive fetches and beacons (default 100; 0 lifts a cap), as
+  Chromium drops keepalive-class requests past 256 in flight per frame (beacons silently) and fails requests
+  of any kind past about 1,300. ``window.__done`` is set once all have ended; ``window.__rejected`` lists the
+  fetches that failed.
 - ``/reset``: the socket is closed (RST) without an answer.
 - ``/trickle``: a page that sends hits, then never finishes loading (a byte every 100 ms, forever).
 - ``/big`` (5 MB of HTML) and ``/big-js`` (a page loading a 5 MB script): both send a hit.
@@ -49,10 +54,6 @@ function send(kind, id) {
   if (kind === 'beacon') { return navigator.sendBeacon(url, ''); }
   return false;
 }
-function sendBatch(ids) {
-  const body = ids.map(id => 'en=batch&ep.hit=' + id).join('\\r\\n');
-  fetch(COLLECT, {method: 'POST', mode: 'no-cors', body: body});
-}
 """
 
 
@@ -60,35 +61,137 @@ def hit_script() -> str:
     return _HIT_JS % {"collect": json.dumps(COLLECT)}
 
 
-def stress_page(per_kind: int, unload: int, batch: int, pace: int = 0) -> str:
-    """``pace`` > 0 yields to the event loop every ``pace`` hits: Chromium silently drops keepalive requests
-    (sendBeacon included, though it returns true) beyond 256 in flight per frame, a browser limit that a
-    5,000-hit burst would otherwise measure instead of the harness."""
-    return f"""<!doctype html><html><head><title>Stress</title></head><body><h1>Stress</h1><script>
-{hit_script()}
-const pause = (n) => ({pace} > 0 && n % {pace} === 0) ? new Promise(r => setTimeout(r, 5)) : null;
-(async () => {{
+# Chromium's limits that a burst of hits runs into (Chromium 156): keepalive-class requests (``fetch`` with
+# ``keepalive`` and ``sendBeacon``) past 256 in flight per top-level frame are dropped, a keepalive fetch
+# rejecting ("Failed to fetch"), a beacon silently although ``sendBeacon`` returned true; and with too many
+# requests of any kind in flight (1,300 no-cors fetches were fine, 1,600 were not) the browser fails them with
+# net::ERR_INSUFFICIENT_RESOURCES before they reach the proxy.
+BROWSER_KEEPALIVE_QUOTA = 256
+# What the stress page keeps in flight by default: keepalive-class requests well under their quota (room left
+# for the ``unload`` beacons on ``pagehide``, which cannot wait), and requests of every kind.
+KEEPALIVE_IN_FLIGHT = 100
+REQUESTS_IN_FLIGHT = 500
+
+# The stress loop: every kind in turn, each request waiting for a free slot.
+_STRESS_JS = """
+const PER_KIND = %(per_kind)d, UNLOAD = %(unload)d, BATCH = %(batch)d, PACE = %(pace)d;
+const KEEPALIVE_CAP = %(inflight)d, CAP = %(requests)d;  // 0: no cap
+window.__rejected = [];     // fetches the browser failed: counted in __sent, so a loss to explain
+window.__unconfirmed = [];  // beacons whose end was never reported (their slot freed after a timeout)
+window.__peak = {all: 0, keepalive: 0};  // the most requests in flight at once
+window.__phases = {};       // when each kind was all sent (ms since the page started)
+let open = 0, keepOpen = 0;  // requests, and keepalive-class ones, started and not yet seen to end
+let wake = null;
+function wakeUp() { if (wake) { const w = wake; wake = null; w(); } }
+async function slot(keepalive) {
+  while ((CAP > 0 && open >= CAP) || (keepalive && KEEPALIVE_CAP > 0 && keepOpen >= KEEPALIVE_CAP)) {
+    await new Promise(r => { wake = r; });
+  }
+  open++; if (keepalive) keepOpen++;
+  window.__peak.all = Math.max(window.__peak.all, open);
+  window.__peak.keepalive = Math.max(window.__peak.keepalive, keepOpen);
+}
+function release(keepalive) { open--; if (keepalive) keepOpen--; wakeUp(); }
+function settled(promise, id, keepalive) {
+  promise.then(() => release(keepalive), () => { window.__rejected.push(id); release(keepalive); });
+}
+// A beacon has no promise; Chromium reports a resource timing entry (initiatorType 'beacon') when it ends,
+// delivered or not. An observer sees every entry, whatever the size of the timing buffer.
+const beacons = new Map();  // absolute URL -> release of its slot
+const timed = typeof PerformanceObserver !== 'undefined'
+  && (PerformanceObserver.supportedEntryTypes || []).includes('resource');
+if (timed) {
+  new PerformanceObserver(list => {
+    for (const e of list.getEntries()) {
+      const done = e.initiatorType === 'beacon' && beacons.get(e.name);
+      if (done) { beacons.delete(e.name); done(); }
+    }
+  }).observe({type: 'resource'});
+}
+const BEACON_WAIT_MS = timed ? 10000 : 1000;  // without timing entries: assume a beacon ends within a second
+const SEND = {
+  img(id) {
+    const img = new Image();
+    img.onload = img.onerror = () => release(false);  // the sinkhole's 204 is no image: onerror is the end
+    img.src = hitUrl(id, 'img');
+    return true;
+  },
+  fetch(id) { settled(fetch(hitUrl(id, 'fetch'), {mode: 'no-cors'}), id, false); return true; },
+  keepalive(id) {
+    const init = {method: 'POST', keepalive: true, mode: 'no-cors', body: 'en=keepalive&ep.hit=' + id};
+    let sent;
+    try { sent = fetch(COLLECT, init); } catch (e) { release(true); return false; }  // refused outright
+    settled(sent, id, true);
+    return true;
+  },
+  beacon(id) {
+    const url = hitUrl(id, 'beacon');
+    if (!navigator.sendBeacon(url, '')) { release(true); return false; }
+    const key = new URL(url, location.href).href;
+    const timer = setTimeout(() => {
+      if (!beacons.delete(key)) return;
+      if (timed) window.__unconfirmed.push(id);
+      release(true);
+    }, BEACON_WAIT_MS);
+    beacons.set(key, () => { clearTimeout(timer); release(true); });
+    return true;
+  },
+};
+const pause = (n) => (PACE > 0 && n %% PACE === 0) ? new Promise(r => setTimeout(r, 5)) : null;
+(async () => {
   let n = 0;
-  for (const kind of ['img', 'fetch', 'keepalive', 'beacon']) {{
-    for (let i = 0; i < {per_kind}; i++) {{
+  for (const kind of ['img', 'fetch', 'keepalive', 'beacon']) {
+    const keepalive = kind === 'keepalive' || kind === 'beacon';
+    for (let i = 0; i < PER_KIND; i++) {
       const id = kind + '-' + i;
-      if (send(kind, id)) window.__sent.push(id);
+      await slot(keepalive);
+      if (SEND[kind](id)) window.__sent.push(id);
       const p = pause(++n); if (p) await p;
-    }}
-  }}
-  for (let i = 0; i < {per_kind}; i += {batch}) {{
+    }
+    window.__phases[kind] = Math.round(performance.now());
+  }
+  for (let i = 0; i < PER_KIND; i += BATCH) {
     const ids = [];
-    for (let j = i; j < Math.min(i + {batch}, {per_kind}); j++) ids.push('batch-' + j);
-    sendBatch(ids);
+    for (let j = i; j < Math.min(i + BATCH, PER_KIND); j++) ids.push('batch-' + j);
+    await slot(false);
+    const body = ids.map(id => 'en=batch&ep.hit=' + id).join('\\r\\n');
+    settled(fetch(COLLECT, {method: 'POST', mode: 'no-cors', body: body}), ids.join(','), false);
     window.__sent.push(...ids);
     const p = pause(++n); if (p) await p;
-  }}
+  }
+  window.__phases.batch = Math.round(performance.now());
+  // Done once every request has ended: the pagehide beacons then have the whole keepalive quota.
+  while (open > 0) await new Promise(r => { wake = r; });
+  window.__phases.drained = Math.round(performance.now());
   window.__done = true;
-}})();
-addEventListener('pagehide', () => {{
-  for (let i = 0; i < {unload}; i++) navigator.sendBeacon(hitUrl('unload-' + i, 'unload'), '');
-}});
-</script></body></html>"""
+})();
+addEventListener('pagehide', () => {
+  for (let i = 0; i < UNLOAD; i++) navigator.sendBeacon(hitUrl('unload-' + i, 'unload'), '');
+});
+"""
+
+
+def stress_page(
+    per_kind: int,
+    unload: int,
+    batch: int,
+    pace: int = 0,
+    inflight: int = KEEPALIVE_IN_FLIGHT,
+    requests: int = REQUESTS_IN_FLIGHT,
+) -> str:
+    """A page sending ``per_kind`` hits of each kind as fast as a well-behaved (if extreme) site may.
+
+    ``pace`` > 0 yields to the event loop (5 ms) every ``pace`` hits. Each hit waits for a free slot: at most
+    ``requests`` requests in flight, ``inflight`` of them keepalive-class (keepalive fetch, ``sendBeacon``); a
+    slot is free once its request ends (the fetch promise settles, the image loads or fails, the beacon's
+    resource timing entry arrives). Without the caps a burst measures Chromium's limits (see
+    ``BROWSER_KEEPALIVE_QUOTA``) rather than the harness; 0 lifts a cap. ``window.__done`` is set once every
+    request has ended, so the ``unload`` beacons sent on ``pagehide`` (which cannot wait) must stay under the
+    keepalive quota by themselves."""
+    caps = {"inflight": inflight, "requests": requests}
+    numbers = {"per_kind": per_kind, "unload": unload, "batch": batch, "pace": pace, **caps}
+    return f"""<!doctype html><html><head><title>Stress</title></head><body><h1>Stress</h1><script>
+{hit_script()}{_STRESS_JS % numbers}</script></body></html>"""
 
 
 def _simple_page(title: str, script: str) -> str:
@@ -149,7 +252,9 @@ class _Handler(BaseHTTPRequestHandler):
         query = dict(parse_qsl(parts.query))
         self.server.paths.append(parts.path)
         if parts.path == "/stress":
-            numbers = {k: int(query.get(k, d)) for k, d in (("per_kind", 50), ("unload", 10), ("batch", 5), ("pace", 0))}
+            defaults = {"per_kind": 50, "unload": 10, "batch": 5, "pace": 0}
+            defaults |= {"inflight": KEEPALIVE_IN_FLIGHT, "requests": REQUESTS_IN_FLIGHT}
+            numbers = {k: int(query.get(k, d)) for k, d in defaults.items()}
             self._html(stress_page(**numbers))
         elif parts.path == "/reset":
             self._reset()

@@ -18,7 +18,7 @@ from harness.engine import Harness
 from harness.models import RunResult, StepRecord
 from harness.scenario import ClickStep, RunConditions
 from tests.robustness.conftest import NAVIGATION_TIMEOUT_MS
-from tests.robustness.site import BIG_BYTES, HostileSite
+from tests.robustness.site import BIG_BYTES, KEEPALIVE_IN_FLIGHT, HostileSite
 
 pytestmark = pytest.mark.browser
 
@@ -48,15 +48,21 @@ def rss_mb() -> float:
 
 # --- stress -------------------------------------------------------------------------------------------
 
+# 120 keepalive fetches and beacons against the page's default cap of 100 in flight: the last beacons wait for
+# earlier ones to end (fetch promises, beacon resource timing entries), the flow control that lets the
+# benchmark's 5,000-hit page stay under Chromium's keepalive quota.
 PER_KIND, UNLOAD, BATCH = 60, 20, 6
+PAGE_STATE = "({rejected: __rejected, unconfirmed: __unconfirmed, peak: __peak.keepalive})"
 
 
 def test_a_stress_page_loses_and_doubles_no_hit(hostile_harness: Harness, hostile_site: HostileSite) -> None:
     sent: list[str] = []
+    page_state: dict[str, object] = {}
 
     async def read_what_was_sent(page: Page, _records: list[StepRecord]) -> None:
         await page.wait_for_function("window.__done === true")
         sent.extend(await page.evaluate("window.__sent"))
+        page_state.update(await page.evaluate(PAGE_STATE))
 
     url = hostile_site.url(f"/stress?per_kind={PER_KIND}&unload={UNLOAD}&batch={BATCH}")
     result = hostile_harness.visit(url, journey=read_what_was_sent)
@@ -65,6 +71,9 @@ def test_a_stress_page_loses_and_doubles_no_hit(hostile_harness: Harness, hostil
     expected = Counter(sent + [f"unload-{i}" for i in range(UNLOAD)])
     # Every transport made it into the page's own list (the quotas of sendBeacon/keepalive were not hit).
     assert len(sent) == 5 * PER_KIND
+    # The browser failed no fetch and reported the end of every beacon (the page waited on it, not a timeout).
+    assert page_state["rejected"] == [] and page_state["unconfirmed"] == [], page_state
+    assert page_state["peak"] == KEEPALIVE_IN_FLIGHT, "the keepalive cap was reached, and held"
     assert Counter(hit_ids(result)) == expected, "each hit decoded exactly once, none lost"
     batches = [r for r in result.capture.tag_hits if r.method == "POST" and b"en=batch" in r.body]
     assert len(batches) == -(-PER_KIND // BATCH), "one captured request per batched body"
