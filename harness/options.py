@@ -65,11 +65,12 @@ class RunOptions(BaseModel):
     headless: bool = True
     navigation_timeout_ms: int = Field(default=15_000, ge=100)
     # After the landing page loads, how long without a new navigation before the chain is complete
-    # (meta refresh and JS redirects happen after load).
-    redirect_settle_ms: int = Field(default=300, ge=0)
+    # (script redirects run at load; a scheduled meta refresh is waited for on top of this).
+    redirect_settle_ms: int = Field(default=100, ge=0)
     max_hops: int = Field(default=20, ge=1)
-    # The end of a run: no open flows for quiet_window_ms, capped by capture_timeout_ms.
-    quiet_window_ms: int = Field(default=200, ge=10)
+    # Before leaving the page: no open flows for quiet_window_ms. After: the end-of-run beacon, then a
+    # window scaled to its trip (at most quiet_window_ms). Both capped by capture_timeout_ms.
+    quiet_window_ms: int = Field(default=100, ge=10)
     capture_timeout_ms: int = Field(default=5_000, ge=100)
 
     @field_validator("resolve", mode="before")

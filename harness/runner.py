@@ -148,7 +148,7 @@ class SuiteSession:
         harness = self.harness_for(planned)
         began = time.monotonic()
         ad_url = ad_url_for(planned)
-        run_token = f"{int(time.time() * 1000) % 10**8:08d}"
+        run_token = next_run_token()
         journey = scenario_journey(planned.scenario.steps, run_token, harness.options.navigation_timeout_ms)
         artifacts_dir = None
         if self.report_dir is not None and self.keep_artifacts != "never":
@@ -198,6 +198,19 @@ class SuiteSession:
             if self.report_dir is not None:
                 kept[name] = path.relative_to(self.report_dir).as_posix()
         return kept
+
+
+_token_lock = threading.Lock()
+_last_token = 0
+
+
+def next_run_token() -> str:
+    """A token for ``{run}`` in typed values that no other run of this process gets: parallel runs start
+    in the same millisecond, and two runs typing one email would claim each other's server events."""
+    global _last_token
+    with _token_lock:
+        _last_token = max(_last_token + 1, int(time.time() * 1000) % 10**8)
+        return f"{_last_token:08d}"
 
 
 def _slug(text: str) -> str:

@@ -60,3 +60,16 @@ def test_the_cli_lists_a_shard_without_starting_a_browser(runs, tmp_path: Path) 
     assert outputs[0].isdisjoint(outputs[1]) and outputs[0] | outputs[1] == {r.test_id for r in runs}
     bad = subprocess.run(["eventpath", "run", str(SCENARIOS), "--list", "--shard", "3/2"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "between 1 and 2" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_parallel_runs_never_share_a_run_token() -> None:
+    """Runs started in the same millisecond type different emails (qa+{run}@...), so neither claims the
+    other's server events by the email's hash."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from harness.runner import next_run_token
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        tokens = list(pool.map(lambda _: next_run_token(), range(400)))
+    assert len(set(tokens)) == len(tokens)
+    assert all(t.isdigit() and len(t) >= 8 for t in tokens)

@@ -119,18 +119,51 @@ class _NavigationLog:
         self.crashed = True
 
     async def settle(self, settle_ms: int, timeout_ms: int, max_hops: int) -> bool:
-        """Wait until no main-frame navigation is pending or committed for ``settle_ms`` (meta refresh
-        and script redirects happen after load). False when it never settles: a client-side loop."""
+        """Wait until no main-frame navigation is pending or committed for ``settle_ms`` after the page
+        loaded (script redirects run at load), and past a ``<meta http-equiv=refresh>`` the page has
+        scheduled. False when it never settles: a client-side loop."""
         deadline = time.monotonic() + timeout_ms / 1000
         window = settle_ms / 1000
+        self.last_change = max(self.last_change, time.monotonic())  # the page has just loaded
+        refresh_checked = -1  # the navigation whose meta refresh was looked up
+        hold_until = 0.0  # when that refresh should have fired
         while time.monotonic() < deadline and not self.crashed:
             if len(self.navigations) > max_hops + 1:
                 return False
-            idle = time.monotonic() - self.last_change
+            now = time.monotonic()
+            idle = now - self.last_change
             if not self.pending and idle >= window:
-                return True
+                if refresh_checked != len(self.navigations):
+                    refresh_checked = len(self.navigations)
+                    delay = await _meta_refresh_delay(self.page)
+                    # A refresh later than a visitor would wait is not part of the landing.
+                    waited = delay is not None and delay <= MAX_REFRESH_WAIT_S
+                    hold_until = time.monotonic() + delay + window if waited else 0.0  # type: ignore[operator]
+                    continue
+                if now >= hold_until:
+                    return True
             await asyncio.sleep(max(0.01, min(window - idle, 0.05)))
         return self.crashed is False and not self.pending
+
+
+# The longest <meta http-equiv=refresh> delay waited for as part of the landing's redirect chain.
+MAX_REFRESH_WAIT_S = 10.0
+
+_META_REFRESH_DELAY = """() => {
+  const meta = document.querySelector('meta[http-equiv="refresh" i]');
+  if (!meta) return null;
+  const delay = parseFloat((meta.getAttribute('content') || '').split(/[;,]/)[0]);
+  return Number.isFinite(delay) && delay >= 0 ? delay : null;
+}"""
+
+
+async def _meta_refresh_delay(page: Page) -> float | None:
+    """Seconds until the page's meta refresh fires, or None (none, or the page is navigating)."""
+    try:
+        delay = await page.evaluate(_META_REFRESH_DELAY)
+    except PlaywrightError:
+        return None  # a navigation replaced the document: the log sees it
+    return float(delay) if isinstance(delay, (int, float)) else None
 
 
 async def _cookies(context: BrowserContext) -> list[CookieRecord]:
@@ -153,7 +186,7 @@ async def _cookies(context: BrowserContext) -> list[CookieRecord]:
 # Registered when the run leaves the page, so it is the last pagehide listener: its beacon is queued after
 # every beacon the page's own tags send.
 _ARM_END_BEACON = """(path) => {
-  addEventListener('pagehide', () => { navigator.sendBeacon(path); });
+  addEventListener('pagehide', () => { navigator.sendBeacon(path + '?sent_at=' + Date.now()); });
   return true;
 }"""
 
@@ -165,6 +198,14 @@ async def _arm_end_beacon(page: Page) -> bool:
         return bool(await page.evaluate(_ARM_END_BEACON, END_OF_RUN_PATH))
     except PlaywrightError:
         return False
+
+
+async def _loaded(page: Page, timeout_ms: int) -> None:
+    """Wait for the current document's load event; a page still loading at the cap is left as it is."""
+    try:
+        await page.wait_for_load_state("load", timeout=timeout_ms)
+    except PlaywrightError:
+        pass  # timed out, crashed or closed: the run's error (if any) says so
 
 
 async def _land_and_abandon(page: Page, url: str, abandon_after_ms: int, options: RunOptions) -> float:
@@ -293,8 +334,10 @@ async def run_visit(
                 await plan.journey(page, steps)
             except PlaywrightError as exc:
                 error = f"journey: {_short(exc)}"
-        # Let requests the page has in flight finish before leaving: navigating away would abort them
-        # (an image pixel requested just before the last step ended, say).
+        # Let the page finish loading (tags fire on load) and the requests it has in flight finish before
+        # leaving: navigating away would abort them (an image pixel requested as the last step ended).
+        if error is None and not log.crashed:
+            await _loaded(page, options.capture_timeout_ms)
         await proxy.wait_until_quiet(
             run_id,
             options.quiet_window_ms,

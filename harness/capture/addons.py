@@ -145,6 +145,22 @@ class RunStore:
     open_flows: int = 0
     last_activity: float = field(default_factory=time.monotonic)
     end_seen: bool = False
+    end_seen_at: float | None = None  # monotonic
+    end_trip_s: float | None = None  # how long the end-of-run beacon took from pagehide to the proxy
+    # Tunnels the run's browser opened (CONNECT answered) that have not carried a request yet: a beacon on
+    # its way to a host the page had not talked to before. Connection ID -> monotonic time opened.
+    fresh_tunnels: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunActivity:
+    """A snapshot of one run's traffic, for deciding when its capture is complete."""
+
+    open_flows: int
+    last_activity: float  # monotonic time of the last flow start or finish
+    end_seen_at: float | None  # monotonic time the end-of-run beacon arrived
+    end_trip_s: float | None  # its trip from the page's pagehide to the proxy, when the page said when
+    fresh_tunnels: int  # tunnels opened within the age limit that have carried no request yet
 
 
 class CaptureLog:
@@ -159,18 +175,20 @@ class CaptureLog:
         self.late: dict[str, list[CapturedRequest]] = {}
         self._closed: set[str] = set()
         self.probe_beacons: dict[str, int] = {}  # run -> trust-probe beacons that arrived
+        self._tunnel_runs: dict[str, RunStore] = {}  # fresh tunnel's connection ID -> its run
         self._seq = itertools.count(1)
 
     def open_run(self, run_id: str) -> None:
         with self._lock:
             self._runs[run_id] = RunStore(run_id)
 
-    def mark_end_of_run(self, run_id: str | None) -> None:
+    def mark_end_of_run(self, run_id: str | None, trip_s: float | None = None) -> None:
         with self._lock:
             store = self._runs.get(run_id or "")
             if store:
                 store.end_seen = True
-                store.last_activity = time.monotonic()
+                store.end_seen_at = store.last_activity = time.monotonic()
+                store.end_trip_s = trip_s
 
     def mark_probe_beacon(self, run_id: str | None) -> None:
         with self._lock:
@@ -201,11 +219,28 @@ class CaptureLog:
             else:
                 self.unattributed.append(request)
 
-    def activity(self, run_id: str) -> tuple[int, float, bool]:
-        """(open flows, monotonic time of the last flow start or finish, end-of-run beacon seen)."""
+    def tunnel_opened(self, run_id: str | None, connection_id: str) -> None:
+        with self._lock:
+            store = self._runs.get(run_id or "")
+            if store:
+                store.fresh_tunnels[connection_id] = time.monotonic()
+                self._tunnel_runs[connection_id] = store
+
+    def tunnel_used(self, connection_id: str) -> None:
+        """The connection carried a request (or closed): it no longer stands for one on its way."""
+        with self._lock:
+            store = self._tunnel_runs.pop(connection_id, None)
+            if store:
+                store.fresh_tunnels.pop(connection_id, None)
+
+    def activity(self, run_id: str, fresh_tunnel_age_s: float = 1.0) -> RunActivity:
+        """What the run's traffic looks like now. A tunnel older than ``fresh_tunnel_age_s`` that has
+        carried nothing is a browser preconnect, not a request on its way."""
+        now = time.monotonic()
         with self._lock:
             store = self._runs[run_id]
-            return store.open_flows, store.last_activity, store.end_seen
+            fresh = sum(1 for opened in store.fresh_tunnels.values() if now - opened < fresh_tunnel_age_s)
+            return RunActivity(store.open_flows, store.last_activity, store.end_seen_at, store.end_trip_s, fresh)
 
     def claim_unattributed(self, run_id: str, request_ids: set[str]) -> list[CapturedRequest]:
         """Move unattributed requests that the engine has matched to a run (by the IDs they carry)."""
@@ -221,7 +256,20 @@ class CaptureLog:
         with self._lock:
             store = self._runs.pop(run_id, None)
             self._closed.add(run_id)
+            if store:
+                for connection_id in store.fresh_tunnels:
+                    self._tunnel_runs.pop(connection_id, None)
         return sorted(store.requests, key=lambda r: r.seq) if store else []
+
+
+def _trip_since(sent_at_ms: str | None) -> float | None:
+    """Seconds since the page's clock said ``sent_at_ms`` (epoch ms); None when unknown or not believable
+    (a remote browser's clock may be off: negative or long trips are skew, not latency)."""
+    try:
+        trip = time.time() - float(sent_at_ms or "") / 1000
+    except ValueError:
+        return None
+    return trip if 0 <= trip < 5 else None
 
 
 def _basic_user(header: str | None) -> str | None:
@@ -280,13 +328,21 @@ class Recorder:
     def __init__(self, log: CaptureLog) -> None:
         self.log = log
 
+    def http_connect(self, flow: http.HTTPFlow) -> None:
+        if flow.response is None and (auth := flow.metadata.get("proxyauth")):
+            self.log.tunnel_opened(auth[0], flow.client_conn.id)
+
+    def client_disconnected(self, client: Any) -> None:
+        self.log.tunnel_used(client.id)
+
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         if flow.response is not None:
             return  # a proxy-auth challenge, not a request of the page
+        self.log.tunnel_used(flow.client_conn.id)
         auth = flow.metadata.get("proxyauth")
         run_id = auth[0] if auth else None
         if flow.request.path.startswith(END_OF_RUN_PATH):
-            self.log.mark_end_of_run(run_id)
+            self.log.mark_end_of_run(run_id, _trip_since(flow.request.query.get("sent_at")))
             flow.metadata["eventpath_internal"] = True
             return
         if flow.request.path.startswith(PROBE_BEACON_PATH):

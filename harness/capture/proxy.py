@@ -14,6 +14,7 @@ from pathlib import Path
 
 from mitmproxy import addons as mitm_addons
 from mitmproxy import master, options
+from playwright.async_api import ProxySettings
 
 from harness.capture import mitm_context  # noqa: F401 - before any Master exists
 from harness.capture.addons import CaptureLog, Classifier, HostMapper, Recorder, RunCredentials, Sinkhole
@@ -24,6 +25,9 @@ from harness.options import HostMapping
 
 STARTUP_TIMEOUT_S = 15.0
 RUN_PASSWORD = "eventpath"
+# The shortest wait after the end-of-run beacon: a beacon to a host the page never talked to needs a new
+# tunnel (TCP, CONNECT, TLS) and can arrive a little after ours.
+END_WINDOW_MIN_S = 0.025
 
 
 class ProxyStartError(EventpathError):
@@ -160,26 +164,38 @@ class CaptureProxy:
         self.log.open_run(run_id)
         return run_id
 
-    def playwright_proxy(self, run_id: str) -> dict[str, str]:
+    def playwright_proxy(self, run_id: str) -> ProxySettings:
         """Proxy settings for a Playwright context: its credentials name the run."""
         return {"server": self.url, "username": run_id, "password": RUN_PASSWORD}
 
     async def wait_until_quiet(
         self, run_id: str, quiet_ms: int, timeout_ms: int, *, since: float, expect_end_beacon: bool
     ) -> bool:
-        """Wait until the run's end-of-run beacon has arrived (when one was armed), no flow is open, and
-        none started or finished for ``quiet_ms`` after ``since`` (monotonic, when the page was left).
-        False when the cap ``timeout_ms`` came first."""
+        """Wait until no flow of the run is open and none started or finished for a quiet window after
+        ``since`` (monotonic). False when the cap ``timeout_ms`` came first.
+
+        With ``expect_end_beacon`` (the page was left at ``since`` and our beacon armed as its last
+        pagehide listener), the end-of-run beacon must have arrived too, and no tunnel the browser just
+        opened may still be waiting for its request. Every beacon the page queued before ours left before
+        it, so the window only covers one overtaken on the way: as long as ours took from pagehide to
+        here (the machine's latency right now), at least ``END_WINDOW_MIN_S``, at most ``quiet_ms``; when
+        the trip is unknown (a remote browser's clock), ``quiet_ms``."""
         deadline = since + timeout_ms / 1000
         window = quiet_ms / 1000
         while True:
-            open_flows, last_activity, end_seen = self.log.activity(run_id)
-            idle = time.monotonic() - max(last_activity, since)
-            if open_flows == 0 and idle >= window and (end_seen or not expect_end_beacon):
+            now = time.monotonic()
+            activity = self.log.activity(run_id)
+            if expect_end_beacon and activity.end_trip_s is not None:
+                window = min(quiet_ms / 1000, max(END_WINDOW_MIN_S, activity.end_trip_s))
+            idle = now - max(activity.last_activity, since)
+            settled = activity.open_flows == 0 and idle >= window
+            if expect_end_beacon:
+                settled = settled and activity.end_seen_at is not None and activity.fresh_tunnels == 0
+            if settled:
                 return True
-            if time.monotonic() >= deadline:
+            if now >= deadline:
                 return False
-            await asyncio.sleep(min(0.02, max(0.002, window - idle)))
+            await asyncio.sleep(min(0.01, max(0.002, window - idle)))
 
     def add_mappings(self, mappings: Sequence[HostMapping]) -> None:
         """Map more hosts while running (a demo shop started after the proxy). Thread-safe."""

@@ -77,6 +77,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(301, headers={"location": "/landing?" + kept})
         elif parts.path == "/meta":
             self._html(f'<html><head><meta http-equiv="refresh" content="0;url=/landing{qs}"></head></html>')
+        elif parts.path == "/meta-later":  # an interstitial: "you are being redirected" for 1.2 s
+            self._html(f'<html><head><meta http-equiv="refresh" content="1.2; url=/landing{qs}"></head></html>')
+        elif parts.path == "/js-after-load":  # a tracker that redirects once its script has run, after load
+            self._html(
+                "<html><body><script>addEventListener('load', () => setTimeout("
+                "() => location.replace('/landing' + location.search), 30));</script></body></html>"
+            )
         elif parts.path == "/js":
             self._html("<html><body><script>location.replace('/landing' + location.search)</script></body></html>")
         elif parts.path == "/js-drop-fbclid":

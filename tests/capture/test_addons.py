@@ -126,11 +126,11 @@ def test_recorder_counts_open_flows_and_records_errors_once() -> None:
     recorder = Recorder(log)
     flow = _flow("https://unreachable.example/", run="run-a")
     recorder.requestheaders(flow)
-    assert log.activity("run-a")[0] == 1
+    assert log.activity("run-a").open_flows == 1
     flow.error = tflow.terr("Name or service not known")
     recorder.error(flow)
     recorder.error(flow)
-    assert log.activity("run-a")[0] == 0
+    assert log.activity("run-a").open_flows == 0
     [captured] = log.close_run("run-a")
     assert captured.error == "Name or service not known" and captured.status is None
 
@@ -158,5 +158,49 @@ def test_end_of_run_beacon_is_answered_and_marks_the_run() -> None:
     recorder.request(flow)
     recorder.response(flow)
     assert flow.response is not None and flow.response.status_code == 204
-    assert log.activity("run-a")[2] is True
+    assert log.activity("run-a").end_seen_at is not None
     assert log.close_run("run-a") == [], "the end-of-run beacon is not a request of the run"
+
+
+def test_a_fresh_tunnel_counts_as_a_request_on_its_way_until_it_carries_one() -> None:
+    """A beacon to a host the page never talked to needs a new tunnel: between the CONNECT and its
+    request the run is not quiet, whatever the open-flow count says."""
+    log = CaptureLog()
+    log.open_run("run-a")
+    recorder = Recorder(log)
+    connect = _flow("https://collect.example/", "CONNECT", run="run-a")
+    recorder.http_connect(connect)
+    assert log.activity("run-a").fresh_tunnels == 1
+    assert log.activity("run-a", fresh_tunnel_age_s=0.0).fresh_tunnels == 0, "an old idle tunnel is a preconnect"
+    hit = _flow("https://collect.example/g/collect?v=2", run="run-a")
+    hit.client_conn = connect.client_conn  # the request inside that tunnel
+    recorder.requestheaders(hit)
+    assert log.activity("run-a").fresh_tunnels == 0 and log.activity("run-a").open_flows == 1
+
+    unused = _flow("https://other.example/", "CONNECT", run="run-a")
+    recorder.http_connect(unused)
+    recorder.client_disconnected(unused.client_conn)
+    assert log.activity("run-a").fresh_tunnels == 0, "a tunnel closed unused carries nothing more"
+
+
+def test_a_challenged_connect_opens_no_tunnel() -> None:
+    log = CaptureLog()
+    log.open_run("run-a")
+    connect = _flow("https://collect.example/", "CONNECT", run="run-a")
+    connect.response = tflow.tresp(status_code=407)
+    Recorder(log).http_connect(connect)
+    assert log.activity("run-a").fresh_tunnels == 0
+
+
+def test_the_end_beacon_says_how_long_its_trip_took_and_a_skewed_clock_is_ignored() -> None:
+    import time as clock
+
+    log = CaptureLog()
+    recorder = Recorder(log)
+    for run, sent_at in (("run-a", clock.time() * 1000 - 40), ("run-b", clock.time() * 1000 + 60_000), ("run-c", "x")):
+        log.open_run(run)
+        recorder.requestheaders(_flow(f"https://www.shop.example{END_OF_RUN_PATH}?sent_at={sent_at}", "POST", run=run))
+    trip = log.activity("run-a").end_trip_s
+    assert trip is not None and 0.04 <= trip < 1
+    assert log.activity("run-b").end_trip_s is None, "a page clock ahead of ours is skew, not a trip"
+    assert log.activity("run-c").end_trip_s is None and log.activity("run-c").end_seen_at is not None

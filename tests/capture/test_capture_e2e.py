@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.async_api import Page
@@ -83,6 +84,22 @@ def test_meta_refresh_and_js_redirects_join_the_chain(harness: Harness) -> None:
     assert [h.kind for h in meta.hops] == ["start", "http", "meta"] and meta.dropped == []
     assert [h.kind for h in js.hops] == ["start", "http", "js"]
     assert [(p.param, p.hop) for p in js.dropped] == [("fbclid", 2)]
+
+
+def test_a_delayed_meta_refresh_and_a_redirect_after_load_join_the_chain(harness: Harness) -> None:
+    """The settle window after load is short (100 ms); a meta refresh the page scheduled is waited for on
+    top of it, and a script redirect a moment after load still falls inside it: the journey starts on the
+    landing page, not on the interstitial."""
+    journey_began_on: list[str] = []
+
+    async def note_where_the_journey_begins(page: Page, _records: list[StepRecord]) -> None:
+        journey_began_on.append(page.url)
+
+    meta = harness.visit(CLICK.format(to="/meta-later"), journey=note_where_the_journey_begins).capture
+    js = harness.visit(CLICK.format(to="/js-after-load"), journey=note_where_the_journey_begins).capture
+    assert [h.kind for h in meta.chain.hops] == ["start", "http", "meta"], meta.chain.hops
+    assert [h.kind for h in js.chain.hops] == ["start", "http", "js"], js.chain.hops
+    assert [urlsplit(u).path for u in journey_began_on] == ["/landing", "/landing"]
 
 
 def test_the_sites_own_checkout_post_reaches_the_site(harness: Harness, site: CaptureTestSite) -> None:
