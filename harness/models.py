@@ -8,11 +8,12 @@ chain, cookies); decoders turn its tag hits into ``DecodedEvent``s; later stages
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any, Literal
-from urllib.parse import SplitResult, parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from harness.urls import url_parts, url_query
 
 # Click IDs that ad platforms append to landing URLs, in the spelling the platforms use.
 CLICK_ID_PARAMS: tuple[str, ...] = (
@@ -34,17 +35,6 @@ CLICK_ID_PARAMS: tuple[str, ...] = (
 def is_tracked_param(name: str) -> bool:
     """True for the parameters whose survival through redirects we report: click IDs and ``utm_*``."""
     return name in CLICK_ID_PARAMS or name.lower().startswith("utm_")
-
-
-# Every decoder's ``claims`` asks for host and path: parse each URL once, not once per decoder.
-@lru_cache(maxsize=4096)
-def _split_url(url: str) -> SplitResult | None:
-    try:
-        parts = urlsplit(url)
-        parts.hostname  # noqa: B018 - raises on an unclosed IPv6 bracket
-    except ValueError:
-        return None
-    return parts
 
 
 def is_navigation_headers(header: Callable[[str], str | None]) -> bool:
@@ -110,20 +100,20 @@ class CapturedRequest(_Model):
                 return value
         return None
 
+    # Every decoder's ``claims`` asks for host and path: ``url_parts`` splits each URL once.
     @property
     def host(self) -> str:
-        split = _split_url(self.url)
-        return (split.hostname or "").lower() if split else ""
+        parts = url_parts(self.url)
+        return parts.host if parts else ""
 
     @property
     def path(self) -> str:
-        split = _split_url(self.url)
-        return (split.path or "/") if split else "/"
+        parts = url_parts(self.url)
+        return parts.path if parts else "/"
 
     @property
     def query(self) -> list[tuple[str, str]]:
-        split = _split_url(self.url)
-        return parse_qsl(split.query, keep_blank_values=True) if split else []
+        return url_query(self.url)
 
     @property
     def content_type(self) -> str:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import NamedTuple
+from urllib.parse import unquote as urllib_unquote
+from urllib.parse import urlsplit
+
 
 def host_matches(host: str, patterns: tuple[str, ...]) -> bool:
     """``patterns`` holds exact host names; one starting with "." matches that domain and its subdomains."""
@@ -13,3 +18,88 @@ def host_matches(host: str, patterns: tuple[str, ...]) -> bool:
         elif host == pattern:
             return True
     return False
+
+
+class UrlParts(NamedTuple):
+    host: str  # lower case, "" when the URL has none
+    path: str  # "/" when the URL has none
+    query: str  # raw, still percent-encoded
+
+
+# Decoders ask for a request's host and path many times (every ``claims``, then ``decode``): split each
+# URL once. Keyed by the URL itself, so a model whose ``url`` changes never sees stale parts.
+@lru_cache(maxsize=4096)
+def url_parts(url: str) -> UrlParts | None:
+    """The parts of ``url``, or None when it cannot be split (a malformed IPv6 bracket)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname  # raises on an unclosed IPv6 bracket
+    except ValueError:
+        return None
+    return UrlParts((host or "").lower(), parts.path or "/", parts.query)
+
+
+def unquote_component(text: str) -> str:
+    """One query-string name or value decoded exactly as ``parse_qsl`` decodes it: "+" is a space,
+    then ``unquote``."""
+    return unquote(text.replace("+", " ") if "+" in text else text)
+
+
+def unquote(text: str) -> str:
+    """``urllib.parse.unquote``, faster: "%XX" escapes are UTF-8 (invalid sequences become U+FFFD), a
+    "%" that starts no escape stays as it is."""
+    if "%" not in text:
+        return text
+    if text.isascii():
+        # urllib decodes escape by escape in Python; this does it in C. Each "%XX" becomes "\xXX" for the
+        # unicode_escape codec (after doubling any backslash already there), which gives one character
+        # per byte; latin-1 turns those back into the very bytes urllib would decode as UTF-8.
+        escaped = text.replace("\\", "\\\\").replace("%", "\\x")
+        try:
+            return escaped.encode().decode("unicode_escape").encode("latin-1").decode("utf-8", "replace")
+        except UnicodeDecodeError:
+            pass  # a "%" that starts no escape ("100%", "%zz"), which urllib keeps as it is
+    return urllib_unquote(text)  # the rare cases: that, or raw non-ASCII text next to escapes
+
+
+def parse_query(query: str) -> list[tuple[str, str]]:
+    """``urllib.parse.parse_qsl(query, keep_blank_values=True)``, a few times faster: pairs split on "&"
+    (never ";"), a field without "=" gives an empty value, empty fields are skipped."""
+    if "%" in query or "+" in query:
+        if "%26" in query or "%3D" in query or "%3d" in query:
+            return _parse_escaped_delimiters(query)
+        # Nothing decodes to "&" or "=", so decoding the whole string first gives the same pairs: the
+        # delimiters are ASCII, which ends any UTF-8 sequence, so each part decodes as it would alone.
+        query = unquote_component(query)
+    return [(name, value) for name, _, value in (field.partition("=") for field in query.split("&") if field)]
+
+
+# Characters that never occur in real query strings, to stand between parts decoded in one call.
+_SEPARATORS = ("\x00", "\x01", "\x02", "\x03")
+
+
+def _parse_escaped_delimiters(query: str) -> list[tuple[str, str]]:
+    """``parse_query`` when an escaped "&" or "=" forbids decoding before splitting."""
+    fields = [field.partition("=") for field in query.split("&") if field]
+    separator = next((c for c in _SEPARATORS if c not in query and f"%{ord(c):02x}" not in query), None)
+    if separator is None:
+        return [(unquote_component(name), unquote_component(value)) for name, _, value in fields]
+    # Every name and value decoded in one call, joined by a character that is neither in the query nor
+    # escaped in it: splitting the result on it gives back each part, decoded as it would be alone.
+    joined = separator.join([part for name, _, value in fields for part in (name, value)])
+    parts = unquote_component(joined).split(separator)
+    return list(zip(parts[0::2], parts[1::2], strict=True))
+
+
+@lru_cache(maxsize=4096)
+def _url_query_pairs(url: str) -> tuple[tuple[str, str], ...]:
+    parts = url_parts(url)
+    return tuple(parse_query(parts.query)) if parts else ()
+
+
+def url_query(url: str) -> list[tuple[str, str]]:
+    """The pairs of ``url``'s query string (see ``parse_query``); empty when the URL cannot be split.
+
+    Cached per URL: a hit's own URL is read by ``claims`` and again by ``decode``, and the page URL it
+    reports (``dl``, ``url``...) is read for click IDs by every hit sent from that page."""
+    return list(_url_query_pairs(url))

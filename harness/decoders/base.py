@@ -12,7 +12,7 @@ import base64
 from typing import ClassVar, Literal, TypeVar
 
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
-from harness.urls import host_matches  # noqa: F401 - vendors import it from here
+from harness.urls import host_matches  # vendors import it from here too
 
 # The 1x1 transparent GIF that pixel endpoints answer image requests with.
 PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
@@ -31,9 +31,23 @@ class Decoder:
     # Parameters whose values change on every run (timestamps, random IDs, cache busters); baselines
     # keep their names and types but not their values.
     volatile_params: ClassVar[frozenset[str]] = frozenset()
+    # Optional speed hint: the only hosts (``host_matches`` patterns) ``claims`` can be True on, so the
+    # registry need not ask on any other host. None, the default, means any host (first-party collectors).
+    claim_hosts: ClassVar[tuple[str, ...] | None] = None
 
     def claims(self, request: CapturedRequest) -> bool:
         raise NotImplementedError
+
+    # The two hints below let the registry skip asking ``claims`` (it memoises their answers per host and
+    # per host, method and path). A wrong False hides real hits, so when in doubt they return True.
+
+    def may_claim_host(self, host: str) -> bool:
+        """False only if ``claims`` is False for every request to ``host`` (lower case)."""
+        return self.claim_hosts is None or host_matches(host, self.claim_hosts)
+
+    def may_claim_path(self, method: str, path: str) -> bool:
+        """False only if ``claims`` is False for every request with this method and path, on any host."""
+        return True
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
         """Every event the request carries, in the order it carries them. Must never raise: a request

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 from harness.models import ConsentState, ConsentValue
 
@@ -112,6 +113,22 @@ def consent_from_params(params: Mapping[str, str]) -> ConsentState:
     """
     gcs = params.get("gcs") or None
     gcd = params.get("gcd") or None
+    states, gcd_details = _signal_states(gcs, gcd)
+    other = dict(gcd_details)
+    for name in CONSENT_FLAG_PARAMS:
+        if name in params:
+            other[name] = params[name]
+    return ConsentState(gcs=gcs, gcd=gcd, other=other, **dict(states))
+
+
+_StatePairs = tuple[tuple[str, ConsentValue | None], ...]
+_TextPairs = tuple[tuple[str, str], ...]
+
+
+# A site sends the same few gcs/gcd strings on every hit: decode each pair once (as immutable pairs).
+@lru_cache(maxsize=1024)
+def _signal_states(gcs: str | None, gcd: str | None) -> tuple[_StatePairs, _TextPairs]:
+    """The four signals' states, and the gcd details and gpc flag for ``ConsentState.other``."""
     states: dict[str, ConsentValue | None] = dict.fromkeys(SIGNALS)
     other: dict[str, str] = {}
     for signal, detail in decode_gcd(gcd).items():
@@ -124,10 +141,7 @@ def consent_from_params(params: Mapping[str, str]) -> ConsentState:
     gpc = gcd_gpc(gcd)
     if gpc is not None:
         other["gpc"] = "1" if gpc else "0"
-    for name in CONSENT_FLAG_PARAMS:
-        if name in params:
-            other[name] = params[name]
-    return ConsentState(gcs=gcs, gcd=gcd, other=other, **states)
+    return tuple(states.items()), tuple(other.items())
 
 
 def consumed_consent_params() -> frozenset[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from functools import cache
 from importlib.metadata import entry_points
 
@@ -37,6 +37,10 @@ def _entry_point_decoders() -> list[type[Decoder]]:
 class DecoderRegistry:
     def __init__(self, decoders: Iterable[Decoder]):
         self.decoders: list[Decoder] = list(decoders)
+        # Which decoders are worth asking (see ``candidates``), memoised per host and per request line.
+        self._by_host = _Memo()
+        self._by_line = _Memo()
+        self._memos_for: list[Decoder] = list(self.decoders)
 
     @classmethod
     def default(cls) -> DecoderRegistry:
@@ -45,9 +49,27 @@ class DecoderRegistry:
     def by_vendor(self, vendor: str) -> Decoder | None:
         return next((d for d in self.decoders if d.vendor == vendor), None)
 
+    def candidates(self, host: str, method: str, path: str) -> tuple[Decoder, ...]:
+        """The decoders that may claim a request with this host, method and path, in registry order: the
+        others' ``claims`` is False for it whatever the rest of the request says (their ``may_claim_host``
+        or ``may_claim_path`` hint is False). Memoised: ``claimant`` runs on every request the proxy sees,
+        and a run talks to few hosts and sends its hits to few paths."""
+        if self._memos_for != self.decoders:  # the list was changed since the memos were made
+            self._by_host.clear()
+            self._by_line.clear()
+            self._memos_for = list(self.decoders)
+        line = (host, method, path)
+        found = self._by_line.get(line)
+        if found is None:
+            on_host = self._by_host.get(host)
+            if on_host is None:
+                on_host = self._by_host.put(host, _hinted(self.decoders, "may_claim_host", host))
+            found = self._by_line.put(line, _hinted(on_host, "may_claim_path", method, path))
+        return found
+
     def claimant(self, request: CapturedRequest) -> Decoder | None:
         """The first decoder that claims the request. A decoder whose ``claims`` raises claims nothing."""
-        for decoder in self.decoders:
+        for decoder in self.candidates(request.host, request.method, request.path):
             try:
                 if decoder.claims(request):
                     return decoder
@@ -76,14 +98,11 @@ class DecoderRegistry:
             return [decoder.malformed(request, f"decoder error: {type(exc).__name__}: {exc}")]
         # Built-in decoders bound what they copy (the never-raises test proves it); a plug-in may not.
         third_party = type(decoder) not in BUILTIN_DECODERS
+        server = request.source == "server"
         for position, event in enumerate(events):
             if third_party:
                 event.params = json_safe(event.params)
-            event.request_id = request.id
-            event.run_id = request.run_id
-            event.position = position
-            if event.source != request.source and request.source == "server":
-                event.source = "server"
+            _stamp(event, request.id, request.run_id, position, "server" if server else None)
         return events
 
     def decode_run(self, capture: RunCapture) -> RunResult:
@@ -92,6 +111,43 @@ class DecoderRegistry:
             if request.tag_hit:
                 events.extend(self.decode(request))
         return RunResult(capture=capture, events=events)
+
+
+class _Memo(dict[Hashable, tuple[Decoder, ...]]):
+    """A dict that starts again rather than grow past a few thousand entries (a crawl meets many hosts)."""
+
+    def put(self, key: Hashable, value: tuple[Decoder, ...]) -> tuple[Decoder, ...]:
+        if len(self) >= 4096:
+            self.clear()
+        self[key] = value
+        return value
+
+
+def _hinted(decoders: Iterable[Decoder], hint: str, *args: str) -> tuple[Decoder, ...]:
+    """The decoders whose hint (``may_claim_host`` or ``may_claim_path``) allows a claim."""
+    return tuple(d for d in decoders if _allows(d, hint, *args))
+
+
+def _allows(decoder: Decoder, hint: str, *args: str) -> bool:
+    try:
+        return bool(getattr(decoder, hint)(*args))
+    except Exception:  # noqa: BLE001 - a faulty or missing hint must not hide a decoder: ask its claims
+        return True
+
+
+def _stamp(event: DecodedEvent, request_id: str, run_id: str | None, position: int, source: str | None) -> None:
+    """Set where the event came from; ``source`` only when given and different."""
+    values: dict[str, object] = {"request_id": request_id, "run_id": run_id, "position": position}
+    if source is not None and event.source != source:
+        values["source"] = source
+    if type(event) is DecodedEvent:
+        # What BaseModel.__setattr__ does (DecodedEvent validates no assignment), minus its overhead
+        # per call: the values are typed already.
+        event.__dict__.update(values)
+        event.__pydantic_fields_set__.update(values)
+    else:  # a plug-in's subclass may validate or hook assignment
+        for name, value in values.items():
+            setattr(event, name, value)
 
 
 @cache

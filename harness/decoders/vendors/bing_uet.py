@@ -29,6 +29,7 @@ NUMERIC_PARAMS = frozenset({"ev", "sw", "sh", "sc", "lt", "pi"})
 @register
 class BingUetDecoder(Decoder):
     vendor = "bing_uet"
+    claim_hosts = UET_HOSTS
     source = "browser"
     volatile_params: ClassVar[frozenset[str]] = frozenset({"rn", "mid", "sid", "vid", "lt", "bo", "vids"})
 

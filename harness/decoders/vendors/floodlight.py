@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import re
 from typing import Any, ClassVar
-from urllib.parse import unquote
 
 from harness.decoders.base import Decoder, host_matches, register
 from harness.decoders.google_consent import consent_from_params, consumed_consent_params
 from harness.decoders.vendors.google_ads import GOOGLE_CLICK_ID_PARAMS, google_click_ids
 from harness.decoders.wire import params_dict, query_params, to_number
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
+from harness.urls import unquote
 
 DOUBLECLICK_HOSTS: tuple[str, ...] = ("ad.doubleclick.net", "fls.doubleclick.net", ".fls.doubleclick.net")
 _ACTIVITY_PATH = re.compile(r"^/(?:ddm/)?(activity[ij]?)[;/]")
@@ -59,6 +59,7 @@ def matrix_params(path: str) -> list[tuple[str, str]]:
 @register
 class FloodlightDecoder(Decoder):
     vendor = "floodlight"
+    claim_hosts = (*DOUBLECLICK_HOSTS, "adservice.google.com")
     volatile_params: ClassVar[frozenset[str]] = frozenset(
         {"num", "dc_random", "rcb", "auiddc", "tag_exp", "dc_pre", "_dc_test", "match_id", "ord"}
     )
@@ -117,7 +118,7 @@ def _params(params: dict[str, str], sales: bool, request: CapturedRequest) -> di
     for key, value in params.items():
         if key in _CONSUMED:
             continue
-        if _CUSTOM_VARIABLE.match(key):
+        if key[:1] == "u" and _CUSTOM_VARIABLE.match(key):
             custom[key] = value
         elif key == "qty" and to_number(value) is not None:
             out[key] = to_number(value)

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import re
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl
 
 from harness.decoders.base import Decoder, host_matches, register
 from harness.decoders.google_consent import consent_from_params, consumed_consent_params
 from harness.decoders.vendors.google_ads import google_click_ids, user_data_from_em
 from harness.decoders.wire import params_dict, query_params, to_number
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
+from harness.urls import parse_query
 
 GOOGLE_HOSTS: tuple[str, ...] = (".google-analytics.com", ".analytics.google.com")
 COLLECT_PATH = "/g/collect"
@@ -56,6 +56,7 @@ FLAG_PARAMS = frozenset({"_c", "_fv", "_ss", "_nsi", "_ee", "_dbg", "ir"})
 NUMERIC_PARAMS = frozenset({"_et", "_s", "sct", "seg", "tfd"})
 _ITEM_PARAM = re.compile(r"^pr(\d+)$")
 _CUSTOM_ITEM_KEY = re.compile(r"^k(\d+)$")
+_LINE_BREAKS = re.compile(r"[\r\n]+")
 
 _CONSUMED = (
     frozenset({"en", "tid", "cu", "dl", "em", "epn.value", "ep.value", "ep.currency"})
@@ -93,16 +94,13 @@ def parse_item(text: str) -> dict[str, Any]:
 def body_lines(text: str) -> list[list[tuple[str, str]]] | None:
     """The per-event parameter lines of a batch body; None when the body is not made of pairs."""
     lines: list[list[tuple[str, str]]] = []
-    for line in re.split(r"[\r\n]+", text):
+    for line in _LINE_BREAKS.split(text):
         line = line.strip()
         if not line:
             continue
         if line[0] in "{[<" or "=" not in line:
             return None
-        try:
-            lines.append(parse_qsl(line, keep_blank_values=True))
-        except ValueError:
-            return None
+        lines.append(parse_query(line))
     return lines
 
 
@@ -143,6 +141,9 @@ class GA4Decoder(Decoder):
         if host_matches(host, (".doubleclick.net",)):
             return False  # Google Signals side-ping, carries no event
         return _is_first_party_hit(request)
+
+    def may_claim_path(self, method: str, path: str) -> bool:
+        return path.endswith(COLLECT_PATH)
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
         shared = params_dict(query_params(request.url))
@@ -216,7 +217,7 @@ def _params(hit: dict[str, str]) -> dict[str, Any]:
         elif dot and prefix in ("up", "upn"):
             number = to_number(value) if prefix == "upn" else None
             user_properties[name] = number if number is not None else value
-        elif match := _ITEM_PARAM.match(key):
+        elif key[:2] == "pr" and (match := _ITEM_PARAM.match(key)):
             items.append((int(match.group(1)), parse_item(value)))
         elif key in FLAG_PARAMS:
             params[key] = value == "1"

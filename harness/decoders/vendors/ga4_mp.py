@@ -61,6 +61,7 @@ _EVENT_FIELDS = frozenset({"value", "currency", "transaction_id", "event_id", "p
 @register
 class GA4MeasurementProtocolDecoder(Decoder):
     vendor = "ga4_mp"
+    claim_hosts = MP_HOSTS
     source = "server"
     volatile_params: ClassVar[frozenset[str]] = frozenset(
         {"client_id", "app_instance_id", "timestamp_micros", "session_id", "engagement_time_msec"}

@@ -20,12 +20,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl
 
 from harness.decoders.base import PIXEL_GIF, Decoder, host_matches, register
 from harness.decoders.google_consent import consent_from_params, consumed_consent_params
 from harness.decoders.wire import params_dict, query_params, to_number, user_data_form
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply, UserDataForm
+from harness.urls import parse_query
 
 ADS_HOSTS: tuple[str, ...] = (
     "www.googleadservices.com",
@@ -59,6 +59,7 @@ GOOGLE_CLICK_ID_PARAMS: tuple[str, ...] = (
 )
 _GCL_COOKIE = re.compile(r"^GCL\.\d+\.(.+)$")
 _BASE64URL_SHA256 = re.compile(r"^[A-Za-z0-9_-]{43}=?$")
+_EM_ERROR = re.compile(r"e\d+")  # tv.1~em.e1: the tag rejected the data
 # The em=tv.1~em.<hash>~pn.<hash>~fn0.<hash>... keys, spelled the way the other decoders spell them.
 _EM_KEYS: dict[str, str] = {
     "em": "em",
@@ -113,7 +114,7 @@ def user_data_from_em(em: str | None) -> tuple[dict[str, UserDataForm], str | No
         key, _, value = token.partition(".")
         if key == "tv" or not key:
             continue
-        if re.fullmatch(r"e\d+", value):
+        if _EM_ERROR.fullmatch(value):
             error = True
             continue
         if value:
@@ -137,12 +138,16 @@ def semicolon_pairs(text: str) -> dict[str, str]:
 # --- the decoder ----------------------------------------------------------------------------------
 
 
+def _is_ads_host(host: str) -> bool:
+    return bool(_GOOGLE_DOMAIN.match(host)) or host_matches(host, ADS_HOSTS)
+
+
 def _endpoint(request: CapturedRequest) -> tuple[str, str | None] | None:
     """(endpoint name, conversion ID) for a Google Ads hit, None for anything else."""
     host, path = request.host, request.path
-    google_domain = bool(_GOOGLE_DOMAIN.match(host))
-    if not (google_domain or host_matches(host, ADS_HOSTS)):
+    if not _is_ads_host(host):
         return None
+    google_domain = bool(_GOOGLE_DOMAIN.match(host))
     if match := _PAGEAD.match(path):
         return match.group(1), match.group(2)
     if match := _RMKT.match(path):
@@ -200,6 +205,9 @@ class GoogleAdsDecoder(Decoder):
 
     def claims(self, request: CapturedRequest) -> bool:
         return _endpoint(request) is not None
+
+    def may_claim_host(self, host: str) -> bool:
+        return _is_ads_host(host)  # Google's country domains are a pattern, not a list
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
         found = _endpoint(request)
@@ -274,8 +282,5 @@ def _lenient_pairs(text: str) -> list[tuple[str, str]]:
     if text.lstrip()[:1] in ("{", "["):
         return pairs
     for line in text.splitlines():
-        try:
-            pairs += parse_qsl(line.strip(), keep_blank_values=True)
-        except ValueError:
-            continue
+        pairs += parse_query(line.strip())
     return pairs

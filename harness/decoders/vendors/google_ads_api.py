@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from harness.decoders.base import Decoder, host_matches, register
@@ -64,8 +65,12 @@ _ADDRESS = {
 _CONSENT = {"GRANTED": "granted", "DENIED": "denied"}
 
 
+_UPPER = re.compile(r"([A-Z])")
+
+
+@lru_cache(maxsize=1024)  # field names: a small set, looked up for every entry
 def _snake(name: str) -> str:
-    return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), name)
+    return _UPPER.sub(lambda m: "_" + m.group(1).lower(), name)
 
 
 def field(entry: dict[str, Any], name: str) -> Any:
@@ -122,6 +127,7 @@ def _entries(request: CapturedRequest) -> tuple[str, str, str, dict[str, Any], l
 @register
 class GoogleAdsApiDecoder(Decoder):
     vendor = "google_ads_api"
+    claim_hosts = API_HOSTS
     source = "server"
     volatile_params: ClassVar[frozenset[str]] = frozenset(
         {"conversion_date_time", "adjustment_date_time", "job_id"}
@@ -211,7 +217,7 @@ class GoogleAdsApiDecoder(Decoder):
     def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
         found = _entries(request)
         count = len(found[4]) if found and found[4] else 1
-        reply = {"results": [{} for _ in range(count)], "partialFailureError": None}
+        reply: dict[str, Any] = {"results": [{} for _ in range(count)], "partialFailureError": None}
         return SinkholeReply(status=200, content_type="application/json", body=json.dumps(reply).encode())
 
 

@@ -85,6 +85,7 @@ def _signal_payload(request: CapturedRequest) -> dict[str, Any] | None:
 @register
 class LinkedInDecoder(Decoder):
     vendor = "linkedin"
+    claim_hosts = _HOSTS
     volatile_params = frozenset({"time", "e_ipv6", "websiteSignalRequestId", "liGiant", "scriptVersion"})
 
     def claims(self, request: CapturedRequest) -> bool:

@@ -64,6 +64,7 @@ def _identifier_form(key: str, value: Any) -> UserDataForm | None:
 @register
 class MetaCapiDecoder(Decoder):
     vendor = "meta_capi"
+    claim_hosts = GRAPH_HOSTS
     source = "server"
     volatile_params: ClassVar[frozenset[str]] = frozenset({"event_time", "event_id", "fbp", "fbc"})
 

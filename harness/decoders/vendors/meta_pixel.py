@@ -30,6 +30,7 @@ INTEGER_PARAMS = frozenset({"ts", "it", "sw", "sh", "ec", "o", "tz"})
 _BRACKET_KEY = re.compile(r"^([A-Za-z0-9_]+)\[([^\]]*)\]$")
 _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
 _PART_NAME = re.compile(r'name="([^"]*)"', re.IGNORECASE)
+_INTEGER = re.compile(r"-?\d{1,18}")
 
 
 def multipart_params(request: CapturedRequest) -> list[tuple[str, str]]:
@@ -84,7 +85,7 @@ def maybe_json(value: str) -> Any:
 def _scalar(name: str, value: str) -> Any:
     if name in BOOLEAN_PARAMS and value in ("true", "false"):
         return value == "true"
-    if name in INTEGER_PARAMS and re.fullmatch(r"-?\d{1,18}", value):
+    if name in INTEGER_PARAMS and _INTEGER.fullmatch(value):
         return int(value)
     if name == "plt":
         number = to_number(value)
@@ -99,7 +100,7 @@ def split_pixel_params(
     flat: dict[str, str] = {}
     groups: dict[str, dict[str, str]] = {}
     for key, value in pairs:
-        match = _BRACKET_KEY.match(key)
+        match = _BRACKET_KEY.match(key) if "[" in key else None
         if match:
             groups.setdefault(match.group(1), {}).setdefault(match.group(2), value)
         else:
@@ -110,6 +111,7 @@ def split_pixel_params(
 @register
 class MetaPixelDecoder(Decoder):
     vendor = "meta_pixel"
+    claim_hosts = PIXEL_HOSTS
     source = "browser"
     volatile_params: ClassVar[frozenset[str]] = frozenset(
         {"ts", "it", "eid", "fbp", "fbc", "plt", "exp", "expv2", "hmd"}

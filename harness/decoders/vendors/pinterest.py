@@ -74,7 +74,7 @@ def _grouped(pairs: list[tuple[str, str]], group: str, raw: str | None) -> dict[
     """``ed``/``pd``/``ad`` as one object: the JSON form merged with any bracketed ``group[key]`` form."""
     merged: dict[str, Any] = {}
     for name, value in pairs:
-        match = _BRACKETED.match(name)
+        match = _BRACKETED.match(name) if "[" in name else None
         if match and match["group"] == group:
             merged.setdefault(match["key"], value)
     merged.update(_json_object(raw))
@@ -100,6 +100,7 @@ def _click_id(params: dict[str, str], page_url: str | None) -> dict[str, str]:
 @register
 class PinterestDecoder(Decoder):
     vendor = "pinterest"
+    claim_hosts = (_TAG_HOST, _CAPI_HOST)
     volatile_params = frozenset({"cb", "event_time"})
 
     def claims(self, request: CapturedRequest) -> bool:
@@ -135,7 +136,7 @@ class PinterestDecoder(Decoder):
         extra: dict[str, Any] = {
             k: v
             for k, v in params.items()
-            if k not in ("event", "tid", "ed", "pd", "ad") and not _BRACKETED.match(k)
+            if k not in ("event", "tid", "ed", "pd", "ad") and not ("[" in k and _BRACKETED.match(k))
         }
         extra.update(
             {

@@ -81,6 +81,7 @@ def _click_id_from_page(page_url: str | None) -> str | None:
 @register
 class RedditDecoder(Decoder):
     vendor = "reddit"
+    claim_hosts = (_PIXEL_HOST, _CAPI_HOST)
     volatile_params = frozenset({"ts", "uuid", "event_at"})
 
     def claims(self, request: CapturedRequest) -> bool:

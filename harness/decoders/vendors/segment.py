@@ -51,6 +51,8 @@ TRAIT_IDENTIFIERS = {
 }
 # Fields promoted to DecodedEvent fields; the rest of a message goes to params.
 PROMOTED = ("event", "messageId", "writeKey")
+_PROMOTED_SET = frozenset(PROMOTED)
+_CLICK_ID_NAMES = frozenset(CLICK_ID_PARAMS)
 
 
 def _call_from_path(path: str) -> str | None:
@@ -94,6 +96,14 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _first_number(fields: dict[str, Any], names: tuple[str, ...]) -> float | None:
+    for name in names:
+        number = to_number(fields.get(name))
+        if number is not None:
+            return number
+    return None
+
+
 @register
 class SegmentDecoder(Decoder):
     vendor = "segment"
@@ -127,6 +137,9 @@ class SegmentDecoder(Decoder):
             return True
         # The HTTP API's long paths imply the type; every Segment message names a user.
         return call != "batch" and bool(body.get("userId") or body.get("anonymousId"))
+
+    def may_claim_path(self, method: str, path: str) -> bool:
+        return method == "POST" and _call_from_path(path) is not None
 
     def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
         return SinkholeReply(status=200, content_type="application/json", body=b'{"success": true}')
@@ -171,11 +184,10 @@ class SegmentDecoder(Decoder):
         context = {**shared_context, **_dict(message.get("context"))}
         properties = _dict(message.get("properties"))
         page_url = self._page_url(request, context, properties)
-        value = next(
-            (v for v in (to_number(properties.get(k)) for k in ("revenue", "value", "total")) if v is not None),
-            None,
-        )
-        params = {k: v for k, v in message.items() if k not in PROMOTED}
+        value = _first_number(properties, ("revenue", "value", "total"))
+        params = dict(message)
+        for name in _PROMOTED_SET & params.keys():
+            del params[name]
         params["type"] = call
         if shared_context and "context" not in message:
             params["context"] = context
@@ -212,7 +224,7 @@ class SegmentDecoder(Decoder):
             pairs += query_params(page_url)
         found: dict[str, str] = {}
         for name, value in pairs:
-            if name in CLICK_ID_PARAMS and value:
+            if name in _CLICK_ID_NAMES and value:
                 found.setdefault(name, value)
         return found
 
@@ -221,8 +233,7 @@ class SegmentDecoder(Decoder):
         found: dict[str, Any] = {}
         for traits in (_dict(message.get("traits")), _dict(context.get("traits")), message):
             for field, short in TRAIT_IDENTIFIERS.items():
-                value = text_or_none(traits.get(field))
-                if value and short not in found:
+                if field in traits and short not in found and (value := text_or_none(traits[field])):
                     found[short] = user_data_form(value)
         return found
 

@@ -83,6 +83,7 @@ def _identifier_forms(values: dict[str, Any], names: dict[str, str]) -> dict[str
 @register
 class SnapchatDecoder(Decoder):
     vendor = "snapchat"
+    claim_hosts = _PIXEL_HOSTS  # the Conversions API host is one of them
     volatile_params = frozenset(
         {
             "ts",

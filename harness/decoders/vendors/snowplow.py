@@ -17,6 +17,7 @@ from harness.models import CLICK_ID_PARAMS, CapturedRequest, DecodedEvent, Sinkh
 
 TP2_PATH = "/com.snowplowanalytics.snowplow/tp2"
 PAYLOAD_SCHEMA_PREFIX = "iglu:com.snowplowanalytics.snowplow/payload_data/"
+_PAYLOAD_SCHEMA_PREFIX_BYTES = PAYLOAD_SCHEMA_PREFIX.encode()
 PIXEL_PATH_NAMES = ("i", "ice.png")  # ice.png: the old CloudFront collector's pixel
 # Event type codes of the tracker protocol and the names we report them as; se and ue are named by content.
 EVENT_NAMES = {
@@ -30,7 +31,8 @@ EVENT_NAMES = {
     "ev": "event",
 }
 # The encoded fields that are replaced by their decoded JSON in params.
-ENCODED_FIELDS = ("ue_pr", "ue_px", "co", "cx")
+ENCODED_FIELDS = frozenset({"ue_pr", "ue_px", "co", "cx"})
+_CLICK_ID_NAMES = frozenset(CLICK_ID_PARAMS)
 
 
 def _decode_b64_json(text: str) -> Any | None:
@@ -64,6 +66,13 @@ def _is_payload_data(body: Any) -> bool:
     )
 
 
+def _as_text(raw: dict[str, Any]) -> dict[str, str]:
+    """The event's fields as the strings the tracker protocol says they are."""
+    if set(map(type, raw.values())) <= {str}:
+        return dict(raw)  # the usual case, copied in one call
+    return {k: v if isinstance(v, str) else str(v) for k, v in raw.items()}
+
+
 class _Unreadable(Exception):
     """An event whose encoded part cannot be read; becomes one malformed event (never leaves decode)."""
 
@@ -88,9 +97,13 @@ class SnowplowDecoder(Decoder):
         if path.endswith(TP2_PATH):
             return True
         # Custom POST paths: only when the body is a tracker protocol payload.
-        if PAYLOAD_SCHEMA_PREFIX.encode() not in request.body[:512]:
+        if _PAYLOAD_SCHEMA_PREFIX_BYTES not in request.body[:512]:
             return False
         return _is_payload_data(json_body(request))
+
+    def may_claim_path(self, method: str, path: str) -> bool:
+        # A POST may carry a tracker payload to any path; a GET only to the pixel's.
+        return method == "POST" or (method == "GET" and path.rsplit("/", 1)[-1] in PIXEL_PATH_NAMES)
 
     def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
         if request.method == "GET":
@@ -114,7 +127,7 @@ class SnowplowDecoder(Decoder):
         ]
 
     def _event(self, request: CapturedRequest, raw: dict[str, Any]) -> DecodedEvent:
-        payload = {k: str(v) if not isinstance(v, str) else v for k, v in raw.items()}
+        payload = _as_text(raw)
         code = payload.get("e")
         if not code:
             return self.malformed(request, "event has no e (event type)")
@@ -130,7 +143,9 @@ class SnowplowDecoder(Decoder):
         ue_data = ue_data if isinstance(ue_data, dict) else {}
         transaction = self._transaction_entity(contexts)
         page_url = text_or_none(payload.get("url")) or request.header("referer")
-        params: dict[str, Any] = {k: v for k, v in payload.items() if k not in ENCODED_FIELDS}
+        params: dict[str, Any] = dict(payload)
+        for name in ENCODED_FIELDS & params.keys():
+            del params[name]
         if unstruct is not None:
             params["ue"] = unstruct
         if contexts:
@@ -149,7 +164,7 @@ class SnowplowDecoder(Decoder):
             or text_or_none(payload.get("ti_id"))
             or text_or_none(ue_data.get("transaction_id"))
             or text_or_none(transaction.get("transaction_id")),
-            click_ids={k: v for k, v in query_params(page_url or "") if k in CLICK_ID_PARAMS and v},
+            click_ids={k: v for k, v in query_params(page_url or "") if k in _CLICK_ID_NAMES and v},
             user_data=self._user_data(payload),
             page_url=page_url,
             source=self.source,

@@ -30,6 +30,7 @@ REQUEST_FIELDS = ("event_source", "test_event_code", "partner_name")
 @register
 class TikTokEventsApiDecoder(Decoder):
     vendor = "tiktok_events_api"
+    claim_hosts = API_HOSTS
     source = "server"
     volatile_params: ClassVar[frozenset[str]] = frozenset({"event_time", "timestamp", "event_id", "ttp"})
 

@@ -28,6 +28,7 @@ from harness.models import CapturedRequest, DecodedEvent, SinkholeReply, UserDat
 PIXEL_HOSTS = ("analytics.tiktok.com", "analytics.us.tiktok.com", "analytics-sg.tiktok.com")
 # /api/v2/pixel[/act|/track|/batch] and the 2020 pixel's /api/v1/track; not /monitor, not scripts.
 _HIT_PATH = re.compile(r"^/api/v\d+/(?:pixel(?:/(?:act|track|batch))?|track)/?$")
+_ENCODED_URL = re.compile(r"^https?%3A", re.IGNORECASE)
 
 # context.user fields that are cookie IDs rather than match keys; they go to params.
 COOKIE_USER_FIELDS = ("anonymous_id", "ttp")
@@ -56,7 +57,7 @@ def identifier_forms(fields: dict[str, Any], raw_keys: frozenset[str] = frozense
 def page_url_of(url: Any) -> str | None:
     """The 2020 pixel sent ``context.page.url`` percent-encoded; later versions send it plain."""
     text = text_or_none(url)
-    if text and re.match(r"^https?%3A", text, re.IGNORECASE):
+    if text and _ENCODED_URL.match(text):
         return unquote(text)
     return text
 
@@ -114,6 +115,7 @@ def split_properties(properties: Any) -> tuple[float | None, str | None, str | N
 @register
 class TikTokPixelDecoder(Decoder):
     vendor = "tiktok_pixel"
+    claim_hosts = PIXEL_HOSTS
     source = "browser"
     volatile_params: ClassVar[frozenset[str]] = frozenset(
         {"message_id", "timestamp", "anonymous_id", "analytics_uniq_id", "session_id", "pageview_id", "index"}

@@ -26,6 +26,7 @@ _CONSUMED = frozenset({"t", "tid", "tr", "cu", "ti", "dl", "gclid", "dclid"}) | 
 @register
 class UniversalAnalyticsDecoder(Decoder):
     vendor = "ua"
+    claim_hosts = UA_HOSTS
     volatile_params: ClassVar[frozenset[str]] = frozenset(
         {"z", "a", "_s", "cid", "jid", "gjid", "qt", "_gid", "_v", "_u"}
     )

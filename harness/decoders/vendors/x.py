@@ -96,6 +96,7 @@ def _user_data(data: dict[str, Any]) -> dict[str, UserDataForm]:
 @register
 class XDecoder(Decoder):
     vendor = "x"
+    claim_hosts = _HOSTS
     volatile_params = frozenset({"pl_id", "tpx_cb", "twpid", "event_id"})
 
     def claims(self, request: CapturedRequest) -> bool:
