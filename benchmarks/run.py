@@ -18,8 +18,9 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 from urllib.parse import urlsplit, urlunsplit
 
 REPO = Path(__file__).resolve().parent.parent
@@ -105,16 +106,42 @@ def _cpu_ticks(pid: int) -> int | None:
     return int(fields[11]) + int(fields[12])  # utime + stime
 
 
-@dataclass
-class CpuSampler:
-    """CPU seconds used by the process tree (Python, drivers, every Chromium process), sampled on a thread:
+class Sampler:
+    """Calls ``sample`` on a thread every ``interval_s`` while a block runs, and once more at its end."""
+
+    interval_s = 0.1
+
+    def sample(self) -> None:
+        raise NotImplementedError
+
+    @contextmanager
+    def sampling(self) -> Iterator[Self]:
+        stop = threading.Event()
+
+        def run() -> None:
+            while not stop.wait(self.interval_s):
+                self.sample()
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            stop.set()
+            thread.join()
+            self.sample()
+
+
+class CpuSampler(Sampler):
+    """CPU seconds used by the process tree (Python, drivers, every Chromium process). Sampled, because
     Chromium's renderers are short-lived and re-parented away from the tree, so a reading at the end would
     miss them; each process counts with the last value seen (at most one interval lost per process)."""
 
-    interval_s: float = 0.05
-    _seen: dict[int, int] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _stop: threading.Event = field(default_factory=threading.Event)
+    interval_s = 0.05
+
+    def __init__(self) -> None:
+        self._seen: dict[int, int] = {}
+        self._lock = threading.Lock()
 
     def sample(self) -> None:
         for pid in process_tree(os.getpid()):
@@ -128,47 +155,19 @@ class CpuSampler:
         with self._lock:
             return sum(self._seen.values()) / _TICKS
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            self.sample()
-
-    @contextmanager
-    def sampling(self) -> Iterator[CpuSampler]:
-        thread = threading.Thread(target=self._run, daemon=True)
-        thread.start()
-        try:
-            yield self
-        finally:
-            self._stop.set()
-            thread.join()
-
 
 def tree_memory_mb(root: int | None = None) -> float:
     return sum(_memory_kb(p) for p in process_tree(root or os.getpid())) / 1024
 
 
-@dataclass
-class MemorySampler:
-    """Samples the process tree's memory on a thread while a block runs; keeps the peak."""
+class MemorySampler(Sampler):
+    """The peak memory of the process tree while a block runs."""
 
-    interval_s: float = 0.1
-    peak_mb: float = 0.0
-    _stop: threading.Event = field(default_factory=threading.Event)
+    def __init__(self) -> None:
+        self.peak_mb = 0.0
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            self.peak_mb = max(self.peak_mb, tree_memory_mb())
-
-    @contextmanager
-    def sampling(self) -> Iterator[MemorySampler]:
-        thread = threading.Thread(target=self._run, daemon=True)
-        thread.start()
-        try:
-            yield self
-        finally:
-            self._stop.set()
-            thread.join()
-            self.peak_mb = max(self.peak_mb, tree_memory_mb())
+    def sample(self) -> None:
+        self.peak_mb = max(self.peak_mb, tree_memory_mb())
 
 
 # --- overhead: bare Playwright vs eventpath on the demo purchase ----------------------------------------
