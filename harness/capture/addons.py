@@ -144,8 +144,7 @@ class RunStore:
     requests: list[CapturedRequest] = field(default_factory=list)
     open_flows: int = 0
     last_activity: float = field(default_factory=time.monotonic)
-    end_seen: bool = False
-    end_seen_at: float | None = None  # monotonic
+    end_seen_at: float | None = None  # monotonic time the end-of-run beacon arrived
     end_trip_s: float | None = None  # how long the end-of-run beacon took from pagehide to the proxy
     # Tunnels the run's browser opened (CONNECT answered) that have not carried a request yet: a beacon on
     # its way to a host the page had not talked to before. Connection ID -> monotonic time opened.
@@ -186,7 +185,6 @@ class CaptureLog:
         with self._lock:
             store = self._runs.get(run_id or "")
             if store:
-                store.end_seen = True
                 store.end_seen_at = store.last_activity = time.monotonic()
                 store.end_trip_s = trip_s
 
