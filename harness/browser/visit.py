@@ -138,7 +138,7 @@ class _NavigationLog:
                     delay = await _meta_refresh_delay(self.page)
                     # A refresh later than a visitor would wait is not part of the landing.
                     waited = delay is not None and delay <= MAX_REFRESH_WAIT_S
-                    hold_until = time.monotonic() + delay + window if waited else 0.0  # type: ignore[operator]
+                    hold_until = time.monotonic() + (delay or 0.0) + window if waited else 0.0
                     continue
                 if now >= hold_until:
                     return True
