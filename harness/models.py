@@ -8,6 +8,7 @@ chain, cookies); decoders turn its tag hits into ``DecodedEvent``s; later stages
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
@@ -217,6 +218,10 @@ class ConsentState(_Model):
 
 UserDataForm = Literal["sha256", "raw"]
 
+# An event's default consent: ConsentState's own validator run on no input, so each event still gets a
+# fresh, validated instance, minus the Python-level ``__init__`` a ``default_factory=ConsentState`` runs.
+_no_consent = partial(ConsentState.__pydantic_validator__.validate_python, {})
+
 
 class DecodedEvent(_Model):
     """One vendor event, whatever wire format carried it. Field meanings are fixed in ARCHITECTURE.md."""
@@ -229,7 +234,7 @@ class DecodedEvent(_Model):
     event_id: str | None = None
     transaction_id: str | None = None
     click_ids: dict[str, str] = Field(default_factory=dict)
-    consent: ConsentState = Field(default_factory=ConsentState)
+    consent: ConsentState = Field(default_factory=_no_consent)
     user_data: dict[str, UserDataForm] = Field(default_factory=dict)
     page_url: str | None = None
     source: Literal["browser", "server"] = "browser"

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Generic, NamedTuple, TypeVar
 from urllib.parse import unquote as urllib_unquote
 from urllib.parse import urlsplit
 
 
 def host_matches(host: str, patterns: tuple[str, ...]) -> bool:
     """``patterns`` holds exact host names; one starting with "." matches that domain and its subdomains."""
+    try:
+        return _host_matches_cached(host, patterns)
+    except TypeError:  # unhashable patterns (a list): no cache
+        return _host_matches(host, patterns)
+
+
+# Every claims() asks, and a site talks to few hosts: remember the answers.
+@lru_cache(maxsize=4096)
+def _host_matches_cached(host: str, patterns: tuple[str, ...]) -> bool:
+    return _host_matches(host, patterns)
+
+
+def _host_matches(host: str, patterns: tuple[str, ...]) -> bool:
     host = host.lower().rstrip(".")
     for pattern in patterns:
         if pattern.startswith("."):
@@ -20,16 +34,32 @@ def host_matches(host: str, patterns: tuple[str, ...]) -> bool:
     return False
 
 
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class _PerKey(dict[_K, _V], Generic[_K, _V]):
+    """``memo[key]`` is ``function(key)``, computed the first time (the memo starts again past ``size``
+    keys). A hit is a single dict lookup, cheaper than functools.lru_cache's for the hottest lookups."""
+
+    def __init__(self, function: Callable[[_K], _V], size: int = 4096):
+        super().__init__()
+        self._function, self._size = function, size
+
+    def __missing__(self, key: _K) -> _V:
+        if len(self) >= self._size:
+            self.clear()
+        value = self[key] = self._function(key)
+        return value
+
+
 class UrlParts(NamedTuple):
     host: str  # lower case, "" when the URL has none
     path: str  # "/" when the URL has none
     query: str  # raw, still percent-encoded
 
 
-# Decoders ask for a request's host and path many times (every ``claims``, then ``decode``): split each
-# URL once. Keyed by the URL itself, so a model whose ``url`` changes never sees stale parts.
-@lru_cache(maxsize=4096)
-def url_parts(url: str) -> UrlParts | None:
+def _split_url(url: str) -> UrlParts | None:
     """The parts of ``url``, or None when it cannot be split (a malformed IPv6 bracket)."""
     try:
         parts = urlsplit(url)
@@ -37,6 +67,12 @@ def url_parts(url: str) -> UrlParts | None:
     except ValueError:
         return None
     return UrlParts((host or "").lower(), parts.path or "/", parts.query)
+
+
+# ``url_parts(url)``: the parts of ``url``, or None when it cannot be split (a malformed IPv6 bracket).
+# Decoders ask for a request's host and path many times (every ``claims``, then ``decode``): split each
+# URL once. Keyed by the URL itself, so a model whose ``url`` changes never sees stale parts.
+url_parts: Callable[[str], UrlParts | None] = _PerKey(_split_url).__getitem__
 
 
 def unquote_component(text: str) -> str:
@@ -91,10 +127,12 @@ def _parse_escaped_delimiters(query: str) -> list[tuple[str, str]]:
     return list(zip(parts[0::2], parts[1::2], strict=True))
 
 
-@lru_cache(maxsize=4096)
-def _url_query_pairs(url: str) -> tuple[tuple[str, str], ...]:
+def _parse_url_query(url: str) -> tuple[tuple[str, str], ...]:
     parts = url_parts(url)
     return tuple(parse_query(parts.query)) if parts else ()
+
+
+_url_query_pairs: Callable[[str], tuple[tuple[str, str], ...]] = _PerKey(_parse_url_query).__getitem__
 
 
 def url_query(url: str) -> list[tuple[str, str]]:
@@ -103,3 +141,30 @@ def url_query(url: str) -> list[tuple[str, str]]:
     Cached per URL: a hit's own URL is read by ``claims`` and again by ``decode``, and the page URL it
     reports (``dl``, ``url``...) is read for click IDs by every hit sent from that page."""
     return list(_url_query_pairs(url))
+
+
+def _first_values(url: str) -> dict[str, str]:
+    """``url_query`` as a dict, a name's first value winning. Shared by every caller: never handed out."""
+    first: dict[str, str] = {}
+    for name, value in _url_query_pairs(url):
+        first.setdefault(name, value)
+    return first
+
+
+_url_query_first: Callable[[str], dict[str, str]] = _PerKey(_first_values).__getitem__
+
+
+def url_query_dict(url: str) -> dict[str, str]:
+    """The query's names and each one's first value, in order (cached per URL, like ``url_query``)."""
+    return dict(_url_query_first(url))
+
+
+def url_query_value(url: str, name: str) -> str | None:
+    """The first value of ``name`` in the query, or None."""
+    return _url_query_first(url).get(name)
+
+
+@lru_cache(maxsize=4096)
+def url_query_named(url: str, names: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    """The pairs of ``url_query`` whose name is one of ``names``, in order (cached per URL and names)."""
+    return tuple(pair for pair in _url_query_pairs(url) if pair[0] in names)

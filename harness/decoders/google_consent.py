@@ -39,6 +39,7 @@ import re
 from collections.abc import Mapping
 from functools import lru_cache
 
+from harness.decoders.base import validate_consent
 from harness.models import ConsentState, ConsentValue
 
 SIGNALS: tuple[str, ...] = ("ad_storage", "analytics_storage", "ad_user_data", "ad_personalization")
@@ -62,6 +63,7 @@ CONSENT_FLAG_PARAMS: tuple[str, ...] = (
     "tfua",
     "ltd",
 )
+_FLAG_SET = frozenset(CONSENT_FLAG_PARAMS)
 
 
 def decode_gcs(gcs: str | None) -> dict[str, ConsentValue | None]:
@@ -113,22 +115,22 @@ def consent_from_params(params: Mapping[str, str]) -> ConsentState:
     """
     gcs = params.get("gcs") or None
     gcd = params.get("gcd") or None
-    states, gcd_details = _signal_states(gcs, gcd)
-    other = dict(gcd_details)
-    for name in CONSENT_FLAG_PARAMS:
-        if name in params:
-            other[name] = params[name]
-    return ConsentState(gcs=gcs, gcd=gcd, other=other, **dict(states))
+    decoded, gcd_details = _signal_states(gcs, gcd)
+    other = gcd_details.copy()
+    if not params.keys().isdisjoint(_FLAG_SET):  # most hits carry none of the flags
+        for name in CONSENT_FLAG_PARAMS:
+            if name in params:
+                other[name] = params[name]
+    fields: dict[str, object] = {**decoded, "other": other}
+    return validate_consent(fields)
 
 
-_StatePairs = tuple[tuple[str, ConsentValue | None], ...]
-_TextPairs = tuple[tuple[str, str], ...]
-
-
-# A site sends the same few gcs/gcd strings on every hit: decode each pair once (as immutable pairs).
+# A site sends the same few gcs/gcd strings on every hit: decode each pair once. The dicts are shared by
+# every call, so only ever copied.
 @lru_cache(maxsize=1024)
-def _signal_states(gcs: str | None, gcd: str | None) -> tuple[_StatePairs, _TextPairs]:
-    """The four signals' states, and the gcd details and gpc flag for ``ConsentState.other``."""
+def _signal_states(gcs: str | None, gcd: str | None) -> tuple[dict[str, str | None], dict[str, str]]:
+    """The four signals' states with gcs and gcd (ConsentState fields), and the gcd details and gpc
+    flag for ``ConsentState.other``."""
     states: dict[str, ConsentValue | None] = dict.fromkeys(SIGNALS)
     other: dict[str, str] = {}
     for signal, detail in decode_gcd(gcd).items():
@@ -141,7 +143,7 @@ def _signal_states(gcs: str | None, gcd: str | None) -> tuple[_StatePairs, _Text
     gpc = gcd_gpc(gcd)
     if gpc is not None:
         other["gpc"] = "1" if gpc else "0"
-    return tuple(states.items()), tuple(other.items())
+    return {**states, "gcs": gcs, "gcd": gcd}, other
 
 
 def consumed_consent_params() -> frozenset[str]:

@@ -11,11 +11,13 @@ import pkgutil
 from collections.abc import Hashable, Iterable
 from functools import cache
 from importlib.metadata import entry_points
+from typing import TypeVar
 
 from harness.decoders import vendors
-from harness.decoders.base import BUILTIN_DECODERS, Decoder
+from harness.decoders.base import BUILTIN_DECODER_SET, BUILTIN_DECODERS, Decoder
 from harness.decoders.wire import json_safe
 from harness.models import CapturedRequest, DecodedEvent, RunCapture, RunResult, SinkholeReply
+from harness.urls import url_parts
 
 ENTRY_POINT_GROUP = "eventpath.decoders"
 
@@ -38,8 +40,8 @@ class DecoderRegistry:
     def __init__(self, decoders: Iterable[Decoder]):
         self.decoders: list[Decoder] = list(decoders)
         # Which decoders are worth asking (see ``candidates``), memoised per host and per request line.
-        self._by_host = _Memo()
-        self._by_line = _Memo()
+        self._by_host: _Memo[tuple[Decoder, ...]] = _Memo()
+        self._by_line: _Memo[_Plan] = _Memo()
         self._memos_for: list[Decoder] = list(self.decoders)
 
     @classmethod
@@ -54,22 +56,34 @@ class DecoderRegistry:
         others' ``claims`` is False for it whatever the rest of the request says (their ``may_claim_host``
         or ``may_claim_path`` hint is False). Memoised: ``claimant`` runs on every request the proxy sees,
         and a run talks to few hosts and sends its hits to few paths."""
+        return tuple(decoder for decoder, _sure in self._plan((host, method, path)))
+
+    def _plan(self, line: _Line) -> _Plan:
+        """``candidates`` for a (host, method, path) line, each with its ``surely_claims`` answer."""
         if self._memos_for != self.decoders:  # the list was changed since the memos were made
             self._by_host.clear()
             self._by_line.clear()
             self._memos_for = list(self.decoders)
-        line = (host, method, path)
         found = self._by_line.get(line)
         if found is None:
+            host, method, path = line
             on_host = self._by_host.get(host)
             if on_host is None:
                 on_host = self._by_host.put(host, _hinted(self.decoders, "may_claim_host", host))
-            found = self._by_line.put(line, _hinted(on_host, "may_claim_path", method, path))
+            asked = _hinted(on_host, "may_claim_path", method, path)
+            found = self._by_line.put(line, tuple((d, _surely_claims(d, line)) for d in asked))
         return found
 
     def claimant(self, request: CapturedRequest) -> Decoder | None:
         """The first decoder that claims the request. A decoder whose ``claims`` raises claims nothing."""
-        for decoder in self.candidates(request.host, request.method, request.path):
+        # request.host and request.path from one split (what those properties read, minus a lookup).
+        parts = url_parts(request.url)
+        line = (parts.host, request.method, parts.path) if parts else ("", request.method, "/")
+        # ``_plan`` inlined for a remembered line: this runs for every request the proxy sees.
+        found = self._by_line.get(line) if self._memos_for == self.decoders else None
+        for decoder, sure in self._plan(line) if found is None else found:
+            if sure:
+                return decoder
             try:
                 if decoder.claims(request):
                     return decoder
@@ -97,12 +111,24 @@ class DecoderRegistry:
         except Exception as exc:  # noqa: BLE001 - a decoder bug becomes a visible malformed event
             return [decoder.malformed(request, f"decoder error: {type(exc).__name__}: {exc}")]
         # Built-in decoders bound what they copy (the never-raises test proves it); a plug-in may not.
-        third_party = type(decoder) not in BUILTIN_DECODERS
+        third_party = type(decoder) not in BUILTIN_DECODER_SET
+        request_id, run_id = request.id, request.run_id
         server = request.source == "server"
         for position, event in enumerate(events):
             if third_party:
                 event.params = json_safe(event.params)
-            _stamp(event, request.id, request.run_id, position, "server" if server else None)
+            if type(event) is DecodedEvent:
+                # What BaseModel.__setattr__ does (DecodedEvent validates no assignment), minus its
+                # overhead per call: the values are typed already.
+                values = event.__dict__
+                values["request_id"], values["run_id"], values["position"] = request_id, run_id, position
+                if server and values["source"] != "server":
+                    values["source"] = "server"
+                    event.__pydantic_fields_set__.update(_STAMPED_WITH_SOURCE)
+                else:
+                    event.__pydantic_fields_set__.update(_STAMPED)
+            else:  # a plug-in's subclass may validate or hook assignment
+                _stamp(event, request_id, run_id, position, "server" if server else None)
         return events
 
     def decode_run(self, capture: RunCapture) -> RunResult:
@@ -113,10 +139,15 @@ class DecoderRegistry:
         return RunResult(capture=capture, events=events)
 
 
-class _Memo(dict[Hashable, tuple[Decoder, ...]]):
+_Line = tuple[str, str, str]  # host, method, path
+_Plan = tuple[tuple[Decoder, bool], ...]  # the decoders to ask, in order, each with surely_claims
+_MemoValue = TypeVar("_MemoValue")
+
+
+class _Memo(dict[Hashable, _MemoValue]):
     """A dict that starts again rather than grow past a few thousand entries (a crawl meets many hosts)."""
 
-    def put(self, key: Hashable, value: tuple[Decoder, ...]) -> tuple[Decoder, ...]:
+    def put(self, key: Hashable, value: _MemoValue) -> _MemoValue:
         if len(self) >= 4096:
             self.clear()
         self[key] = value
@@ -128,6 +159,21 @@ def _hinted(decoders: Iterable[Decoder], hint: str, *args: str) -> tuple[Decoder
     return tuple(d for d in decoders if _allows(d, hint, *args))
 
 
+def _surely_claims(decoder: Decoder, line: _Line) -> bool:
+    """The decoder's ``surely_claims`` answer, trusted only from the class that defines its ``claims``."""
+    try:
+        cls = type(decoder)
+        if "claims" in vars(decoder) or _definer(cls, "claims") is not _definer(cls, "surely_claims"):
+            return False
+        return decoder.surely_claims(*line) is True
+    except Exception:  # noqa: BLE001 - a faulty or missing hint: ask claims
+        return False
+
+
+def _definer(cls: type, name: str) -> type | None:
+    return next((klass for klass in cls.__mro__ if name in vars(klass)), None)
+
+
 def _allows(decoder: Decoder, hint: str, *args: str) -> bool:
     try:
         return bool(getattr(decoder, hint)(*args))
@@ -135,19 +181,18 @@ def _allows(decoder: Decoder, hint: str, *args: str) -> bool:
         return True
 
 
+# The fields ``decode`` stamps on every event, as ``model_fields_set`` records them.
+_STAMPED = ("request_id", "run_id", "position")
+_STAMPED_WITH_SOURCE = (*_STAMPED, "source")
+
+
 def _stamp(event: DecodedEvent, request_id: str, run_id: str | None, position: int, source: str | None) -> None:
-    """Set where the event came from; ``source`` only when given and different."""
+    """Set where a plug-in's event came from through ``setattr``; ``source`` only when given and different."""
     values: dict[str, object] = {"request_id": request_id, "run_id": run_id, "position": position}
     if source is not None and event.source != source:
         values["source"] = source
-    if type(event) is DecodedEvent:
-        # What BaseModel.__setattr__ does (DecodedEvent validates no assignment), minus its overhead
-        # per call: the values are typed already.
-        event.__dict__.update(values)
-        event.__pydantic_fields_set__.update(values)
-    else:  # a plug-in's subclass may validate or hook assignment
-        for name, value in values.items():
-            setattr(event, name, value)
+    for name, value in values.items():
+        setattr(event, name, value)
 
 
 @cache

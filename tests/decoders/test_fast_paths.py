@@ -2,8 +2,11 @@
 
 ``harness.urls`` parses query strings and percent-escapes without ``urllib.parse`` (and caches per URL),
 ``wire.parse_json`` makes numbers safe while parsing instead of walking the value afterwards, and the
-registry asks only the decoders whose host/path hints allow a claim. Each is checked here against the
-straightforward version, on tricky input and on what hypothesis invents.
+registry asks only the decoders whose host/path hints allow a claim (and takes, without asking, the one
+whose ``surely_claims`` hint says so). Decoders build events through pydantic's validators directly, hand
+a body their ``claims`` parsed to the ``decode`` that follows, and replace regexes and repeated work with
+plain string calls and per-name caches. Each is checked here against the straightforward version, on
+tricky input and on what hypothesis invents.
 """
 
 from __future__ import annotations
@@ -345,3 +348,395 @@ def test_events_are_stamped_as_setattr_would() -> None:
         events = REGISTRY.decode(request)
         assert [e.model_dump_json() for e in events] == [e.model_dump_json() for e in stamped], request.id
         assert [e.model_fields_set for e in events] == [e.model_fields_set for e in stamped], request.id
+
+
+# --- the registry's surely_claims hint ---------------------------------------------------------------
+
+BODIES = [b"", b"{}", b"not json", b'{"writeKey":"k","type":"track","event":"x"}', b"a=1&b=2"]
+
+
+@settings(SETTINGS, max_examples=600)
+@given(
+    st.sampled_from(FIXTURE_REQUESTS),
+    st.sampled_from(HOSTS),
+    st.sampled_from(PATHS),
+    st.sampled_from(["GET", "POST", "PUT"]),
+    tricky,
+    st.sampled_from(BODIES),
+)
+def test_surely_claims_only_what_claims_claims(
+    request: CapturedRequest, host: str, path: str, method: str, query: str, body: bytes
+) -> None:
+    moved = _moved(request, host, path, method)
+    for candidate in (request, moved, moved.model_copy(update={"url": f"{moved.url}&{query}", "body": body})):
+        line = (candidate.host, candidate.method, candidate.path)
+        for decoder in REGISTRY.decoders:
+            if decoder.surely_claims(*line):
+                assert decoder.claims(candidate), (decoder.vendor, candidate.url, candidate.body[:40])
+        assert REGISTRY.claimant(candidate) is _first_claimant(REGISTRY.decoders, candidate)
+
+
+def test_a_decoder_that_redefines_claims_gets_no_shortcut() -> None:
+    pixel = REGISTRY.by_vendor("meta_pixel")
+    assert pixel is not None
+    request = next(r for r in FIXTURE_REQUESTS if pixel.claims(r))
+    assert pixel.surely_claims(request.host, request.method, request.path)
+
+    class Stricter(type(pixel)):  # type: ignore[misc]
+        def claims(self, request: CapturedRequest) -> bool:
+            return False
+
+    assert DecoderRegistry([Stricter()]).claimant(request) is None
+    patched = type(pixel)()
+    patched.claims = lambda request: False  # type: ignore[method-assign]
+    assert DecoderRegistry([patched]).claimant(request) is None
+
+
+@SETTINGS
+@given(URLS, st.sampled_from(["GET", "POST"]))
+def test_the_registry_reads_the_request_line_the_properties_give(url: str, method: str) -> None:
+    request = CapturedRequest(id="r", method=method, url=url)
+    registry = DecoderRegistry([])
+    registry.claimant(request)
+    assert list(registry._by_line) == [(request.host, request.method, request.path)]
+
+
+# --- per-URL query views --------------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(URLS, st.sampled_from(["gclid", "a", "x", ""]))
+def test_query_views_agree_with_params_dict(url: str, name: str) -> None:
+    pairs = wire.query_params(url)
+    assert list(wire.query_dict(url).items()) == list(wire.params_dict(pairs).items())
+    assert wire.query_value(url, name) == wire.params_dict(pairs).get(name)
+    names = frozenset({name, "gclid"})
+    assert list(wire.query_named(url, names)) == [(k, v) for k, v in pairs if k in names]
+    wire.query_dict(url)["mutated"] = "yes"  # a copy: the cache is never handed out
+    assert "mutated" not in wire.query_dict(url) or ("mutated", "yes") in pairs
+
+
+@SETTINGS
+@given(
+    st.sampled_from(FIXTURE_REQUESTS),
+    st.sampled_from(BODIES + [b"a=%26&b=%3D&a=2", b" x=1 "]),
+    st.sampled_from(["", "application/json", "application/x-www-form-urlencoded"]),
+)
+def test_request_params_dict_is_params_dict_of_request_params(
+    request: CapturedRequest, body: bytes, content_type: str
+) -> None:
+    changed = request.model_copy(update={"body": body, "request_headers": [("Content-Type", content_type)]})
+    for candidate in (request, changed):
+        expected = wire.params_dict(wire.request_params(candidate))
+        assert list(wire.request_params_dict(candidate).items()) == list(expected.items())
+
+
+HOSTNAMES = st.sampled_from(["a.example", "A.Example.", "x.a.example", "example", "ba.example", ""])
+PATTERNS = st.lists(st.sampled_from([".a.example", "a.example", "example", ".example", "b"]), max_size=4)
+
+
+@SETTINGS
+@given(HOSTNAMES, PATTERNS)
+def test_host_matches_remembers_what_it_would_answer(host: str, patterns: list[str]) -> None:
+    from harness.urls import _host_matches, host_matches
+
+    assert host_matches(host, tuple(patterns)) == _host_matches(host, tuple(patterns))
+    as_list: Any = patterns  # a list: no cache, same answer
+    assert host_matches(host, as_list) == _host_matches(host, as_list)
+
+
+# --- JSON and text helpers ------------------------------------------------------------------------------
+
+
+def _loads_or_error(load: Any, text: str) -> Any:
+    try:
+        return load(text)
+    except (ValueError, RecursionError):
+        return "error"
+
+
+@settings(SETTINGS, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    json_values,
+    st.integers(0, 3),
+    st.sampled_from(["", " \n\t", "\ufeff", "x", " \r"]),
+    st.sampled_from(["", " \r\n", "x", " 1", "\ufeff"]),
+)
+def test_loads_json_is_json_loads(value: Any, levels: int, before: str, after: str) -> None:
+    text = before + json.dumps(_nest(value, levels)) + after
+    assert _same(_loads_or_error(wire.loads_json, text), _loads_or_error(json.loads, text))
+
+
+@pytest.mark.parametrize("text", ["", " ", "{}", "[1] [2]", "nul", "1e999", "[" * 3000 + "]" * 3000, '"a'])
+def test_loads_json_on_edge_cases(text: str) -> None:
+    assert _same(_loads_or_error(wire.loads_json, text), _loads_or_error(json.loads, text))
+
+
+HEXISH = st.text(alphabet="0123456789abcdefABCDEFgG \n\u0660\u00e9K", min_size=60, max_size=68)
+
+
+@SETTINGS
+@given(HEXISH)
+def test_user_data_form_is_the_sha256_regex(value: str) -> None:
+    text = value.strip()
+    expected = "sha256" if len(text) == 64 and wire._SHA256.match(text) else "raw"
+    assert wire.user_data_form(value) == expected
+
+
+@SETTINGS
+@given(st.text(alphabet="-0123456789\u0660\u00b2a +", max_size=22))
+def test_meta_pixel_integers_are_the_integer_regex(value: str) -> None:
+    from harness.decoders.vendors import meta_pixel
+
+    assert meta_pixel._is_integer(value) == bool(meta_pixel._INTEGER.fullmatch(value))
+
+
+@SETTINGS
+@given(st.text(alphabet="abz_09[]]\"= \r\n;:", max_size=30))
+def test_meta_pixel_remembered_names_are_the_regexes(text: str) -> None:
+    from harness.decoders.vendors import meta_pixel
+
+    match = meta_pixel._BRACKET_KEY.match(text)
+    assert meta_pixel._bracket_key(text) == ((match.group(1), match.group(2)) if match else None)
+    name = meta_pixel._PART_NAME.search(text)
+    assert meta_pixel._part_name(text) == (name.group(1) if name else None)
+
+
+@SETTINGS
+@given(st.text(alphabet="ABCDEFabcdef0123+/=-_ \n\t\u00e9%", max_size=14))
+def test_snowplow_base64_is_b64decode_validated(text: str) -> None:
+    import base64
+    import binascii
+
+    def decoded(decode: Any) -> Any:
+        try:
+            return decode()
+        except (binascii.Error, ValueError) as exc:
+            return type(exc)
+
+    assert decoded(lambda: binascii.a2b_base64(text, strict_mode=True)) == decoded(
+        lambda: base64.b64decode(text, validate=True)
+    )
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(["a=1", "b=%26", "\r", "\n", "\r\n", " ", "{", "c"]), max_size=8).map("".join))
+def test_ga4_body_lines_split_as_the_regex_does(text: str) -> None:
+    from harness.decoders.vendors import ga4
+
+    lines: list[list[tuple[str, str]]] = []
+    for line in ga4._LINE_BREAKS.split(text):
+        line = line.strip()
+        if not line:
+            continue
+        if line[0] in "{[<" or "=" not in line:
+            lines = None  # type: ignore[assignment]
+            break
+        lines.append(parse_query(line))
+    assert ga4.body_lines(text) == lines
+
+
+# --- vendors' rewritten loops against their plain versions ---------------------------------------------
+
+GA4_KEYS = ["en", "tid", "gcs", "npa", "ep.a", "epn.n", "up.u", "upn.v", "ep.", "pr1", "pr02", "pr10", "prx"]
+GA4_KEYS += ["_c", "_fv", "_et", "sct", "dl", "x", "ep.value", "epn.value", "k1", "_s"]
+GA4_VALUES = st.sampled_from(["", "1", "0", "2.5", "abc", "1e999", "idSKU~nmName~pr12.5~qt2~k0color~v0red"])
+
+
+def _ga4_params_before(hit: dict[str, str]) -> dict[str, Any]:
+    """``ga4._params`` as written before it remembered how each name reads."""
+    from harness.decoders.vendors import ga4
+
+    params: dict[str, Any] = {}
+    event_params: dict[str, Any] = {}
+    user_properties: dict[str, Any] = {}
+    items: list[tuple[int, dict[str, Any]]] = []
+    for key, value in hit.items():
+        if key in ga4._CONSUMED:
+            continue
+        prefix, dot, name = key.partition(".")
+        if dot and prefix in ("ep", "epn"):
+            number = wire.to_number(value) if prefix == "epn" else None
+            event_params[name] = number if number is not None else value
+        elif dot and prefix in ("up", "upn"):
+            number = wire.to_number(value) if prefix == "upn" else None
+            user_properties[name] = number if number is not None else value
+        elif key[:2] == "pr" and (match := ga4._ITEM_PARAM.match(key)):
+            items.append((int(match.group(1)), ga4.parse_item(value)))
+        elif key in ga4.FLAG_PARAMS:
+            params[key] = value == "1"
+        elif key in ga4.NUMERIC_PARAMS and (number := wire.to_number(value)) is not None:
+            params[key] = int(number) if number.is_integer() else number
+        else:
+            params[key] = value
+    if event_params:
+        params["event_params"] = event_params
+    if user_properties:
+        params["user_properties"] = user_properties
+    if items:
+        params["items"] = [item for _, item in sorted(items, key=lambda pair: pair[0])]
+    return params
+
+
+@SETTINGS
+@given(st.dictionaries(st.sampled_from(GA4_KEYS), GA4_VALUES, max_size=12))
+def test_ga4_params_are_read_as_before(hit: dict[str, str]) -> None:
+    from harness.decoders.vendors import ga4
+
+    assert _same(ga4._params(hit), _ga4_params_before(hit))
+
+
+CLICK_URLS = st.sampled_from(
+    [None, "", "https://s/?gclid=a&gclid=b&x=1", "https://s/?fbclid=&fbclid=f&ttclid=t", "no url", "https://s/p"]
+)
+
+
+@SETTINGS
+@given(st.sampled_from([None, "", "?gclid=s", "gclid=&msclkid=m"]), st.sampled_from([None, "?ttclid=p"]), CLICK_URLS)
+def test_segment_and_snowplow_click_ids_are_read_as_before(
+    search: str | None, property_search: str | None, page_url: str | None
+) -> None:
+    from harness.decoders.vendors import segment
+
+    page = {} if search is None else {"search": search}
+    properties = {} if property_search is None else {"search": property_search}
+    found = wire.text_or_none(search) or wire.text_or_none(property_search)
+    pairs = wire.query_params("https://x/" + found) if found else []
+    if page_url:
+        pairs += wire.query_params(page_url)
+    expected: dict[str, str] = {}
+    for name, value in pairs:
+        if name in segment._CLICK_ID_NAMES and value:
+            expected.setdefault(name, value)
+    assert segment.SegmentDecoder._click_ids(page, properties, page_url) == expected
+    snowplow_before = {k: v for k, v in wire.query_params(page_url or "") if k in segment._CLICK_ID_NAMES and v}
+    assert {k: v for k, v in wire.query_named(page_url or "", segment._CLICK_ID_NAMES) if v} == snowplow_before
+
+
+# --- building events ------------------------------------------------------------------------------------
+
+EVENT_FIELDS = st.fixed_dictionaries(
+    {"vendor": st.sampled_from(["v", 1]), "event": st.sampled_from(["e", None])},
+    optional={
+        "value": st.sampled_from([1, 2.5, "3", "x", None, float("nan")]),
+        "click_ids": st.sampled_from([{}, {"a": "b"}, {"a": 1}]),
+        "user_data": st.sampled_from([{}, {"em": "sha256"}, {"em": "hashed"}]),
+        "source": st.sampled_from(["browser", "server", "both"]),
+        "params": st.sampled_from([{}, {"a": [1, {"b": None}]}, {1: "x"}]),
+        "consent": st.sampled_from([{}, {"ad_storage": "granted"}, {"ad_storage": "maybe"}, {"other": {"a": "b"}}]),
+        "unknown": st.just("x"),
+    },
+)
+
+
+def _built(build: Any, fields: dict[str, Any]) -> Any:
+    from pydantic import ValidationError
+
+    try:
+        event = build(**fields)
+    except ValidationError as exc:
+        return [error["type"] for error in exc.errors()]
+    return event.model_dump(mode="json"), event.model_fields_set, event.consent.model_fields_set
+
+
+@SETTINGS
+@given(EVENT_FIELDS)
+def test_new_event_validates_as_the_constructor(fields: dict[str, Any]) -> None:
+    from harness.decoders.base import new_event
+
+    assert _built(new_event, fields) == _built(DecodedEvent, fields)
+
+
+def test_new_consent_validates_as_the_constructor() -> None:
+    from pydantic import ValidationError
+
+    from harness.decoders.base import new_consent
+    from harness.models import ConsentState
+
+    fields: dict[str, Any] = {"ad_storage": "granted", "gcs": "G111", "other": {"npa": "0"}}
+    assert new_consent(**fields) == ConsentState(**fields)
+    assert new_consent(**fields).model_fields_set == ConsentState(**fields).model_fields_set
+    with pytest.raises(ValidationError):
+        new_consent(ad_storage="maybe")
+
+
+def test_each_event_gets_its_own_validated_default_consent() -> None:
+    from harness.models import ConsentState
+
+    first, second = DecodedEvent(vendor="v", event="e"), DecodedEvent(vendor="v", event="e")
+    assert type(first.consent) is ConsentState and first.consent == ConsentState()
+    assert first.consent is not second.consent and first.consent.other is not second.consent.other
+    assert first.consent.model_fields_set == set() and "consent" not in first.model_fields_set
+    first.consent.other["x"] = "y"
+    assert DecodedEvent(vendor="v", event="e").consent.other == {}
+
+
+def test_ga4_mp_events_of_one_request_share_no_consent() -> None:
+    path = next(p for p in fixture_files() if p.name == "debug_firebase_two_events.json")
+    events = REGISTRY.decode(fixture_request(load_fixture(path)))
+    assert len(events) == 2 and events[0].consent == events[1].consent
+    assert events[0].consent is not events[1].consent and events[0].consent.other is not events[1].consent.other
+
+
+# --- a body parsed by claims, handed to decode ----------------------------------------------------------
+
+HANDED = [
+    r
+    for r in FIXTURE_REQUESTS
+    if any(word in r.id for word in ("proxied", "custom-path", "not-a-hit-site", "rudderstack"))
+]
+
+
+def _events(events: list[DecodedEvent]) -> list[str]:
+    return [e.model_dump_json() for e in events]
+
+
+@pytest.mark.parametrize("request_", HANDED, ids=[r.id for r in HANDED])
+def test_a_body_handed_from_claims_decodes_as_a_fresh_parse(request_: CapturedRequest) -> None:
+    for decoder in REGISTRY.decoders:
+        if decoder.vendor not in ("segment", "snowplow") or not decoder.claims(request_):
+            continue
+        decoder.decode(request_)  # takes whatever was handed: nothing is held now
+        assert not decoder._parsed._held  # type: ignore[attr-defined]
+        fresh = _events(decoder.decode(request_))  # parses its own
+        assert decoder.claims(request_) and decoder._parsed._held  # type: ignore[attr-defined]
+        handed = decoder.decode(request_)
+        assert _events(handed) == fresh and not decoder._parsed._held  # type: ignore[attr-defined]
+        # Taken once: a second decode parses again and shares nothing with the first.
+        again = decoder.decode(request_)
+        assert _events(again) == fresh
+        assert all(a.params is not b.params for a, b in zip(handed, again, strict=True))
+        # Handed for another body: not taken.
+        other = request_.model_copy(update={"body": request_.body + b" "})
+        expected = _events(decoder.decode(other))
+        assert decoder.claims(request_)
+        assert _events(decoder.decode(other)) == expected
+
+
+# --- params already safe where decoders no longer call json_safe -------------------------------------
+
+
+def _plant(value: Any, planted: Any, depth: int) -> Any:
+    if depth and isinstance(value, dict) and value:
+        key = sorted(value)[depth % len(value)]
+        return {**value, key: _plant(value[key], planted, depth - 1)}
+    if depth and isinstance(value, list) and value:
+        return [_plant(value[0], planted, depth - 1), *value[1:]]
+    return planted
+
+
+JSON_HITS = [(r, body) for r in FIXTURE_REQUESTS if (body := wire.parse_json(r.body)) is not None]
+
+
+@settings(SETTINGS, max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(JSON_HITS),
+    st.sampled_from([float("inf"), float("nan"), 10**30, -(10**19), "x", None]),
+    st.integers(0, 36),
+    st.integers(0, 6),
+)
+def test_decoded_params_are_json_safe_already(hit: Any, leaf: Any, levels: int, depth: int) -> None:
+    request, body = hit
+    planted = request.model_copy(update={"body": json.dumps(_plant(body, _nest(leaf, levels), depth)).encode()})
+    for event in REGISTRY.decode(planted):
+        assert _same(wire.json_safe(event.params), event.params), event.vendor

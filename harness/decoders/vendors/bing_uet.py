@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from harness.decoders.base import PIXEL_GIF, Decoder, host_matches, register
-from harness.decoders.wire import params_dict, request_params, to_number
-from harness.models import CapturedRequest, ConsentState, DecodedEvent, SinkholeReply
+from harness.decoders.base import PIXEL_GIF, Decoder, host_matches, new_consent, new_event, register
+from harness.decoders.wire import request_params_dict, to_number
+from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
 
 UET_HOSTS = ("bat.bing.com", "bat.bing.net", "bat.r.msn.com")
 _HIT_PATH = re.compile(r"^/actionp?/\d+/?$")
@@ -34,10 +34,13 @@ class BingUetDecoder(Decoder):
     volatile_params: ClassVar[frozenset[str]] = frozenset({"rn", "mid", "sid", "vid", "lt", "bo", "vids"})
 
     def claims(self, request: CapturedRequest) -> bool:
-        return bool(_HIT_PATH.match(request.path)) and host_matches(request.host, UET_HOSTS)
+        return self.surely_claims(request.host, request.method, request.path)
+
+    def surely_claims(self, host: str, method: str, path: str) -> bool:
+        return bool(_HIT_PATH.match(path)) and host_matches(host, UET_HOSTS)
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
-        params: dict[str, Any] = dict(params_dict(request_params(request)))
+        params: dict[str, Any] = request_params_dict(request)
         tag_id = str(params.pop("ti", "")).strip()
         if not tag_id:
             return [self.malformed(request, "UET hit without ti (tag ID)")]
@@ -57,7 +60,7 @@ class BingUetDecoder(Decoder):
         currency = str(params.pop("gc", "")).strip() or None
         msclkid = str(params.pop("msclkid", "")).strip()
         asc = str(params.pop("asc", "")).strip()
-        consent = ConsentState(
+        consent = new_consent(
             ad_storage=_ASC_STATES.get(asc),  # type: ignore[arg-type]
             other={"asc": asc} if asc else {},
         )
@@ -68,7 +71,7 @@ class BingUetDecoder(Decoder):
                 params[key] = number
 
         return [
-            DecodedEvent(
+            new_event(
                 vendor=self.vendor,
                 event=event_name,
                 account_id=tag_id,

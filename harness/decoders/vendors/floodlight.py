@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from harness.decoders.base import Decoder, host_matches, register
+from harness.decoders.base import Decoder, host_matches, new_event, register
 from harness.decoders.google_consent import consent_from_params, consumed_consent_params
 from harness.decoders.vendors.google_ads import GOOGLE_CLICK_ID_PARAMS, google_click_ids
 from harness.decoders.wire import params_dict, query_params, to_number
@@ -36,10 +36,13 @@ _CONSUMED = (
 
 def _matrix_start(request: CapturedRequest) -> int | None:
     """Where the ``;``-pairs start in the path of a Floodlight hit; None for anything else."""
-    path = request.path
-    if host_matches(request.host, DOUBLECLICK_HOSTS):
+    return _matrix_start_of(request.host, request.path)
+
+
+def _matrix_start_of(host: str, path: str) -> int | None:
+    if host_matches(host, DOUBLECLICK_HOSTS):
         match = _ACTIVITY_PATH.match(path)
-    elif request.host == "adservice.google.com":
+    elif host == "adservice.google.com":
         match = _FLS_FOLLOWUP_PATH.match(path)
     else:
         return None
@@ -51,8 +54,8 @@ def matrix_params(path: str) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     for part in path.split(";"):
         key, sep, value = part.partition("=")
-        if sep and key:
-            pairs.append((unquote(key), unquote(value)))
+        if sep and key:  # unquote leaves a part without "%" as it is: spare it the call
+            pairs.append((unquote(key) if "%" in key else key, unquote(value) if "%" in value else value))
     return pairs
 
 
@@ -65,7 +68,10 @@ class FloodlightDecoder(Decoder):
     )
 
     def claims(self, request: CapturedRequest) -> bool:
-        return _matrix_start(request) is not None
+        return self.surely_claims(request.host, request.method, request.path)
+
+    def surely_claims(self, host: str, method: str, path: str) -> bool:
+        return _matrix_start_of(host, path) is not None
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
         start = _matrix_start(request)
@@ -81,7 +87,7 @@ class FloodlightDecoder(Decoder):
         page_url = params.get("~oref") or request.header("referer")
         sales = "qty" in params or "cost" in params
         return [
-            DecodedEvent(
+            new_event(
                 vendor=self.vendor,
                 event=params["cat"],
                 account_id=params["src"],

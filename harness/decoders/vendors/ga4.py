@@ -14,12 +14,13 @@ Hosts: ``*.google-analytics.com`` (www, region1, ...) and ``*.analytics.google.c
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, ClassVar
 
-from harness.decoders.base import Decoder, host_matches, register
+from harness.decoders.base import Decoder, host_matches, new_event, register
 from harness.decoders.google_consent import consent_from_params, consumed_consent_params
 from harness.decoders.vendors.google_ads import google_click_ids, user_data_from_em
-from harness.decoders.wire import params_dict, query_params, to_number
+from harness.decoders.wire import params_dict, query_dict, to_number
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
 from harness.urls import parse_query
 
@@ -65,7 +66,7 @@ _CONSUMED = (
 
 
 def _is_first_party_hit(request: CapturedRequest) -> bool:
-    params = params_dict(query_params(request.url))
+    params = query_dict(request.url)
     return params.get("v") == "2" and params.get("tid", "").startswith("G-")
 
 
@@ -94,7 +95,8 @@ def parse_item(text: str) -> dict[str, Any]:
 def body_lines(text: str) -> list[list[tuple[str, str]]] | None:
     """The per-event parameter lines of a batch body; None when the body is not made of pairs."""
     lines: list[list[tuple[str, str]]] = []
-    for line in _LINE_BREAKS.split(text):
+    # Without a "\r", splitting on each "\n" gives the same non-empty lines as the regex, sooner.
+    for line in text.split("\n") if "\r" not in text else _LINE_BREAKS.split(text):
         line = line.strip()
         if not line:
             continue
@@ -145,8 +147,11 @@ class GA4Decoder(Decoder):
     def may_claim_path(self, method: str, path: str) -> bool:
         return path.endswith(COLLECT_PATH)
 
+    def surely_claims(self, host: str, method: str, path: str) -> bool:
+        return path == COLLECT_PATH and host_matches(host, GOOGLE_HOSTS)  # elsewhere the query decides
+
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
-        shared = params_dict(query_params(request.url))
+        shared = query_dict(request.url)
         lines = body_lines(request.text) if request.body else []
         if lines is None:
             return [self.malformed(request, "body is not GA4 event lines")]
@@ -173,7 +178,7 @@ class GA4Decoder(Decoder):
         transaction_id = _text(event_params.pop("transaction_id", None))
         if "event_params" in params and not event_params:
             del params["event_params"]
-        return DecodedEvent(
+        return new_event(
             vendor=self.vendor,
             event=hit["en"],
             account_id=hit["tid"],
@@ -208,20 +213,23 @@ def _params(hit: dict[str, str]) -> dict[str, Any]:
     user_properties: dict[str, Any] = {}
     items: list[tuple[int, dict[str, Any]]] = []
     for key, value in hit.items():
-        if key in _CONSUMED:
+        kind, name = _key_kind(key)
+        if kind is _PLAIN:
+            params[key] = value
+        elif kind is _SKIP:
             continue
-        prefix, dot, name = key.partition(".")
-        if dot and prefix in ("ep", "epn"):
-            number = to_number(value) if prefix == "epn" else None
-            event_params[name] = number if number is not None else value
-        elif dot and prefix in ("up", "upn"):
-            number = to_number(value) if prefix == "upn" else None
-            user_properties[name] = number if number is not None else value
-        elif key[:2] == "pr" and (match := _ITEM_PARAM.match(key)):
-            items.append((int(match.group(1)), parse_item(value)))
-        elif key in FLAG_PARAMS:
+        elif kind is _EVENT_PARAM or kind is _USER_PROPERTY:
+            (event_params if kind is _EVENT_PARAM else user_properties)[name] = value
+        elif kind is _EVENT_NUMBER or kind is _USER_NUMBER:
+            number = to_number(value)
+            (event_params if kind is _EVENT_NUMBER else user_properties)[name] = (
+                number if number is not None else value
+            )
+        elif kind is _ITEM:
+            items.append((int(name), parse_item(value)))
+        elif kind is _FLAG:
             params[key] = value == "1"
-        elif key in NUMERIC_PARAMS and (number := to_number(value)) is not None:
+        elif (number := to_number(value)) is not None:  # _NUMERIC
             params[key] = int(number) if number.is_integer() else number
         else:
             params[key] = value
@@ -232,3 +240,26 @@ def _params(hit: dict[str, str]) -> dict[str, Any]:
     if items:
         params["items"] = [item for _, item in sorted(items, key=lambda pair: pair[0])]
     return params
+
+
+_PLAIN, _SKIP, _FLAG, _NUMERIC, _ITEM = "plain", "skip", "flag", "numeric", "item"
+_EVENT_PARAM, _EVENT_NUMBER, _USER_PROPERTY, _USER_NUMBER = "ep", "epn", "up", "upn"
+# The constants themselves (``_params`` compares kinds by identity), by the prefix that names them.
+_PREFIX_KINDS = {kind: kind for kind in (_EVENT_PARAM, _EVENT_NUMBER, _USER_PROPERTY, _USER_NUMBER)}
+
+
+@lru_cache(maxsize=4096)  # a tag sends the same few dozen parameter names on every hit
+def _key_kind(key: str) -> tuple[str, str]:
+    """How ``_params`` reads a parameter: its kind, and the name (or item index) it goes under."""
+    if key in _CONSUMED:
+        return _SKIP, key
+    prefix, dot, name = key.partition(".")
+    if dot and prefix in _PREFIX_KINDS:
+        return _PREFIX_KINDS[prefix], name
+    if key[:2] == "pr" and (match := _ITEM_PARAM.match(key)):
+        return _ITEM, match.group(1)
+    if key in FLAG_PARAMS:
+        return _FLAG, key
+    if key in NUMERIC_PARAMS:
+        return _NUMERIC, key
+    return _PLAIN, key

@@ -11,18 +11,16 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from harness.decoders.base import Decoder, host_matches, register
+from harness.decoders.base import Decoder, host_matches, new_consent, new_event, register
 from harness.decoders.wire import (
     json_body,
-    params_dict,
-    query_params,
+    query_dict,
     text_or_none,
     to_number,
     user_data_form,
 )
 from harness.models import (
     CapturedRequest,
-    ConsentState,
     ConsentValue,
     DecodedEvent,
     SinkholeReply,
@@ -68,10 +66,13 @@ class GA4MeasurementProtocolDecoder(Decoder):
     )
 
     def claims(self, request: CapturedRequest) -> bool:
-        return request.path in MP_PATHS and host_matches(request.host, MP_HOSTS)
+        return self.surely_claims(request.host, request.method, request.path)
+
+    def surely_claims(self, host: str, method: str, path: str) -> bool:
+        return path in MP_PATHS and host_matches(host, MP_HOSTS)
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
-        query = params_dict(query_params(request.url))
+        query = query_dict(request.url)
         account = query.get("measurement_id") or query.get("firebase_app_id") or None
         body = json_body(request)
         if not account:
@@ -82,7 +83,7 @@ class GA4MeasurementProtocolDecoder(Decoder):
         if not isinstance(events, list) or not events:
             return [self._malformed(request, account, "no events array")]
         shared = _shared_params(body, query, request.path)
-        consent = _consent(body)
+        consent = _consent_fields(body)
         user_data = _user_data(body.get("user_data"))
         return [self._event(request, account, entry, shared, consent, user_data) for entry in events]
 
@@ -97,7 +98,7 @@ class GA4MeasurementProtocolDecoder(Decoder):
         account: str,
         entry: Any,
         shared: dict[str, Any],
-        consent: ConsentState,
+        consent: dict[str, Any],
         user_data: dict[str, UserDataForm],
     ) -> DecodedEvent:
         if not isinstance(entry, dict) or not text_or_none(entry.get("name")):
@@ -113,7 +114,7 @@ class GA4MeasurementProtocolDecoder(Decoder):
         raw_value = event_params.get("value")
         if raw_value is not None and to_number(raw_value) is None:
             params["value_raw"] = raw_value
-        return DecodedEvent(
+        return new_event(
             vendor=self.vendor,
             event=str(entry["name"]),
             account_id=account,
@@ -121,7 +122,7 @@ class GA4MeasurementProtocolDecoder(Decoder):
             currency=text_or_none(event_params.get("currency")),
             event_id=text_or_none(event_params.get("event_id")),
             transaction_id=text_or_none(event_params.get("transaction_id")),
-            consent=consent.model_copy(deep=True),
+            consent=new_consent(**consent),  # each event its own, validated from the same fields
             user_data=dict(user_data),
             page_url=text_or_none(event_params.get("page_location")),
             source=self.source,
@@ -150,8 +151,9 @@ def _shared_params(body: dict[str, Any], query: dict[str, str], path: str) -> di
     return params
 
 
-def _consent(body: dict[str, Any]) -> ConsentState:
-    """MP's ``consent: {ad_user_data, ad_personalization}`` ("GRANTED"/"DENIED")."""
+def _consent_fields(body: dict[str, Any]) -> dict[str, Any]:
+    """The ConsentState fields MP's ``consent: {ad_user_data, ad_personalization}`` ("GRANTED"/"DENIED")
+    gives."""
     consent = body.get("consent")
     raw: dict[str, Any] = consent if isinstance(consent, dict) else {}
     states: dict[str, ConsentValue | None] = {}
@@ -166,7 +168,7 @@ def _consent(body: dict[str, Any]) -> ConsentState:
             other[signal] = value
     if "non_personalized_ads" in body:
         other["non_personalized_ads"] = str(body["non_personalized_ads"]).lower()
-    return ConsentState(other=other, **states)
+    return {"other": other, **states}
 
 
 def _user_data(raw: Any) -> dict[str, UserDataForm]:

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any, ClassVar
 
-from harness.decoders.base import PIXEL_GIF, Decoder, host_matches, register
+from harness.decoders.base import PIXEL_GIF, Decoder, host_matches, new_event, register
 from harness.decoders.google_consent import consent_from_params, consumed_consent_params
-from harness.decoders.wire import params_dict, query_params, to_number, user_data_form
+from harness.decoders.wire import params_dict, query_dict, query_params, to_number, user_data_form
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply, UserDataForm
 from harness.urls import parse_query
 
@@ -88,7 +89,7 @@ def google_click_ids(params: Mapping[str, str], page_url: str | None = None) -> 
         if value:
             found[name] = strip_gcl_cookie(value) if name.startswith("gcl") and name != "gclid" else value
     if page_url:
-        page_params = params_dict(query_params(page_url))
+        page_params = query_dict(page_url)
         for name in ("gclid", "gbraid", "wbraid", "dclid"):
             if page_params.get(name) and name not in found:
                 found[name] = page_params[name]
@@ -144,7 +145,11 @@ def _is_ads_host(host: str) -> bool:
 
 def _endpoint(request: CapturedRequest) -> tuple[str, str | None] | None:
     """(endpoint name, conversion ID) for a Google Ads hit, None for anything else."""
-    host, path = request.host, request.path
+    return _endpoint_of(request.host, request.path)
+
+
+@lru_cache(maxsize=1024)  # asked by claims and decode; an account sends to few endpoints (its ID in them)
+def _endpoint_of(host: str, path: str) -> tuple[str, str | None] | None:
     if not _is_ads_host(host):
         return None
     google_domain = bool(_GOOGLE_DOMAIN.match(host))
@@ -204,7 +209,10 @@ class GoogleAdsDecoder(Decoder):
     )
 
     def claims(self, request: CapturedRequest) -> bool:
-        return _endpoint(request) is not None
+        return self.surely_claims(request.host, request.method, request.path)
+
+    def surely_claims(self, host: str, method: str, path: str) -> bool:
+        return _endpoint_of(host, path) is not None
 
     def may_claim_host(self, host: str) -> bool:
         return _is_ads_host(host)  # Google's country domains are a pattern, not a list
@@ -240,7 +248,7 @@ class GoogleAdsDecoder(Decoder):
         raw_value = params.get("value")
         if raw_value is not None and to_number(raw_value) is None:
             extra["value_raw"] = raw_value
-        return DecodedEvent(
+        return new_event(
             vendor=self.vendor,
             event=event,
             account_id=account,

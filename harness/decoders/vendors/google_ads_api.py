@@ -22,7 +22,7 @@ import re
 from functools import lru_cache
 from typing import Any, ClassVar
 
-from harness.decoders.base import Decoder, host_matches, register
+from harness.decoders.base import Decoder, host_matches, new_consent, new_event, register
 from harness.decoders.wire import json_body, text_or_none, to_number, user_data_form
 from harness.models import CapturedRequest, ConsentState, DecodedEvent, SinkholeReply, UserDataForm
 
@@ -104,8 +104,8 @@ def _identifiers(entry: dict[str, Any]) -> tuple[dict[str, UserDataForm], list[s
 def _consent(entry: dict[str, Any]) -> ConsentState:
     consent = field(entry, "consent")
     if not isinstance(consent, dict):
-        return ConsentState()
-    return ConsentState(
+        return new_consent()
+    return new_consent(
         ad_user_data=_CONSENT.get(str(field(consent, "adUserData")).upper()),  # type: ignore[arg-type]
         ad_personalization=_CONSENT.get(str(field(consent, "adPersonalization")).upper()),  # type: ignore[arg-type]
     )
@@ -134,12 +134,11 @@ class GoogleAdsApiDecoder(Decoder):
     )
 
     def claims(self, request: CapturedRequest) -> bool:
+        return self.surely_claims(request.host, request.method, request.path)
+
+    def surely_claims(self, host: str, method: str, path: str) -> bool:
         # Only a POST uploads; the same host serves GAQL searches and mutates that are no conversion.
-        return (
-            request.method == "POST"
-            and host_matches(request.host, API_HOSTS)
-            and bool(_UPLOAD_PATH.match(request.path))
-        )
+        return method == "POST" and host_matches(host, API_HOSTS) and bool(_UPLOAD_PATH.match(path))
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
         found = _entries(request)
@@ -200,7 +199,7 @@ class GoogleAdsApiDecoder(Decoder):
             for name in ("gclid", "gbraid", "wbraid")
             if (text := text_or_none(field(click_source, name)))
         }
-        return DecodedEvent(
+        return new_event(
             vendor=self.vendor,
             event=_METHODS[method][2],
             account_id=customer,
@@ -223,6 +222,12 @@ class GoogleAdsApiDecoder(Decoder):
 
 def _rest(entry: dict[str, Any], typed: tuple[str, ...]) -> dict[str, Any]:
     """The entry's other fields under snake_case names (conversion_action, adjustment_type, ...)."""
-    consumed = {*typed, "orderId", "userIdentifiers", "consent"}
-    consumed |= {_snake(name) for name in consumed}
+    consumed = _consumed(typed)
     return {_snake(key): value for key, value in entry.items() if key not in consumed}
+
+
+@lru_cache(maxsize=16)  # called with one of two constant tuples
+def _consumed(typed: tuple[str, ...]) -> frozenset[str]:
+    """The fields ``_rest`` leaves out, in both spellings."""
+    consumed = {*typed, "orderId", "userIdentifiers", "consent"}
+    return frozenset(consumed | {_snake(name) for name in consumed})

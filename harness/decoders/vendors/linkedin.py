@@ -16,17 +16,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import zlib
 from typing import Any
 
-from harness.decoders.base import PIXEL_GIF, Decoder, host_matches, register
+from harness.decoders.base import PIXEL_GIF, Decoder, host_matches, new_event, register
 from harness.decoders.wire import (
     json_body,
     json_safe,
-    params_dict,
-    query_params,
-    request_params,
+    loads_json,
+    query_dict,
+    query_value,
+    request_params_dict,
     text_or_none,
     user_data_form,
 )
@@ -36,6 +36,7 @@ _HOSTS = (".ads.linkedin.com",)
 _COLLECT_PATHS = ("/collect", "/collect/")
 _SIGNAL_PATHS = ("/wa", "/wa/")
 _ATTRIBUTION_PATHS = ("/attribution_trigger", "/attribution_trigger/")
+_HIT_PATHS = frozenset(_COLLECT_PATHS + _SIGNAL_PATHS + _ATTRIBUTION_PATHS)
 # A gzipped /wa/ body is a few KB; refuse to inflate past this so a hostile body cannot balloon.
 _MAX_INFLATED = 1 << 20
 
@@ -58,7 +59,7 @@ def _partner_ids(raw: Any) -> list[str]:
 def _click_id_from_url(url: str | None) -> str | None:
     if not url:
         return None
-    return params_dict(query_params(url)).get("li_fat_id") or None
+    return query_value(url, "li_fat_id") or None
 
 
 def _signal_payload(request: CapturedRequest) -> dict[str, Any] | None:
@@ -76,7 +77,7 @@ def _signal_payload(request: CapturedRequest) -> dict[str, Any] | None:
     except (binascii.Error, ValueError, zlib.error):
         return None
     try:
-        decoded = json.loads(inflated.decode("utf-8", errors="replace"))
+        decoded = loads_json(inflated.decode("utf-8", errors="replace"))
     except (ValueError, RecursionError):
         return None
     return decoded if isinstance(decoded, dict) else None
@@ -89,9 +90,10 @@ class LinkedInDecoder(Decoder):
     volatile_params = frozenset({"time", "e_ipv6", "websiteSignalRequestId", "liGiant", "scriptVersion"})
 
     def claims(self, request: CapturedRequest) -> bool:
-        if not host_matches(request.host, _HOSTS):
-            return False
-        return request.path in _COLLECT_PATHS + _SIGNAL_PATHS + _ATTRIBUTION_PATHS
+        return self.surely_claims(request.host, request.method, request.path)
+
+    def surely_claims(self, host: str, method: str, path: str) -> bool:
+        return host_matches(host, _HOSTS) and path in _HIT_PATHS
 
     def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
         # /collect is loaded as an image (fmt=gif, and the tag's fmt=js beacon is an Image() too).
@@ -105,7 +107,7 @@ class LinkedInDecoder(Decoder):
         return self._decode_collect(request)
 
     def _decode_collect(self, request: CapturedRequest) -> list[DecodedEvent]:
-        params = params_dict(request_params(request))
+        params = request_params_dict(request)
         pids = _partner_ids(params.get("pid"))
         if not pids:
             return [self.malformed(request, "no partner id (pid)")]
@@ -119,7 +121,7 @@ class LinkedInDecoder(Decoder):
         event_id = text_or_none(params.get("eventId")) or text_or_none(params.get("event_id"))
         extra = {k: v for k, v in params.items() if k not in ("pid", "url", "li_fat_id")}
         return [
-            DecodedEvent(
+            new_event(
                 vendor=self.vendor,
                 event=event,
                 account_id=pid,
@@ -152,9 +154,9 @@ class LinkedInDecoder(Decoder):
             event = "conversion"
         event_id = text_or_none(payload.get("eventId")) or text_or_none(payload.get("event_id"))
         extra = {k: v for k, v in payload.items() if k not in ("pids", "url", "pageUrl", "liFatId", "hem")}
-        extra.update(params_dict(query_params(request.url)))
+        extra.update(query_dict(request.url))
         return [
-            DecodedEvent(
+            new_event(
                 vendor=self.vendor,
                 event=event,
                 account_id=pid,

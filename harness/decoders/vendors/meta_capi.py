@@ -13,11 +13,10 @@ import json
 import re
 from typing import Any, ClassVar
 
-from harness.decoders.base import Decoder, host_matches, register
+from harness.decoders.base import Decoder, host_matches, new_consent, new_event, register
 from harness.decoders.vendors.meta_pixel import fbclid_from_fbc, multipart_params
 from harness.decoders.wire import (
     json_body,
-    json_safe,
     params_dict,
     parse_json,
     request_params,
@@ -25,7 +24,7 @@ from harness.decoders.wire import (
     to_number,
     user_data_form,
 )
-from harness.models import CapturedRequest, ConsentState, DecodedEvent, SinkholeReply, UserDataForm
+from harness.models import CapturedRequest, DecodedEvent, SinkholeReply, UserDataForm
 
 GRAPH_HOSTS = ("graph.facebook.com",)
 _EVENTS_PATH = re.compile(r"^/(?:(v\d+(?:\.\d+)?)/)?(\d+)/events/?$")
@@ -45,9 +44,10 @@ REQUEST_FIELDS = (
 
 
 def _parse_json_text(value: Any) -> Any:
+    # Anything not a string came out of ``json_body`` (``parse_json``), safe already.
     if isinstance(value, str):
         return parse_json(value)
-    return json_safe(value)
+    return value
 
 
 def _identifier_form(key: str, value: Any) -> UserDataForm | None:
@@ -75,6 +75,9 @@ class MetaCapiDecoder(Decoder):
         return request.method == "POST" or any(
             key == "method" and value.lower() == "post" for key, value in request.query
         )
+
+    def surely_claims(self, host: str, method: str, path: str) -> bool:
+        return method == "POST" and host_matches(host, GRAPH_HOSTS) and bool(_EVENTS_PATH.match(path))
 
     def _request_fields(self, request: CapturedRequest) -> tuple[dict[str, Any], list[Any] | None]:
         """Request-level fields and the raw ``data`` list, from whichever body shape was sent."""
@@ -180,7 +183,7 @@ class MetaCapiDecoder(Decoder):
         if hashed:
             params["hashed_emails"] = hashed
 
-        return DecodedEvent(
+        return new_event(
             vendor=self.vendor,
             event=event_name,
             account_id=pixel_id,
@@ -189,7 +192,7 @@ class MetaCapiDecoder(Decoder):
             event_id=event_id,
             transaction_id=order_id,
             click_ids=click_ids,
-            consent=ConsentState(other=consent_other),
+            consent=new_consent(other=consent_other),
             user_data=user_data,
             page_url=page_url,
             source=self.source,

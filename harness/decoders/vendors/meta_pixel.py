@@ -10,11 +10,12 @@ custom data ``cd[...]`` and advanced matching ``ud[...]``/``udff[...]``.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, ClassVar
 
-from harness.decoders.base import Decoder, host_matches, pixel_reply, register
+from harness.decoders.base import Decoder, host_matches, new_consent, new_event, pixel_reply, register
 from harness.decoders.wire import parse_json, request_params, to_number, user_data_form
-from harness.models import CapturedRequest, ConsentState, DecodedEvent, SinkholeReply, UserDataForm
+from harness.models import CapturedRequest, DecodedEvent, SinkholeReply, UserDataForm
 
 # www.instagram.com/tr/ is fbevents' Instagram attribution endpoint (same parameter list).
 PIXEL_HOSTS = ("www.facebook.com", "facebook.com", "web.facebook.com", "m.facebook.com", "www.instagram.com")
@@ -26,6 +27,7 @@ USER_DATA_GROUPS = ("ud", "udff", "aud")
 DATA_PROCESSING_KEYS = ("dpo", "dpoco", "dpost")
 BOOLEAN_PARAMS = frozenset({"if", "coo", "cs_est", "iw", "noscript"})
 INTEGER_PARAMS = frozenset({"ts", "it", "sw", "sh", "ec", "o", "tz"})
+_TYPED_PARAMS = BOOLEAN_PARAMS | INTEGER_PARAMS | {"plt"}  # the only names ``_scalar`` may change
 
 _BRACKET_KEY = re.compile(r"^([A-Za-z0-9_]+)\[([^\]]*)\]$")
 _BOUNDARY = re.compile(r'boundary="?([^";]+)"?', re.IGNORECASE)
@@ -56,10 +58,15 @@ def multipart_params(request: CapturedRequest) -> list[tuple[str, str]]:
         head, sep, value = part.partition("\r\n\r\n")
         if not sep:
             head, sep, value = part.partition("\n\n")
-        name = _PART_NAME.search(head)
-        if sep and name:
-            pairs.append((name.group(1), value.removesuffix("\r\n").removesuffix("\n")))
+        if sep and (name := _part_name(head)) is not None:
+            pairs.append((name, value.removesuffix("\r\n").removesuffix("\n")))
     return pairs
+
+
+@lru_cache(maxsize=4096)  # each part's header names one of the pixel's parameters: a small vocabulary
+def _part_name(head: str) -> str | None:
+    match = _PART_NAME.search(head)
+    return match.group(1) if match else None
 
 
 def fbclid_from_fbc(fbc: str) -> str | None:
@@ -82,10 +89,16 @@ def maybe_json(value: str) -> Any:
     return value
 
 
+def _is_integer(value: str) -> bool:
+    """``_INTEGER.fullmatch(value)`` without the regex: \\d is what ``isdecimal`` accepts (category Nd)."""
+    digits = value[1:] if value[:1] == "-" else value
+    return 0 < len(digits) <= 18 and digits.isdecimal()
+
+
 def _scalar(name: str, value: str) -> Any:
     if name in BOOLEAN_PARAMS and value in ("true", "false"):
         return value == "true"
-    if name in INTEGER_PARAMS and _INTEGER.fullmatch(value):
+    if name in INTEGER_PARAMS and _is_integer(value):
         return int(value)
     if name == "plt":
         number = to_number(value)
@@ -100,12 +113,19 @@ def split_pixel_params(
     flat: dict[str, str] = {}
     groups: dict[str, dict[str, str]] = {}
     for key, value in pairs:
-        match = _BRACKET_KEY.match(key) if "[" in key else None
-        if match:
-            groups.setdefault(match.group(1), {}).setdefault(match.group(2), value)
+        bracketed = _bracket_key(key) if "[" in key else None
+        if bracketed:
+            groups.setdefault(bracketed[0], {}).setdefault(bracketed[1], value)
         else:
             flat.setdefault(key, value)
     return flat, groups
+
+
+@lru_cache(maxsize=4096)  # a hit carries dozens of cd[...]/ud[...] names, the same on every hit
+def _bracket_key(key: str) -> tuple[str, str] | None:
+    """(group, member) of ``group[member]``, else None."""
+    match = _BRACKET_KEY.match(key)
+    return (match.group(1), match.group(2)) if match else None
 
 
 @register
@@ -118,12 +138,16 @@ class MetaPixelDecoder(Decoder):
     )
 
     def claims(self, request: CapturedRequest) -> bool:
+        return self.surely_claims(request.host, request.method, request.path)
+
+    def surely_claims(self, host: str, method: str, path: str) -> bool:
         # Exact hosts and path: a site's own /tr is never the pixel, and connect.facebook.net is the script.
-        return request.path in PIXEL_PATHS and host_matches(request.host, PIXEL_HOSTS)
+        return path in PIXEL_PATHS and host_matches(host, PIXEL_HOSTS)
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
         pairs = request_params(request)
-        if request.content_type == "multipart/form-data" or request.text.startswith("--"):
+        # body.startswith(b"--") is request.text.startswith("--") without decoding the body again.
+        if request.content_type == "multipart/form-data" or request.body.startswith(b"--"):
             pairs += multipart_params(request)
         flat, groups = split_pixel_params(pairs)
         pixel_id = flat.get("id", "").strip()
@@ -153,7 +177,7 @@ class MetaPixelDecoder(Decoder):
             if fbclid:
                 click_ids["fbclid"] = fbclid
 
-        consent = ConsentState(
+        consent = new_consent(
             other={key: flat.pop(key) for key in DATA_PROCESSING_KEYS if key in flat},
         )
         # eid may arrive as eid[] (fbevents normalises over eid, eid[] and its encoded form).
@@ -161,7 +185,9 @@ class MetaPixelDecoder(Decoder):
         page_url = flat.pop("dl", "") or request.header("referer")
 
         params: dict[str, Any] = {
-            key: _scalar(key, raw) for key, raw in flat.items() if key not in ("id", "ev")
+            key: _scalar(key, raw) if key in _TYPED_PARAMS else raw
+            for key, raw in flat.items()
+            if key not in ("id", "ev")
         }
         if custom:
             params["cd"] = custom
@@ -169,7 +195,7 @@ class MetaPixelDecoder(Decoder):
             params[group] = {key: maybe_json(raw) for key, raw in members.items()}
 
         return [
-            DecodedEvent(
+            new_event(
                 vendor=self.vendor,
                 event=event_name,
                 account_id=pixel_id,

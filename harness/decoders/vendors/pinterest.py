@@ -12,16 +12,16 @@ Server-side, the Conversions API takes ``POST api.pinterest.com/v5/ad_accounts/<
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
-from harness.decoders.base import PIXEL_GIF, Decoder, register
+from harness.decoders.base import PIXEL_GIF, Decoder, new_event, register
 from harness.decoders.wire import (
     json_body,
     json_safe,
+    loads_json,
     params_dict,
-    query_params,
+    query_value,
     request_params,
     server_event_extra,
     text_or_none,
@@ -64,7 +64,7 @@ def _json_object(raw: str | None) -> dict[str, Any]:
     if not raw:
         return {}
     try:
-        value = json.loads(raw)
+        value = loads_json(raw)
     except (ValueError, RecursionError):
         return {}
     return value if isinstance(value, dict) else {}
@@ -93,7 +93,7 @@ def _user_data(identifiers: dict[str, Any]) -> dict[str, UserDataForm]:
 
 
 def _click_id(params: dict[str, str], page_url: str | None) -> dict[str, str]:
-    epik = params.get("epik") or (params_dict(query_params(page_url)).get("epik") if page_url else None)
+    epik = params.get("epik") or (query_value(page_url, "epik") if page_url else None)
     return {"epik": epik} if epik else {}
 
 
@@ -104,10 +104,12 @@ class PinterestDecoder(Decoder):
     volatile_params = frozenset({"cb", "event_time"})
 
     def claims(self, request: CapturedRequest) -> bool:
-        host = request.host
+        return self.surely_claims(request.host, request.method, request.path)
+
+    def surely_claims(self, host: str, method: str, path: str) -> bool:
         if host == _TAG_HOST:
-            return request.path in _TAG_PATHS
-        return host == _CAPI_HOST and request.method == "POST" and bool(_CAPI_PATH.match(request.path))
+            return path in _TAG_PATHS
+        return host == _CAPI_HOST and method == "POST" and bool(_CAPI_PATH.match(path))
 
     def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
         if request.host == _TAG_HOST and request.method == "GET":
@@ -148,7 +150,7 @@ class PinterestDecoder(Decoder):
         extra.update({f"ad.{k}": v for k, v in page_data.items() if k != "loc"})
         extra.update({f"pd.{k}": v for k, v in partner_data.items() if k not in _IDENTIFIERS})
         return [
-            DecodedEvent(
+            new_event(
                 vendor=self.vendor,
                 event=event,
                 account_id=text_or_none(params.get("tid")),
@@ -179,9 +181,10 @@ class PinterestDecoder(Decoder):
             custom: dict[str, Any] = item["custom_data"] if isinstance(item.get("custom_data"), dict) else {}
             user: dict[str, Any] = item["user_data"] if isinstance(item.get("user_data"), dict) else {}
             page_url = text_or_none(item.get("event_source_url"))
+            # From ``json_body``, so safe already (``parse_json``), and no deeper here than in the body.
             extra = server_event_extra(item, custom)
             events.append(
-                DecodedEvent(
+                new_event(
                     vendor=self.vendor,
                     event=str(item["event_name"]),
                     account_id=account,
@@ -193,7 +196,7 @@ class PinterestDecoder(Decoder):
                     user_data=_user_data(user),
                     page_url=page_url,
                     source="server",
-                    params=json_safe(extra),
+                    params=extra,
                 )
             )
         return events

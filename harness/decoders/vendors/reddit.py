@@ -18,13 +18,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from harness.decoders.base import PIXEL_GIF, Decoder, register
+from harness.decoders.base import PIXEL_GIF, Decoder, new_event, register
 from harness.decoders.wire import (
     json_body,
-    json_safe,
-    params_dict,
-    query_params,
-    request_params,
+    query_value,
+    request_params_dict,
     text_or_none,
     to_number,
     user_data_form,
@@ -75,7 +73,7 @@ def _identifier_forms(values: dict[str, Any], names: dict[str, str]) -> dict[str
 
 
 def _click_id_from_page(page_url: str | None) -> str | None:
-    return params_dict(query_params(page_url)).get("rdt_cid") or None if page_url else None
+    return query_value(page_url, "rdt_cid") or None if page_url else None
 
 
 @register
@@ -85,14 +83,12 @@ class RedditDecoder(Decoder):
     volatile_params = frozenset({"ts", "uuid", "event_at"})
 
     def claims(self, request: CapturedRequest) -> bool:
-        host, path = request.host, request.path
+        return self.surely_claims(request.host, request.method, request.path)
+
+    def surely_claims(self, host: str, method: str, path: str) -> bool:
         if host == _PIXEL_HOST:
             return path in _PIXEL_PATHS
-        return (
-            host == _CAPI_HOST
-            and request.method == "POST"
-            and bool(_CAPI_V2.match(path) or _CAPI_V3.match(path))
-        )
+        return host == _CAPI_HOST and method == "POST" and bool(_CAPI_V2.match(path) or _CAPI_V3.match(path))
 
     def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
         if request.host == _PIXEL_HOST:
@@ -105,7 +101,7 @@ class RedditDecoder(Decoder):
         return self._decode_capi(request)
 
     def _decode_pixel(self, request: CapturedRequest) -> list[DecodedEvent]:
-        params = params_dict(request_params(request))
+        params = request_params_dict(request)
         event = text_or_none(params.get("event"))
         if not event:
             return [self.malformed(request, "no event parameter")]
@@ -116,7 +112,7 @@ class RedditDecoder(Decoder):
         if value is None:
             value = to_number(params.get("m.value"))
         return [
-            DecodedEvent(
+            new_event(
                 vendor=self.vendor,
                 event=event,
                 account_id=text_or_none(params.get("id")),
@@ -172,7 +168,7 @@ class RedditDecoder(Decoder):
                 if k not in ("value", "value_decimal", "currency", "conversion_id")
             }
         )
-        return DecodedEvent(
+        return new_event(
             vendor=self.vendor,
             event=name,
             account_id=account,
@@ -183,5 +179,5 @@ class RedditDecoder(Decoder):
             user_data=_identifier_forms(user, _CAPI_USER),
             page_url=text_or_none(item.get("event_source_url")),
             source="server",
-            params=json_safe(params),
+            params=params,  # from json_body: safe already (parse_json), and shallower here than there
         )

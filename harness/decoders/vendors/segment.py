@@ -10,10 +10,18 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from functools import lru_cache
 from typing import Any, ClassVar
 
-from harness.decoders.base import Decoder, host_matches, register
-from harness.decoders.wire import json_body, query_params, text_or_none, to_number, user_data_form
+from harness.decoders.base import Decoder, host_matches, new_event, register
+from harness.decoders.wire import (
+    BodyHandoff,
+    json_body,
+    query_named,
+    text_or_none,
+    to_number,
+    user_data_form,
+)
 from harness.models import CLICK_ID_PARAMS, CapturedRequest, DecodedEvent, SinkholeReply
 
 SEGMENT_HOSTS = (
@@ -55,6 +63,7 @@ _PROMOTED_SET = frozenset(PROMOTED)
 _CLICK_ID_NAMES = frozenset(CLICK_ID_PARAMS)
 
 
+@lru_cache(maxsize=1024)  # asked by claims and decode of every POST: a site sends to few paths
 def _call_from_path(path: str) -> str | None:
     """"track" for ``/v1/t``, "batch" for ``/v1/b``, None for any other path (metrics, settings...)."""
     match = _PATH.search(path)
@@ -96,12 +105,22 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _first_number(fields: dict[str, Any], names: tuple[str, ...]) -> float | None:
-    for name in names:
-        number = to_number(fields.get(name))
-        if number is not None:
-            return number
-    return None
+def _is_segment_body(request: CapturedRequest, call: str, body: Any) -> bool:
+    """Whether a POST to a Segment path on a custom host carries a Segment message or batch."""
+    if not isinstance(body, dict):
+        return False
+    if not (text_or_none(body.get("writeKey")) or _basic_auth_user(request)):
+        return False
+    batch = body.get("batch")
+    first = batch[0] if isinstance(batch, list) and batch and isinstance(batch[0], dict) else {}
+    if _is_rudderstack(body) or _is_rudderstack(first):
+        return False
+    if isinstance(batch, list):
+        return True
+    if isinstance(body.get("type"), str) and body["type"] in CALL_PATHS.values():
+        return True
+    # The HTTP API's long paths imply the type; every Segment message names a user.
+    return call != "batch" and bool(body.get("userId") or body.get("anonymousId"))
 
 
 @register
@@ -110,6 +129,9 @@ class SegmentDecoder(Decoder):
     volatile_params: ClassVar[frozenset[str]] = frozenset(
         {"messageId", "anonymousId", "timestamp", "originalTimestamp", "sentAt", "receivedAt", "_metadata"}
     )
+
+    # A custom host's body, parsed by claims, is not parsed again by the decode that follows.
+    _parsed: ClassVar[BodyHandoff] = BodyHandoff()
 
     def claims(self, request: CapturedRequest) -> bool:
         if request.method != "POST":
@@ -123,46 +145,41 @@ class SegmentDecoder(Decoder):
         if _is_preflight_probe(request):
             return True
         body = json_body(request)
-        if not isinstance(body, dict):
+        if not _is_segment_body(request, call, body):
             return False
-        if not (text_or_none(body.get("writeKey")) or _basic_auth_user(request)):
-            return False
-        batch = body.get("batch")
-        first = batch[0] if isinstance(batch, list) and batch and isinstance(batch[0], dict) else {}
-        if _is_rudderstack(body) or _is_rudderstack(first):
-            return False
-        if isinstance(batch, list):
-            return True
-        if isinstance(body.get("type"), str) and body["type"] in CALL_PATHS.values():
-            return True
-        # The HTTP API's long paths imply the type; every Segment message names a user.
-        return call != "batch" and bool(body.get("userId") or body.get("anonymousId"))
+        self._parsed.give(request, body)
+        return True
 
     def may_claim_path(self, method: str, path: str) -> bool:
         return method == "POST" and _call_from_path(path) is not None
+
+    def surely_claims(self, host: str, method: str, path: str) -> bool:
+        # Segment's own hosts; on any other the body decides.
+        return method == "POST" and _call_from_path(path) is not None and host_matches(host, SEGMENT_HOSTS)
 
     def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
         return SinkholeReply(status=200, content_type="application/json", body=b'{"success": true}')
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
-        body = json_body(request)
+        body = self._parsed.take(request)
         if not isinstance(body, dict):
             return [self.malformed(request, "body is not a JSON object")]
         call = _call_from_path(request.path)
-        auth_key = _basic_auth_user(request)
+        # The Authorization header's key only stands in for a missing writeKey: read it only then.
+        body_key = text_or_none(body.get("writeKey"))
         if "batch" in body or call == "batch":
             batch = body.get("batch")
             if not isinstance(batch, list) or not batch:
                 return [self.malformed(request, "batch is missing, empty or not a list")]
             shared_context = _dict(body.get("context"))
-            write_key = text_or_none(body.get("writeKey")) or auth_key
+            write_key = body_key or _basic_auth_user(request)
             return [
                 self._message(request, item, None, write_key, shared_context)
                 if isinstance(item, dict)
                 else self.malformed(request, f"batch entry {index} is not an object")
                 for index, item in enumerate(batch)
             ]
-        return [self._message(request, body, call, auth_key, {})]
+        return [self._message(request, body, call, None if body_key else _basic_auth_user(request), {})]
 
     def _message(
         self,
@@ -172,34 +189,49 @@ class SegmentDecoder(Decoder):
         fallback_key: str | None,
         shared_context: dict[str, Any],
     ) -> DecodedEvent:
-        call = text_or_none(message.get("type")) or text_or_none(message.get("action")) or path_call
+        get = message.get
+        call = text_or_none(get("type")) or text_or_none(get("action")) or path_call
         if call is None:
             return self.malformed(request, "message has no type")
         if call == "track":
-            event = text_or_none(message.get("event"))
+            event = text_or_none(get("event"))
             if event is None:
                 return self.malformed(request, "track call without an event name", event="track")
         else:
             event = call
-        context = {**shared_context, **_dict(message.get("context"))}
-        properties = _dict(message.get("properties"))
-        page_url = self._page_url(request, context, properties)
-        value = _first_number(properties, ("revenue", "value", "total"))
+        # The sub-objects below are only read, so the message's own serve as they are.
+        own_context = get("context")
+        own_context = own_context if isinstance(own_context, dict) else {}
+        context = {**shared_context, **own_context} if shared_context else own_context
+        properties = get("properties")
+        properties = properties if isinstance(properties, dict) else {}
+        page = context.get("page")
+        page = page if isinstance(page, dict) else {}
+        page_url = (
+            text_or_none(page.get("url"))
+            or text_or_none(properties.get("url"))  # page calls repeat the page fields as properties
+            or request.header("referer")
+        )
+        value = None
+        for name in ("revenue", "value", "total"):
+            value = to_number(properties.get(name))
+            if value is not None:
+                break
         params = dict(message)
         for name in _PROMOTED_SET & params.keys():
             del params[name]
         params["type"] = call
         if shared_context and "context" not in message:
             params["context"] = context
-        return DecodedEvent(
+        return new_event(
             vendor=self.vendor,
             event=event,
-            account_id=text_or_none(message.get("writeKey")) or fallback_key,
+            account_id=text_or_none(get("writeKey")) or fallback_key,
             value=value,
             currency=text_or_none(properties.get("currency")),
-            event_id=text_or_none(message.get("messageId")),
+            event_id=text_or_none(get("messageId")),
             transaction_id=text_or_none(properties.get("order_id")) or text_or_none(properties.get("orderId")),
-            click_ids=self._click_ids(context, properties, page_url),
+            click_ids=self._click_ids(page, properties, page_url),
             user_data=self._user_data(message, context),
             page_url=page_url,
             source=self.source,
@@ -207,33 +239,22 @@ class SegmentDecoder(Decoder):
         )
 
     @staticmethod
-    def _page_url(request: CapturedRequest, context: dict[str, Any], properties: dict[str, Any]) -> str | None:
-        page = _dict(context.get("page"))
-        return (
-            text_or_none(page.get("url"))
-            or text_or_none(properties.get("url"))  # page calls repeat the page fields as properties
-            or request.header("referer")
-        )
-
-    @staticmethod
-    def _click_ids(context: dict[str, Any], properties: dict[str, Any], page_url: str | None) -> dict[str, str]:
-        page = _dict(context.get("page"))
+    def _click_ids(page: dict[str, Any], properties: dict[str, Any], page_url: str | None) -> dict[str, str]:
         search = text_or_none(page.get("search")) or text_or_none(properties.get("search"))
-        pairs = query_params("https://x/" + search) if search else []
-        if page_url:
-            pairs += query_params(page_url)
         found: dict[str, str] = {}
-        for name, value in pairs:
-            if name in _CLICK_ID_NAMES and value:
-                found.setdefault(name, value)
+        for url in ("https://x/" + search if search else None, page_url):
+            for name, value in query_named(url, _CLICK_ID_NAMES) if url else ():
+                if value:
+                    found.setdefault(name, value)
         return found
 
     @staticmethod
     def _user_data(message: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
         found: dict[str, Any] = {}
         for traits in (_dict(message.get("traits")), _dict(context.get("traits")), message):
+            if traits.keys().isdisjoint(TRAIT_IDENTIFIERS):
+                continue  # the usual case for the message itself, in one call
             for field, short in TRAIT_IDENTIFIERS.items():
                 if field in traits and short not in found and (value := text_or_none(traits[field])):
                     found[short] = user_data_form(value)
         return found
-

@@ -16,13 +16,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from harness.decoders.base import PIXEL_GIF, Decoder, register
+from harness.decoders.base import PIXEL_GIF, Decoder, new_event, register
 from harness.decoders.wire import (
     json_body,
-    json_safe,
-    params_dict,
-    query_params,
-    request_params,
+    query_value,
+    request_params_dict,
     server_event_extra,
     text_or_none,
     to_number,
@@ -64,7 +62,7 @@ def _first(params: dict[str, Any], names: tuple[str, ...]) -> str | None:
 def _click_id(params: dict[str, Any], page_url: str | None) -> dict[str, str]:
     click = _first(params, ("ScCid", "sc_click_id", "click_id"))
     if not click and page_url:
-        click = params_dict(query_params(page_url)).get("ScCid") or None
+        click = query_value(page_url, "ScCid") or None
     return {"ScCid": click} if click else {}
 
 
@@ -101,14 +99,12 @@ class SnapchatDecoder(Decoder):
     )
 
     def claims(self, request: CapturedRequest) -> bool:
-        host, path = request.host, request.path
+        return self.surely_claims(request.host, request.method, request.path)
+
+    def surely_claims(self, host: str, method: str, path: str) -> bool:
         if host in _PIXEL_HOSTS and path in _PIXEL_PATHS:
             return True
-        return (
-            host == _CAPI_HOST
-            and request.method == "POST"
-            and (path in _CAPI_V2 or bool(_CAPI_V3.match(path)))
-        )
+        return host == _CAPI_HOST and method == "POST" and (path in _CAPI_V2 or bool(_CAPI_V3.match(path)))
 
     def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
         if request.path in _PIXEL_PATHS:
@@ -125,7 +121,7 @@ class SnapchatDecoder(Decoder):
         return self._decode_capi_v3(request)
 
     def _decode_pixel(self, request: CapturedRequest) -> list[DecodedEvent]:
-        params: dict[str, Any] = params_dict(request_params(request))
+        params: dict[str, Any] = request_params_dict(request)
         body = json_body(request)
         if isinstance(body, dict):  # some integrations post the same fields as JSON
             params = {**body, **params}
@@ -134,7 +130,7 @@ class SnapchatDecoder(Decoder):
             return [self.malformed(request, "no event name (ev)")]
         page_url = text_or_none(params.get("pl")) or request.header("referer")
         return [
-            DecodedEvent(
+            new_event(
                 vendor=self.vendor,
                 event=event,
                 account_id=text_or_none(params.get("pid")),
@@ -146,7 +142,8 @@ class SnapchatDecoder(Decoder):
                 user_data=_identifier_forms(params, _USER),
                 page_url=page_url,
                 source=self.source,
-                params=json_safe({k: v for k, v in params.items() if k not in _KNOWN and k != "e"}),
+                # Query strings and json_body values: safe already (parse_json), at the depth they had.
+                params={k: v for k, v in params.items() if k not in _KNOWN and k != "e"},
             )
         ]
 
@@ -168,7 +165,7 @@ class SnapchatDecoder(Decoder):
             click = text_or_none(user.get("sc_click_id"))
             extra = server_event_extra(item, custom)
             events.append(
-                DecodedEvent(
+                new_event(
                     vendor=self.vendor,
                     event=name,
                     account_id=pixel,
@@ -182,7 +179,7 @@ class SnapchatDecoder(Decoder):
                     ),
                     page_url=text_or_none(item.get("event_source_url")),
                     source="server",
-                    params=json_safe(extra),
+                    params=extra,  # from json_body: safe already (parse_json), and shallower here
                 )
             )
         return events
@@ -210,7 +207,7 @@ class SnapchatDecoder(Decoder):
                 "click_id",
             )
             events.append(
-                DecodedEvent(
+                new_event(
                     vendor=self.vendor,
                     event=name,
                     account_id=text_or_none(item.get("pixel_id")),
@@ -225,9 +222,8 @@ class SnapchatDecoder(Decoder):
                     ),
                     page_url=text_or_none(item.get("page_url")),
                     source="server",
-                    params=json_safe(
-                        {k: v for k, v in item.items() if k not in known and not k.startswith("hashed_")}
-                    ),
+                    # From json_body: safe already (parse_json), and shallower here than in the body.
+                    params={k: v for k, v in item.items() if k not in known and not k.startswith("hashed_")},
                 )
             )
         return events

@@ -7,12 +7,20 @@ requests are recognised by path and protocol signature, never by host.
 
 from __future__ import annotations
 
-import base64
 import binascii
+from functools import lru_cache
 from typing import Any, ClassVar
 
-from harness.decoders.base import PIXEL_GIF, Decoder, register
-from harness.decoders.wire import json_body, params_dict, parse_json, query_params, text_or_none, to_number
+from harness.decoders.base import PIXEL_GIF, Decoder, new_event, register
+from harness.decoders.wire import (
+    BodyHandoff,
+    json_body,
+    parse_json,
+    query_dict,
+    query_named,
+    text_or_none,
+    to_number,
+)
 from harness.models import CLICK_ID_PARAMS, CapturedRequest, DecodedEvent, SinkholeReply
 
 TP2_PATH = "/com.snowplowanalytics.snowplow/tp2"
@@ -33,13 +41,16 @@ EVENT_NAMES = {
 # The encoded fields that are replaced by their decoded JSON in params.
 ENCODED_FIELDS = frozenset({"ue_pr", "ue_px", "co", "cx"})
 _CLICK_ID_NAMES = frozenset(CLICK_ID_PARAMS)
+_STR_ONLY = frozenset({str})
 
 
 def _decode_b64_json(text: str) -> Any | None:
     """base64url (or plain base64, padded or not) of JSON, as trackers and docs both send it."""
     cleaned = text.strip().replace("-", "+").replace("_", "/")
     try:
-        raw = base64.b64decode(cleaned + "=" * (-len(cleaned) % 4), validate=True)
+        # base64.b64decode(..., validate=True) is this call behind a Python wrapper (a non-ASCII str
+        # raises ValueError either way).
+        raw = binascii.a2b_base64(cleaned + "=" * (-len(cleaned) % 4), strict_mode=True)
         return parse_json(raw.decode("utf-8"))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         return None
@@ -51,7 +62,12 @@ def _load_json(text: str) -> Any | None:
 
 def _schema_name(uri: Any) -> str | None:
     """``viewed_product`` from ``iglu:com.my_company/viewed_product/jsonschema/1-0-0``."""
-    if not isinstance(uri, str) or not uri.startswith("iglu:"):
+    return _iglu_name(uri) if isinstance(uri, str) else None
+
+
+@lru_cache(maxsize=1024)  # every event names its schemas, and a site uses a handful
+def _iglu_name(uri: str) -> str | None:
+    if not uri.startswith("iglu:"):
         return None
     parts = uri[len("iglu:") :].split("/")
     return parts[1] if len(parts) == 4 and parts[1] else None
@@ -67,10 +83,20 @@ def _is_payload_data(body: Any) -> bool:
 
 
 def _as_text(raw: dict[str, Any]) -> dict[str, str]:
-    """The event's fields as the strings the tracker protocol says they are."""
-    if set(map(type, raw.values())) <= {str}:
-        return dict(raw)  # the usual case, copied in one call
+    """The event's fields as the strings the tracker protocol says they are (``raw`` itself, never
+    changed, when they all are)."""
+    if _STR_ONLY.issuperset(map(type, raw.values())):
+        return raw  # the usual case
     return {k: v if isinstance(v, str) else str(v) for k, v in raw.items()}
+
+
+def _first_text(*values: Any) -> str | None:
+    """The first of ``values`` that ``text_or_none`` makes a text of."""
+    for value in values:
+        text = value.strip() if type(value) is str else text_or_none(value)  # most are str or None
+        if text:
+            return text
+    return None
 
 
 class _Unreadable(Exception):
@@ -84,22 +110,32 @@ class SnowplowDecoder(Decoder):
         {"eid", "dtm", "stm", "ttm", "sid", "duid", "nuid", "tid", "cv"}
     )
 
+    # A custom path's body, parsed by claims, is not parsed again by the decode that follows.
+    _parsed: ClassVar[BodyHandoff] = BodyHandoff()
+
     def claims(self, request: CapturedRequest) -> bool:
         path = request.path
         if request.method == "GET":
             if path.rsplit("/", 1)[-1] not in PIXEL_PATH_NAMES:
                 return False
             # The protocol signature: an event type code and a tracker version (pixel tags send no eid).
-            params = params_dict(request.query)
+            params = query_dict(request.url)
             return params.get("e") in EVENT_NAMES and bool(params.get("tv"))
         if request.method != "POST":
             return False
         if path.endswith(TP2_PATH):
             return True
         # Custom POST paths: only when the body is a tracker protocol payload.
-        if _PAYLOAD_SCHEMA_PREFIX_BYTES not in request.body[:512]:
+        if request.body.find(_PAYLOAD_SCHEMA_PREFIX_BYTES, 0, 512) < 0:  # not in body[:512], uncopied
             return False
-        return _is_payload_data(json_body(request))
+        body = json_body(request)
+        if not _is_payload_data(body):
+            return False
+        self._parsed.give(request, body)
+        return True
+
+    def surely_claims(self, host: str, method: str, path: str) -> bool:
+        return method == "POST" and path.endswith(TP2_PATH)  # elsewhere the query or the body decides
 
     def may_claim_path(self, method: str, path: str) -> bool:
         # A POST may carry a tracker payload to any path; a GET only to the pixel's.
@@ -112,8 +148,8 @@ class SnowplowDecoder(Decoder):
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
         if request.method == "GET":
-            return [self._event(request, params_dict(request.query))]
-        body = json_body(request)
+            return [self._event(request, query_dict(request.url))]
+        body = self._parsed.take(request)
         if not _is_payload_data(body):
             return [self.malformed(request, "body is not a payload_data JSON with a data list")]
         events: list[Any] = body["data"]  # type: ignore[index]  # _is_payload_data checked the shape
@@ -141,8 +177,9 @@ class SnowplowDecoder(Decoder):
             return self.malformed(request, "structured event without se_ac (action)", event="struct")
         ue_data = unstruct.get("data") if isinstance(unstruct, dict) else None
         ue_data = ue_data if isinstance(ue_data, dict) else {}
-        transaction = self._transaction_entity(contexts)
-        page_url = text_or_none(payload.get("url")) or request.header("referer")
+        transaction = self._transaction_entity(contexts) if contexts else {}
+        get = payload.get
+        page_url = text_or_none(get("url")) or request.header("referer")
         params: dict[str, Any] = dict(payload)
         for name in ENCODED_FIELDS & params.keys():
             del params[name]
@@ -150,21 +187,19 @@ class SnowplowDecoder(Decoder):
             params["ue"] = unstruct
         if contexts:
             params["contexts"] = contexts
-        return DecodedEvent(
+        return new_event(
             vendor=self.vendor,
             event=event,
-            account_id=text_or_none(payload.get("aid")),
+            account_id=text_or_none(get("aid")),
             value=self._value(code, payload, ue_data, transaction),
-            currency=text_or_none(payload.get("tr_cu"))
-            or text_or_none(payload.get("ti_cu"))
-            or text_or_none(ue_data.get("currency"))
-            or text_or_none(transaction.get("currency")),
-            event_id=text_or_none(payload.get("eid")),
-            transaction_id=text_or_none(payload.get("tr_id"))
-            or text_or_none(payload.get("ti_id"))
-            or text_or_none(ue_data.get("transaction_id"))
-            or text_or_none(transaction.get("transaction_id")),
-            click_ids={k: v for k, v in query_params(page_url or "") if k in _CLICK_ID_NAMES and v},
+            currency=_first_text(
+                get("tr_cu"), get("ti_cu"), ue_data.get("currency"), transaction.get("currency")
+            ),
+            event_id=text_or_none(get("eid")),
+            transaction_id=_first_text(
+                get("tr_id"), get("ti_id"), ue_data.get("transaction_id"), transaction.get("transaction_id")
+            ),
+            click_ids={k: v for k, v in query_named(page_url, _CLICK_ID_NAMES) if v} if page_url else {},
             user_data=self._user_data(payload),
             page_url=page_url,
             source=self.source,

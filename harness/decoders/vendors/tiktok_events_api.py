@@ -14,7 +14,7 @@ import re
 import uuid
 from typing import Any, ClassVar
 
-from harness.decoders.base import Decoder, host_matches, register
+from harness.decoders.base import Decoder, host_matches, new_event, register
 from harness.decoders.vendors.tiktok_pixel import identifier_forms, split_context, split_properties
 from harness.decoders.wire import json_body, text_or_none
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
@@ -35,11 +35,10 @@ class TikTokEventsApiDecoder(Decoder):
     volatile_params: ClassVar[frozenset[str]] = frozenset({"event_time", "timestamp", "event_id", "ttp"})
 
     def claims(self, request: CapturedRequest) -> bool:
-        return (
-            request.method == "POST"
-            and host_matches(request.host, API_HOSTS)
-            and bool(_TRACK_PATH.match(request.path))
-        )
+        return self.surely_claims(request.host, request.method, request.path)
+
+    def surely_claims(self, host: str, method: str, path: str) -> bool:
+        return method == "POST" and host_matches(host, API_HOSTS) and bool(_TRACK_PATH.match(path))
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
         body = json_body(request)
@@ -91,7 +90,7 @@ class TikTokEventsApiDecoder(Decoder):
         if props:
             params["properties"] = props
 
-        return DecodedEvent(
+        return new_event(
             vendor=self.vendor,
             event=event_name,
             account_id=account,
@@ -134,7 +133,7 @@ class TikTokEventsApiDecoder(Decoder):
         if props:
             params["properties"] = props
 
-        return DecodedEvent(
+        return new_event(
             vendor=self.vendor,
             event=event_name,
             account_id=context["pixel_code"] or account,

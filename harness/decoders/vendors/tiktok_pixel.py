@@ -11,14 +11,14 @@ are sent with ``sendBeacon``/``fetch`` as text/plain or JSON. The shape of one e
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, ClassVar
 from urllib.parse import unquote
 
-from harness.decoders.base import Decoder, host_matches, register
+from harness.decoders.base import Decoder, host_matches, new_event, register
 from harness.decoders.wire import (
     json_body,
-    params_dict,
-    query_params,
+    query_dict,
     text_or_none,
     to_number,
     user_data_form,
@@ -35,9 +35,14 @@ COOKIE_USER_FIELDS = ("anonymous_id", "ttp")
 OK_REPLY = b'{"code":0,"message":"OK"}'
 
 
+@lru_cache(maxsize=1024)  # asked of every request to the pixel hosts: a few paths
+def _is_hit_path(path: str) -> bool:
+    return bool(_HIT_PATH.match(path))
+
+
 def _text_values(value: Any) -> list[str]:
     values = value if isinstance(value, list) else [value]
-    return [text for text in (text_or_none(v) for v in values) if text]
+    return [text for v in values if (text := text_or_none(v))]
 
 
 def identifier_forms(fields: dict[str, Any], raw_keys: frozenset[str] = frozenset()) -> dict[str, UserDataForm]:
@@ -81,7 +86,7 @@ def split_context(context: dict[str, Any]) -> dict[str, Any]:
     for key in COOKIE_USER_FIELDS:
         user.pop(key, None)
     # Only strings (or lists of them) are identifiers; flags such as email_is_hashed stay in params.
-    flags = {k: v for k, v in user.items() if not isinstance(v, str | list)}
+    flags = {k: v for k, v in user.items() if not isinstance(v, (str, list))}
     user = {k: v for k, v in user.items() if k not in flags}
     if flags:
         rest["user"] = flags
@@ -97,7 +102,7 @@ def split_context(context: dict[str, Any]) -> dict[str, Any]:
     }
     # Keep what is left of the sub-objects that still say something (pixel.runtime, ad.sdk_env...).
     for name, leftover in (("pixel", pixel), ("ad", ad), ("page", page)):
-        leftover = {k: v for k, v in leftover.items() if v not in ("", None, {}, [])}
+        leftover = {k: v for k, v in leftover.items() if v not in ("", None, {}, [])} if leftover else {}
         if leftover:
             rest[name] = leftover
     return split
@@ -122,7 +127,10 @@ class TikTokPixelDecoder(Decoder):
     )
 
     def claims(self, request: CapturedRequest) -> bool:
-        return bool(_HIT_PATH.match(request.path)) and host_matches(request.host, PIXEL_HOSTS)
+        return self.surely_claims(request.host, request.method, request.path)
+
+    def surely_claims(self, host: str, method: str, path: str) -> bool:
+        return _is_hit_path(path) and host_matches(host, PIXEL_HOSTS)
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
         body = json_body(request)
@@ -140,12 +148,12 @@ class TikTokPixelDecoder(Decoder):
 
     def _from_query(self, request: CapturedRequest) -> DecodedEvent:
         """A body-less hit (an <img> fallback some sites hand-write): read the query string."""
-        query = params_dict(query_params(request.url))
+        query = query_dict(request.url)
         event_name = query.pop("event", "") or query.pop("ev", "")
         code = query.pop("sdkid", "") or query.pop("pixel_code", "") or query.pop("id", "")
         if not event_name or not code:
             return self.malformed(request, "TikTok pixel hit without a JSON body or event/pixel code")
-        return DecodedEvent(
+        return new_event(
             vendor=self.vendor,
             event=event_name,
             account_id=code,
@@ -179,7 +187,7 @@ class TikTokPixelDecoder(Decoder):
         if props:
             params["properties"] = props
 
-        return DecodedEvent(
+        return new_event(
             vendor=self.vendor,
             event=event_name,
             account_id=account_id,

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from harness.decoders.base import Decoder, host_matches, pixel_reply, register
+from harness.decoders.base import Decoder, host_matches, new_event, pixel_reply, register
 from harness.decoders.google_consent import consent_from_params, consumed_consent_params
 from harness.decoders.vendors.ga4 import body_lines
 from harness.decoders.vendors.google_ads import google_click_ids
-from harness.decoders.wire import params_dict, query_params, to_number
+from harness.decoders.wire import params_dict, query_dict, to_number
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
 
 UA_HOSTS: tuple[str, ...] = (".google-analytics.com", "stats.g.doubleclick.net")
@@ -32,10 +32,13 @@ class UniversalAnalyticsDecoder(Decoder):
     )
 
     def claims(self, request: CapturedRequest) -> bool:
-        return request.path in UA_PATHS and host_matches(request.host, UA_HOSTS)
+        return self.surely_claims(request.host, request.method, request.path)
+
+    def surely_claims(self, host: str, method: str, path: str) -> bool:
+        return path in UA_PATHS and host_matches(host, UA_HOSTS)
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
-        shared = params_dict(query_params(request.url))
+        shared = query_dict(request.url)
         lines = body_lines(request.text) if request.body else []
         if lines is None:
             return [self.malformed(request, "body is not Measurement Protocol hits")]
@@ -55,7 +58,7 @@ class UniversalAnalyticsDecoder(Decoder):
         params: dict[str, Any] = {k: v for k, v in hit.items() if k not in _CONSUMED}
         if raw_value is not None and to_number(raw_value) is None:
             params["value_raw"] = raw_value
-        return DecodedEvent(
+        return new_event(
             vendor=self.vendor,
             event=hit_type,
             account_id=hit["tid"],

@@ -15,16 +15,15 @@ Both copies decode (they are separate requests); ``params["endpoint_host"]`` tel
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
-from harness.decoders.base import PIXEL_GIF, Decoder, register
+from harness.decoders.base import PIXEL_GIF, Decoder, new_event, register
 from harness.decoders.wire import (
     json_safe,
-    params_dict,
-    query_params,
-    request_params,
+    loads_json,
+    query_value,
+    request_params_dict,
     text_or_none,
     to_number,
     user_data_form,
@@ -50,7 +49,7 @@ def _json(raw: str | None) -> Any:
     if not raw:
         return None
     try:
-        return json.loads(raw)
+        return loads_json(raw)
     except (ValueError, RecursionError):
         return None
 
@@ -80,7 +79,7 @@ def _named_events(params: dict[str, str]) -> list[tuple[str, dict[str, Any]]] | 
 def _click_ids(params: dict[str, str], page_url: str | None) -> dict[str, str]:
     click = text_or_none(params.get("twclid"))
     if not click and page_url:
-        click = params_dict(query_params(page_url)).get("twclid") or None
+        click = query_value(page_url, "twclid") or None
     return {"twclid": click} if click else {}
 
 
@@ -100,7 +99,10 @@ class XDecoder(Decoder):
     volatile_params = frozenset({"pl_id", "tpx_cb", "twpid", "event_id"})
 
     def claims(self, request: CapturedRequest) -> bool:
-        return request.host in _HOSTS and request.path in _PATHS
+        return self.surely_claims(request.host, request.method, request.path)
+
+    def surely_claims(self, host: str, method: str, path: str) -> bool:
+        return host in _HOSTS and path in _PATHS
 
     def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
         if request.method == "GET":
@@ -108,7 +110,7 @@ class XDecoder(Decoder):
         return SinkholeReply(status=204)
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
-        params = params_dict(request_params(request))
+        params = request_params_dict(request)
         pixel = text_or_none(params.get("txn_id"))
         if not pixel:
             return [self.malformed(request, "no pixel id (txn_id)")]
@@ -135,7 +137,7 @@ class XDecoder(Decoder):
                 if k not in ("value", "currency", "conversion_id", *_USER)
             }
             events.append(
-                DecodedEvent(
+                new_event(
                     vendor=self.vendor,
                     event=name,
                     account_id=pixel,
