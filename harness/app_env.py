@@ -4,7 +4,7 @@ What each variable is for, and why it is set the way it is:
 
 - ``HTTPS_PROXY`` / ``HTTP_PROXY`` and their lower-case twins: clients differ in which spelling they read
   (curl only reads lower-case ``http_proxy``; Go, requests and urllib read both). All four point at the
-  proxy's *backend* port, which asks for no credentials.
+  proxy's *backend* port, whose requests belong to no run.
 - ``NO_PROXY`` / ``no_proxy``: loopback only (``localhost,127.0.0.1,::1``), so the app's own database,
   cache or sidecar on localhost is reached directly. Vendors never live on loopback, so nothing the
   harness must see is exempted. Hosts mapped with ``--resolve`` are names, not loopback: they still go

@@ -1,6 +1,6 @@
 """Attributing server-side hits to the run that caused them, by what they carry, never by timing.
 
-A backend's request reaches the proxy without a run's credentials. It belongs to a run when one of its
+A backend's request reaches the proxy on the backend port, which belongs to no run. It belongs to a run when one of its
 events shares an event ID, order ID or browser ID (GA4 client ID, Meta fbp, TikTok ttp) with the run's
 browser events, or carries one of the run's click IDs (generated per run, so unique), or the SHA-256 of
 an email the journey typed (run-unique by the scenario's design). What matches no run stays unattributed.

@@ -9,7 +9,7 @@
           assert len(run.events(vendor="meta_pixel", event="Purchase")) == 1
 
 One harness per test session (per xdist worker) serves both; every run has its own browser context and
-proxy credentials, so no hit is attributed to the wrong test.
+proxy port, so no hit is attributed to the wrong test.
 """
 
 from __future__ import annotations

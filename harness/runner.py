@@ -227,8 +227,8 @@ class SuiteRunner:
     report_dir: Path | None = None
     keep_artifacts: KeepArtifacts = "on-failure"
     on_start: Callable[[SuiteSession], None] | None = None  # called once the proxy is up
-    # Runs in flight at once: one browser, a fresh context per run, one proxy (runs are told apart by
-    # their credentials, so parallel runs never share a hit).
+    # Runs in flight at once: one browser, a fresh context per run, one proxy (each run has a proxy port
+    # of its own, so parallel runs never share a hit).
     jobs: int = 1
 
     def run(self, runs: Sequence[PlannedRun]) -> SuiteResult:

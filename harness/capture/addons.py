@@ -1,13 +1,13 @@
 """mitmproxy addons that make up the capture proxy, one concern each.
 
-Hook order matters and is the order they are added in ``proxy.py``: ``Recorder`` first notes the URL as the
-browser sent it and which run sent it, ``Sinkhole`` answers tag hits locally, ``HostMapper`` sends mapped
-hosts to their local server. ``Recorder`` turns each finished flow into a ``CapturedRequest``.
+Hook order matters and is the order they are added in ``proxy.py``: ``RunLanes`` first says which run a
+connection belongs to, ``Recorder`` notes the URL as the browser sent it and the run, ``Sinkhole`` answers
+tag hits locally, ``HostMapper`` sends mapped hosts to their local server. ``Recorder`` turns each finished
+flow into a ``CapturedRequest``.
 """
 
 from __future__ import annotations
 
-import base64
 import itertools
 import threading
 import time
@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mitmproxy import ctx, exceptions, http
-from mitmproxy.addons.proxyauth import is_http_proxy, make_auth_required_response
 
 from harness.capture import mitm_context  # noqa: F401 - before any Master exists
 from harness.models import CapturedRequest, SinkholeReply, is_navigation_headers
@@ -146,9 +145,9 @@ class RunStore:
     last_activity: float = field(default_factory=time.monotonic)
     end_seen_at: float | None = None  # monotonic time the end-of-run beacon arrived
     end_trip_s: float | None = None  # how long the end-of-run beacon took from pagehide to the proxy
-    # Tunnels the run's browser opened (CONNECT answered) that have not carried a request yet: a beacon on
-    # its way to a host the page had not talked to before. Connection ID -> monotonic time opened.
-    fresh_tunnels: dict[str, float] = field(default_factory=dict)
+    # Connections the run's browser opened that have not carried a request yet: a beacon on its way to a
+    # host the page had not talked to before (TCP, CONNECT, TLS still to go). ID -> monotonic time opened.
+    fresh_connections: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -159,7 +158,7 @@ class RunActivity:
     last_activity: float  # monotonic time of the last flow start or finish
     end_seen_at: float | None  # monotonic time the end-of-run beacon arrived
     end_trip_s: float | None  # its trip from the page's pagehide to the proxy, when the page said when
-    fresh_tunnels: int  # tunnels opened within the age limit that have carried no request yet
+    fresh_connections: int  # connections opened within the age limit that have carried no request yet
 
 
 class CaptureLog:
@@ -174,7 +173,7 @@ class CaptureLog:
         self.late: dict[str, list[CapturedRequest]] = {}
         self._closed: set[str] = set()
         self.probe_beacons: dict[str, int] = {}  # run -> trust-probe beacons that arrived
-        self._tunnel_runs: dict[str, RunStore] = {}  # fresh tunnel's connection ID -> its run
+        self._fresh_connection_runs: dict[str, RunStore] = {}  # fresh connection's ID -> its run
         self._seq = itertools.count(1)
 
     def open_run(self, run_id: str) -> None:
@@ -217,27 +216,27 @@ class CaptureLog:
             else:
                 self.unattributed.append(request)
 
-    def tunnel_opened(self, run_id: str | None, connection_id: str) -> None:
+    def connection_opened(self, run_id: str | None, connection_id: str) -> None:
         with self._lock:
             store = self._runs.get(run_id or "")
             if store:
-                store.fresh_tunnels[connection_id] = time.monotonic()
-                self._tunnel_runs[connection_id] = store
+                store.fresh_connections[connection_id] = time.monotonic()
+                self._fresh_connection_runs[connection_id] = store
 
-    def tunnel_used(self, connection_id: str) -> None:
+    def connection_used(self, connection_id: str) -> None:
         """The connection carried a request (or closed): it no longer stands for one on its way."""
         with self._lock:
-            store = self._tunnel_runs.pop(connection_id, None)
+            store = self._fresh_connection_runs.pop(connection_id, None)
             if store:
-                store.fresh_tunnels.pop(connection_id, None)
+                store.fresh_connections.pop(connection_id, None)
 
-    def activity(self, run_id: str, fresh_tunnel_age_s: float = 1.0) -> RunActivity:
-        """What the run's traffic looks like now. A tunnel older than ``fresh_tunnel_age_s`` that has
+    def activity(self, run_id: str, fresh_age_s: float = 1.0) -> RunActivity:
+        """What the run's traffic looks like now. A connection older than ``fresh_age_s`` that has
         carried nothing is a browser preconnect, not a request on its way."""
         now = time.monotonic()
         with self._lock:
             store = self._runs[run_id]
-            fresh = sum(1 for opened in store.fresh_tunnels.values() if now - opened < fresh_tunnel_age_s)
+            fresh = sum(1 for opened in store.fresh_connections.values() if now - opened < fresh_age_s)
             return RunActivity(store.open_flows, store.last_activity, store.end_seen_at, store.end_trip_s, fresh)
 
     def claim_unattributed(self, run_id: str, request_ids: set[str]) -> list[CapturedRequest]:
@@ -255,8 +254,8 @@ class CaptureLog:
             store = self._runs.pop(run_id, None)
             self._closed.add(run_id)
             if store:
-                for connection_id in store.fresh_tunnels:
-                    self._tunnel_runs.pop(connection_id, None)
+                for connection_id in store.fresh_connections:
+                    self._fresh_connection_runs.pop(connection_id, None)
         return sorted(store.requests, key=lambda r: r.seq) if store else []
 
 
@@ -270,75 +269,77 @@ def _trip_since(sent_at_ms: str | None) -> float | None:
     return trip if 0 <= trip < 5 else None
 
 
-def _basic_user(header: str | None) -> str | None:
-    """The user name of a ``Basic`` Proxy-Authorization header, or None."""
-    if not header or not header.lower().startswith("basic "):
-        return None
-    try:
-        user, _, _ = base64.b64decode(header[6:].strip()).decode("utf-8").partition(":")
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return user or None
+# The run a connection belongs to, set on each of its flows by ``RunLanes`` for the addons after it.
+CONNECTION_RUN_KEY = "eventpath_connection_run"
 
 
-class RunCredentials:
-    """Reads the run ID from proxy credentials. Browsers connect to ``browser_port`` and are asked for
-    credentials (Chromium only sends them when challenged); backends connect to the other port and are
-    never challenged, so an app needs nothing but ``HTTPS_PROXY`` to be captured."""
+class RunLanes:
+    """Tells runs apart by the proxy port (lane) their browser context connects to. Each run leases a
+    port of its own for its lifetime, and every connection accepted on that port while it is leased
+    belongs to the run, for as long as the connection lives. Connections to any other port (the backend
+    port) belong to no run, so an app needs nothing but ``HTTPS_PROXY`` to be captured.
 
-    def __init__(self) -> None:
-        self.browser_port: int | None = None
-        self._by_connection: dict[str, str] = {}
+    Why ports and not proxy credentials: Playwright intercepts every request of a context that has
+    credentials (and turns off its HTTP cache), which made every page slower than a visitor's, and
+    Chromium only sends credentials after a 407 challenge: one more round trip per connection."""
 
-    def _challenge(self, flow: http.HTTPFlow) -> bool:
-        sockname = flow.client_conn.sockname
-        return self.browser_port is not None and bool(sockname) and sockname[1] == self.browser_port
+    def __init__(self, log: CaptureLog) -> None:
+        self.log = log
+        self._lock = threading.Lock()
+        self._run_by_port: dict[int, str] = {}
+        self._run_by_connection: dict[str, str] = {}
+
+    def assign(self, port: int, run_id: str) -> None:
+        with self._lock:
+            self._run_by_port[port] = run_id
+
+    def release(self, port: int) -> None:
+        """New connections to ``port`` no longer belong to its run (the run's context is closed); ones
+        it opened before stay its own, so a straggler is late for that run, never moved to the next."""
+        with self._lock:
+            self._run_by_port.pop(port, None)
+
+    def client_connected(self, client: Any) -> None:
+        sockname = client.sockname
+        with self._lock:
+            run_id = self._run_by_port.get(sockname[1]) if sockname else None
+            if run_id is not None:
+                self._run_by_connection[client.id] = run_id
+        if run_id is not None:
+            # From the moment it is accepted, the connection stands for a request on its way.
+            self.log.connection_opened(run_id, client.id)
+
+    def _mark(self, flow: http.HTTPFlow) -> None:
+        run_id = self._run_by_connection.get(flow.client_conn.id)
+        if run_id is not None:
+            flow.metadata[CONNECTION_RUN_KEY] = run_id
 
     def http_connect(self, flow: http.HTTPFlow) -> None:
-        user = _basic_user(flow.request.headers.get("proxy-authorization"))
-        if user:
-            self._by_connection[flow.client_conn.id] = user
-            flow.metadata["proxyauth"] = (user, "")
-            del flow.request.headers["proxy-authorization"]
-        elif self._challenge(flow):
-            flow.response = make_auth_required_response(is_proxy=True)
+        self._mark(flow)
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
-        user = self._by_connection.get(flow.client_conn.id)
-        if user is None and is_http_proxy(flow):  # a plain-http request sent to the proxy directly
-            user = _basic_user(flow.request.headers.get("proxy-authorization"))
-            if user:
-                del flow.request.headers["proxy-authorization"]
-            elif self._challenge(flow):
-                flow.response = make_auth_required_response(is_proxy=True)
-                return
-        if user:
-            flow.metadata["proxyauth"] = (user, "")
+        self._mark(flow)
 
     def client_disconnected(self, client: Any) -> None:
-        self._by_connection.pop(client.id, None)
+        with self._lock:
+            self._run_by_connection.pop(client.id, None)
 
 
 class Recorder:
-    """Records every flow as a ``CapturedRequest`` and attributes it to the run whose proxy credentials
-    it came with. Attribution never looks at timing: no credentials, no run."""
+    """Records every flow as a ``CapturedRequest`` and attributes it to the run whose lane its connection
+    came in on (``RunLanes``). Attribution never looks at timing: no lane, no run."""
 
     def __init__(self, log: CaptureLog) -> None:
         self.log = log
 
-    def http_connect(self, flow: http.HTTPFlow) -> None:
-        if flow.response is None and (auth := flow.metadata.get("proxyauth")):
-            self.log.tunnel_opened(auth[0], flow.client_conn.id)
-
     def client_disconnected(self, client: Any) -> None:
-        self.log.tunnel_used(client.id)
+        self.log.connection_used(client.id)
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         if flow.response is not None:
-            return  # a proxy-auth challenge, not a request of the page
-        self.log.tunnel_used(flow.client_conn.id)
-        auth = flow.metadata.get("proxyauth")
-        run_id = auth[0] if auth else None
+            return  # answered by an addon before us, not a request of the page
+        self.log.connection_used(flow.client_conn.id)
+        run_id = flow.metadata.get(CONNECTION_RUN_KEY)
         if flow.request.path.startswith(END_OF_RUN_PATH):
             self.log.mark_end_of_run(run_id, _trip_since(flow.request.query.get("sent_at")))
             flow.metadata["eventpath_internal"] = True
@@ -406,7 +407,7 @@ class Recorder:
             captured.error = flow.error.msg
             captured.ended_at = captured.ended_at or time.time()
         if captured.run_id is None:
-            # No run credentials: not one of our browser contexts, so a backend sending through the proxy.
+            # No run's lane: not one of our browser contexts, so a backend sending through the proxy.
             captured.source = "server"
         background = captured.run_id is None and host_matches(captured.host, BROWSER_BACKGROUND_HOSTS)
         self.log.flow_finished(captured, counted=True, background=background)

@@ -6,25 +6,28 @@ from __future__ import annotations
 import asyncio
 import secrets
 import shutil
+import socket
 import tempfile
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 
 from mitmproxy import addons as mitm_addons
 from mitmproxy import master, options
+from mitmproxy.proxy.mode_specs import ProxyMode
 from playwright.async_api import ProxySettings
 
 from harness.capture import mitm_context  # noqa: F401 - before any Master exists
-from harness.capture.addons import CaptureLog, Classifier, HostMapper, Recorder, RunCredentials, Sinkhole
+from harness.capture.addons import CaptureLog, Classifier, HostMapper, Recorder, RunLanes, Sinkhole
 from harness.capture.ca import CertificateAuthority, ensure_ca
 from harness.errors import EventpathError
 from harness.models import CapturedRequest
 from harness.options import HostMapping
 
 STARTUP_TIMEOUT_S = 15.0
-RUN_PASSWORD = "eventpath"
+LANE_START_ATTEMPTS = 5
 # The shortest wait after the end-of-run beacon: a beacon to a host the page never talked to needs a new
 # tunnel (TCP, CONNECT, TLS) and can arrive a little after ours.
 END_WINDOW_MIN_S = 0.025
@@ -35,7 +38,9 @@ class ProxyStartError(EventpathError):
 
 
 class CaptureProxy:
-    """Start with ``start()`` (or ``with``); every run gets its own proxy credentials from ``open_run``.
+    """Start with ``start()`` (or ``with``); every run gets a proxy port of its own (a lane) from
+    ``open_run`` until ``close_run``, which is how its requests are told from every other run's. Lanes are
+    reused oldest-released first, and a new one is opened when all are in use.
 
     ``classify`` says whether a request is a tag hit and what to answer (the decoder registry's
     ``sinkhole_reply``); it is injected so capture does not depend on decoding.
@@ -64,9 +69,14 @@ class CaptureProxy:
         self.confdir = Path(confdir) if confdir else Path(tempfile.mkdtemp(prefix="eventpath-ca-"))
         self.ca: CertificateAuthority = ensure_ca(self.confdir)
         self.log = CaptureLog()
-        self.port: int = 0  # browsers connect here, with their run's credentials
-        self.server_port: int = 0  # backends connect here (HTTPS_PROXY), without credentials
-        self._credentials = RunCredentials()
+        self.port: int = 0  # the first browser lane
+        self.server_port: int = 0  # backends connect here (HTTPS_PROXY): their requests belong to no run
+        self._lanes = RunLanes(self.log)
+        self._modes: list[str] = []  # every server the proxy runs, as mitmproxy mode specs
+        self._free_lanes: deque[int] = deque()
+        self._lane_of_run: dict[str, int] = {}
+        self._lanes_lock = threading.Lock()
+        self._open_lane_lock = threading.Lock()
         self._master: master.Master | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -109,15 +119,16 @@ class CaptureProxy:
 
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self._modes = ["regular", f"regular@{self.requested_server_port}"]
         opts = options.Options(
             listen_host=self.listen_host,
             listen_port=self.requested_port,
             confdir=str(self.confdir),
-            mode=["regular", f"regular@{self.requested_server_port}"],
+            mode=self._modes,
         )
         proxy_master = master.Master(opts, event_loop=self._loop, with_termlog=False)
         proxy_master.addons.add(*mitm_addons.default_addons())
-        proxy_master.addons.add(self._credentials, Recorder(self.log), Sinkhole(self.classify), HostMapper())
+        proxy_master.addons.add(self._lanes, Recorder(self.log), Sinkhole(self.classify), HostMapper())
         # Options that addons declare can only be set once the addons are in.
         proxy_master.options.update(
             connection_strategy="lazy",  # answer sinkholed HTTPS without dialing the real host
@@ -140,7 +151,7 @@ class CaptureProxy:
             return
         self.port = ports["regular"]
         self.server_port = ports[f"regular@{self.requested_server_port}"]
-        self._credentials.browser_port = self.port
+        self._free_lanes.append(self.port)
         try:
             await proxy_master.running()
             self._started.set()
@@ -151,22 +162,51 @@ class CaptureProxy:
     # --- runs -------------------------------------------------------------------------------------
 
     @property
-    def url(self) -> str:
-        return f"http://{self.listen_host}:{self.port}"
-
-    @property
     def server_url(self) -> str:
-        """The proxy URL for backends (``HTTPS_PROXY``): no credentials asked."""
+        """The proxy URL for backends (``HTTPS_PROXY``): its requests belong to no run."""
         return f"http://{self.listen_host}:{self.server_port}"
 
     def open_run(self, run_id: str | None = None) -> str:
+        """Start attributing a run: it gets a lane (see ``playwright_proxy``) until ``close_run``."""
         run_id = run_id or f"run-{secrets.token_hex(6)}"
+        with self._lanes_lock:
+            port = self._free_lanes.popleft() if self._free_lanes else None
+        if port is None:
+            port = self._open_lane()
         self.log.open_run(run_id)
+        with self._lanes_lock:
+            self._lane_of_run[run_id] = port
+        self._lanes.assign(port, run_id)
         return run_id
 
     def playwright_proxy(self, run_id: str) -> ProxySettings:
-        """Proxy settings for a Playwright context: its credentials name the run."""
-        return {"server": self.url, "username": run_id, "password": RUN_PASSWORD}
+        """Proxy settings for the run's Playwright context: the port is the run's lane."""
+        with self._lanes_lock:
+            port = self._lane_of_run[run_id]
+        return {"server": f"http://{self.listen_host}:{port}"}
+
+    def _open_lane(self) -> int:
+        """Start one more browser port (every lane is in use: more runs in flight than ever before)."""
+        if self._master is None or self._loop is None:
+            raise ProxyStartError("the capture proxy is not running")
+        proxy_master = self._master
+
+        async def start_server() -> int | None:
+            server = proxy_master.addons.get("proxyserver")
+            for _ in range(LANE_START_ATTEMPTS):
+                spec = f"regular@{_free_port(self.listen_host)}"
+                if await server.servers.update([ProxyMode.parse(m) for m in [*self._modes, spec]]):
+                    self._modes.append(spec)
+                    return ProxyMode.parse(spec).custom_listen_port
+                # Another process took the port between our probe and the listen: try a new one.
+                await server.servers.update([ProxyMode.parse(m) for m in self._modes])
+            return None
+
+        with self._open_lane_lock:  # one at a time: each update names every server that must keep running
+            port = asyncio.run_coroutine_threadsafe(start_server(), self._loop).result(timeout=STARTUP_TIMEOUT_S)
+        if port is None:
+            raise ProxyStartError(f"the capture proxy could not open another port on {self.listen_host}")
+        return port
 
     async def wait_until_quiet(
         self, run_id: str, quiet_ms: int, timeout_ms: int, *, since: float, expect_end_beacon: bool
@@ -175,7 +215,7 @@ class CaptureProxy:
         ``since`` (monotonic). False when the cap ``timeout_ms`` came first.
 
         With ``expect_end_beacon`` (the page was left at ``since`` and our beacon armed as its last
-        pagehide listener), the end-of-run beacon must have arrived too, and no tunnel the browser just
+        pagehide listener), the end-of-run beacon must have arrived too, and no connection the browser just
         opened may still be waiting for its request. Every beacon the page queued before ours left before
         it, so the window only covers one overtaken on the way: as long as ours took from pagehide to
         here (the machine's latency right now), at least ``END_WINDOW_MIN_S``, at most ``quiet_ms``; when
@@ -190,7 +230,7 @@ class CaptureProxy:
             idle = now - max(activity.last_activity, since)
             settled = activity.open_flows == 0 and idle >= window
             if expect_end_beacon:
-                settled = settled and activity.end_seen_at is not None and activity.fresh_tunnels == 0
+                settled = settled and activity.end_seen_at is not None and activity.fresh_connections == 0
             if settled:
                 return True
             if now >= deadline:
@@ -212,7 +252,23 @@ class CaptureProxy:
         asyncio.run_coroutine_threadsafe(update(), self._loop).result(timeout=10)
 
     def close_run(self, run_id: str) -> list[CapturedRequest]:
-        return self.log.close_run(run_id)
+        """Stop attributing the run (its context must be closed by now) and hand over its requests. Its
+        lane goes to the back of the queue, so the next run to get it is the one that waited longest."""
+        requests = self.log.close_run(run_id)
+        with self._lanes_lock:
+            port = self._lane_of_run.pop(run_id, None)
+        if port is not None:
+            self._lanes.release(port)
+            with self._lanes_lock:
+                self._free_lanes.append(port)
+        return requests
 
     def unattributed(self) -> list[CapturedRequest]:
         return list(self.log.unattributed)
+
+
+def _free_port(host: str) -> int:
+    """A port free on ``host`` right now (the kernel's pick); mode specs need one, not 0."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])

@@ -8,10 +8,12 @@ from mitmproxy.http import Headers, Request
 from mitmproxy.test import taddons, tflow
 
 from harness.capture.addons import (
+    CONNECTION_RUN_KEY,
     END_OF_RUN_PATH,
     CaptureLog,
     HostMapper,
     Recorder,
+    RunLanes,
     Sinkhole,
 )
 from harness.models import CapturedRequest, SinkholeReply
@@ -21,7 +23,7 @@ def _flow(url: str, method: str = "GET", headers: dict[str, str] | None = None, 
     request = Request.make(method, url, body, Headers(**(headers or {})))
     flow = tflow.tflow(req=request)
     if run:
-        flow.metadata["proxyauth"] = (run, "eventpath")
+        flow.metadata[CONNECTION_RUN_KEY] = run
     return flow
 
 
@@ -99,7 +101,7 @@ def test_host_mapper_rejects_a_bad_mapping_with_one_line() -> None:
         tctx.configure(mapper, eventpath_resolve=["www.shop.example:8000"])
 
 
-def test_recorder_attributes_by_credentials_and_keeps_the_url_the_browser_sent() -> None:
+def test_recorder_attributes_by_lane_and_keeps_the_url_the_browser_sent() -> None:
     log = CaptureLog()
     log.open_run("run-a")
     recorder, mapper = Recorder(log), HostMapper()
@@ -162,34 +164,53 @@ def test_end_of_run_beacon_is_answered_and_marks_the_run() -> None:
     assert log.close_run("run-a") == [], "the end-of-run beacon is not a request of the run"
 
 
-def test_a_fresh_tunnel_counts_as_a_request_on_its_way_until_it_carries_one() -> None:
-    """A beacon to a host the page never talked to needs a new tunnel: between the CONNECT and its
-    request the run is not quiet, whatever the open-flow count says."""
+def _lane_connection(lanes: RunLanes, port: int, url: str) -> tflow.HTTPFlow:
+    """A connection accepted on ``port``, and a flow on it."""
+    flow = _flow(url)
+    flow.client_conn.sockname = ("127.0.0.1", port)
+    lanes.client_connected(flow.client_conn)
+    return flow
+
+
+def test_a_run_is_what_its_lane_says_and_a_connection_keeps_its_run_after_the_lane_moves_on() -> None:
+    log = CaptureLog()
+    lanes = RunLanes(log)
+    lanes.assign(5001, "run-a")
+    mine = _lane_connection(lanes, 5001, "https://shop.example/")
+    backend = _lane_connection(lanes, 5999, "https://graph.facebook.com/v19.0/1/events")
+    lanes.release(5001)
+    lanes.assign(5001, "run-b")
+    straggler = _flow("https://shop.example/late")
+    straggler.client_conn = mine.client_conn  # opened while the lane was run-a's
+    nexts = _lane_connection(lanes, 5001, "https://shop.example/")
+    for flow in (mine, backend, straggler, nexts):
+        lanes.requestheaders(flow)
+    assert [f.metadata.get(CONNECTION_RUN_KEY) for f in (mine, backend, straggler, nexts)] == [
+        "run-a", None, "run-a", "run-b",
+    ]
+
+
+def test_a_fresh_connection_counts_as_a_request_on_its_way_until_it_carries_one() -> None:
+    """A beacon to a host the page never talked to needs a new connection: from its accept through the
+    CONNECT and TLS to its request the run is not quiet, whatever the open-flow count says."""
     log = CaptureLog()
     log.open_run("run-a")
-    recorder = Recorder(log)
-    connect = _flow("https://collect.example/", "CONNECT", run="run-a")
-    recorder.http_connect(connect)
-    assert log.activity("run-a").fresh_tunnels == 1
-    assert log.activity("run-a", fresh_tunnel_age_s=0.0).fresh_tunnels == 0, "an old idle tunnel is a preconnect"
-    hit = _flow("https://collect.example/g/collect?v=2", run="run-a")
+    lanes, recorder = RunLanes(log), Recorder(log)
+    lanes.assign(5001, "run-a")
+    connect = _lane_connection(lanes, 5001, "https://collect.example/")
+    assert log.activity("run-a").fresh_connections == 1
+    assert log.activity("run-a", fresh_age_s=0.0).fresh_connections == 0, "an old idle one is a preconnect"
+    hit = _flow("https://collect.example/g/collect?v=2")
     hit.client_conn = connect.client_conn  # the request inside that tunnel
+    lanes.requestheaders(hit)
     recorder.requestheaders(hit)
-    assert log.activity("run-a").fresh_tunnels == 0 and log.activity("run-a").open_flows == 1
+    assert log.activity("run-a").fresh_connections == 0 and log.activity("run-a").open_flows == 1
 
-    unused = _flow("https://other.example/", "CONNECT", run="run-a")
-    recorder.http_connect(unused)
+    unused = _lane_connection(lanes, 5001, "https://other.example/")
+    assert log.activity("run-a").fresh_connections == 1
+    lanes.client_disconnected(unused.client_conn)
     recorder.client_disconnected(unused.client_conn)
-    assert log.activity("run-a").fresh_tunnels == 0, "a tunnel closed unused carries nothing more"
-
-
-def test_a_challenged_connect_opens_no_tunnel() -> None:
-    log = CaptureLog()
-    log.open_run("run-a")
-    connect = _flow("https://collect.example/", "CONNECT", run="run-a")
-    connect.response = tflow.tresp(status_code=407)
-    Recorder(log).http_connect(connect)
-    assert log.activity("run-a").fresh_tunnels == 0
+    assert log.activity("run-a").fresh_connections == 0, "a connection closed unused carries nothing more"
 
 
 def test_the_end_beacon_says_how_long_its_trip_took_and_a_skewed_clock_is_ignored() -> None:
