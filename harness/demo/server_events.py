@@ -235,11 +235,16 @@ class UrllibSender:
         self.proxy = proxy
         self.ca_file = ca_file or os.environ.get("SSL_CERT_FILE") or os.environ.get("REQUESTS_CA_BUNDLE")
         self.timeout = timeout
+        self._context: ssl.SSLContext | None = None
 
     def _opener(self) -> urllib.request.OpenerDirector:
-        context = (
-            ssl.create_default_context(cafile=self.ca_file) if self.ca_file else ssl.create_default_context()
-        )
+        # One TLS context for every send: building one reads the whole CA bundle, which cost more CPU
+        # than the rest of the send. (SSLContext is safe to share between threads.)
+        if self._context is None:
+            self._context = (
+                ssl.create_default_context(cafile=self.ca_file) if self.ca_file else ssl.create_default_context()
+            )
+        context = self._context
         handlers: list[urllib.request.BaseHandler] = [urllib.request.HTTPSHandler(context=context)]
         if self.proxy:
             handlers.append(urllib.request.ProxyHandler({"http": self.proxy, "https": self.proxy}))
