@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from harness.models import DecodedEvent, RunResult
+from harness.models import CapturedRequest, DecodedEvent, RunResult
 
 # IDs shorter than this ("1", "abc") could match by chance.
 MIN_KEY_LENGTH = 6
@@ -69,3 +69,23 @@ def event_keys(event: DecodedEvent) -> set[str]:
 
 def belongs_to_run(keys: set[str], events: Iterable[DecodedEvent]) -> bool:
     return any({k for k in event_keys(e) if len(k) >= MIN_KEY_LENGTH} & keys for e in events)
+
+
+class UnclaimedServerHits:
+    """The backend hits no run has claimed yet, each decoded once. Every run asks which of them are its
+    own; a long session keeps some that match no run, and decoding them all again for every run made each
+    run slower than the one before."""
+
+    def __init__(self, decode: Callable[[CapturedRequest], list[DecodedEvent]]) -> None:
+        self._decode = decode
+        self._events: dict[str, list[DecodedEvent]] = {}  # request ID -> its events, decoded once
+
+    def matching(self, keys: set[str], unattributed: Iterable[CapturedRequest]) -> dict[str, list[DecodedEvent]]:
+        """The events of each hit in ``unattributed`` that belongs to the run with ``keys``, by request ID."""
+        current: dict[str, list[DecodedEvent]] = {}
+        for request in unattributed:
+            if request.tag_hit:
+                events = self._events.get(request.id)
+                current[request.id] = events if events is not None else self._decode(request)
+        self._events = current  # what left the unattributed list (claimed, or never again asked) is forgotten
+        return {rid: events for rid, events in current.items() if belongs_to_run(keys, events)}

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import Browser, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
 
-from harness.attribution import belongs_to_run, run_keys
+from harness.attribution import UnclaimedServerHits, run_keys
 from harness.browser.launcher import NO_BROWSER_HELP, find_browser, launch_args
 from harness.browser.visit import Journey, VisitPlan, run_visit
 from harness.capture.addons import PROBE_BEACONS, PROBE_PATH
@@ -54,6 +54,7 @@ class Harness:
     def __init__(self, options: RunOptions | None = None, registry: DecoderRegistry | None = None) -> None:
         self.options = options or RunOptions()
         self.registry = registry or DecoderRegistry.default()
+        self._unclaimed = UnclaimedServerHits(self.registry.decode)
         self.proxy: CaptureProxy | None = None
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="eventpath-browser", daemon=True)
@@ -194,14 +195,13 @@ class Harness:
         keys = run_keys(result)
         if not keys:
             return
-        decoded = {r.id: (r, self.registry.decode(r)) for r in self.proxy.unattributed() if r.tag_hit}
-        mine = {rid for rid, (_, events) in decoded.items() if belongs_to_run(keys, events)}
+        mine = self._unclaimed.matching(keys, self.proxy.unattributed())
         if not mine:
             return
-        claimed = self.proxy.log.claim_unattributed(result.run_id, mine)
+        claimed = self.proxy.log.claim_unattributed(result.run_id, set(mine))
         result.capture.requests = sorted([*result.capture.requests, *claimed], key=lambda r: r.seq)
         for request in claimed:
-            for event in decoded[request.id][1]:
+            for event in mine[request.id]:
                 event.run_id = result.run_id
                 event.source = "server"
                 result.events.append(event)

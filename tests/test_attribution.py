@@ -6,7 +6,7 @@ import hashlib
 import json
 from typing import Any
 
-from harness.attribution import belongs_to_run, hashed_email, run_keys
+from harness.attribution import UnclaimedServerHits, belongs_to_run, hashed_email, run_keys
 from harness.decoders.registry import DecoderRegistry
 from harness.models import CapturedRequest, DecodedEvent, RunResult
 from tests.checks.hits import LANDING, META_PIXEL_ID, THANK_YOU, Journey, ga4_hit, meta_pixel_hit
@@ -92,3 +92,30 @@ def test_meta_capi_with_only_the_hashed_email_is_attributed() -> None:
     assert events[0].user_data == {"em": "sha256"}
     assert belongs_to_run(run_keys(run_that_typed(TYPED_EMAIL)), events)
     assert not belongs_to_run(run_keys(run_that_typed("someone.else@example.test")), events)
+
+
+def test_unclaimed_server_hits_are_decoded_once_however_many_runs_ask() -> None:
+    """A long session keeps backend hits that match no run; each run's question must not decode them again."""
+    registry = DecoderRegistry.default()
+    decoded: list[str] = []
+
+    def counting_decode(request: CapturedRequest) -> list[DecodedEvent]:
+        decoded.append(request.id)
+        return registry.decode(request)
+
+    def upload(request_id: str, email_hash: str) -> CapturedRequest:
+        entry = {"conversionAction": "customers/1/conversionActions/5", "conversionDateTime": "2024-05-29 16:26:40+00:00",
+                 "userIdentifiers": [{"hashedEmail": email_hash}]}
+        return CapturedRequest(
+            id=request_id, method="POST", url="https://googleads.googleapis.com/v17/customers/1:uploadClickConversions",
+            request_headers=[("content-type", "application/json")], body=json.dumps({"conversions": [entry]}).encode(),
+            source="server", tag_hit=True,
+        )
+
+    mine, stranger = upload("mine", TYPED_HASH), upload("stranger", OTHER_HASH)
+    unclaimed = UnclaimedServerHits(counting_decode)
+    keys = run_keys(run_that_typed(TYPED_EMAIL))
+    assert list(unclaimed.matching(keys, [mine, stranger])) == ["mine"]
+    assert list(unclaimed.matching(set(), [stranger])) == []  # "mine" was claimed: it left the list
+    assert list(unclaimed.matching(keys, [stranger, mine])) == ["mine"]  # back: decoded anew, it was forgotten
+    assert decoded == ["mine", "stranger", "mine"]
