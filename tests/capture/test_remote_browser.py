@@ -3,7 +3,10 @@ unload hits (it was not started trusting the proxy's CA)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -29,6 +32,7 @@ def _browser_server(tmp_path: Path, extra_args: list[str]) -> Iterator[str]:
     server = subprocess.Popen(
         [sys.executable, "-m", "playwright", "launch-server", "--browser", "chromium", "--config", str(config)],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        start_new_session=True,  # its node driver and Chromium are stopped with it, not orphaned
     )
     try:
         assert server.stdout is not None
@@ -36,8 +40,10 @@ def _browser_server(tmp_path: Path, extra_args: list[str]) -> Iterator[str]:
         assert endpoint.startswith("ws://"), endpoint
         yield endpoint
     finally:
-        server.terminate()
+        os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)  # whatever of the group outlived the launcher
 
 
 @pytest.fixture

@@ -39,8 +39,9 @@ TTCLID = "E.C.P.v2abcdEFGH1234"  # what tests.checks.hits' TikTok pixel hit carr
 
 def start_backend(name: str, env: dict[str, str]) -> tuple[AppProcess, int]:
     port = free_port()
+    """The backend, started by ``with``: it is stopped (its whole process group) when the block ends."""
     app = AppUnderTest(command=backend_command(name, port), port=port, startup_timeout_ms=20_000)
-    return AppProcess(app, env).start(), port
+    return AppProcess(app, env), port
 
 
 def decoded(registry: DecoderRegistry, request: CapturedRequest) -> list[DecodedEvent]:
