@@ -160,14 +160,45 @@ def tree_memory_mb(root: int | None = None) -> float:
     return sum(_memory_kb(p) for p in process_tree(root or os.getpid())) / 1024
 
 
+def _process_kind(pid: int) -> str:
+    """Python (this process), the Playwright driver, or Chromium (any of its processes)."""
+    if pid == os.getpid():
+        return "Python"
+    try:
+        program = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+    except OSError:
+        return "other"
+    name = Path(program.split(" ")[0]).name  # Chromium's helpers rewrite argv into one spaced string
+    if "chrom" in name:
+        return "Chromium"
+    return "Playwright driver" if name == "node" else "other"
+
+
+def foreign_browsers() -> int:
+    """Chromium processes running outside this process tree. PSS splits shared pages among every process
+    that maps them, so stray browsers (a test run's leftovers) make this tree's PSS look smaller."""
+    ours = set(process_tree(os.getpid()))
+    count = 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) not in ours and _process_kind(int(entry.name)) == "Chromium":
+            count += 1
+    return count
+
+
 class MemorySampler(Sampler):
-    """The peak memory of the process tree while a block runs."""
+    """The peak memory of the process tree while a block runs, and what each kind of process held then."""
 
     def __init__(self) -> None:
         self.peak_mb = 0.0
+        self.peak_by_kind: Counter[str] = Counter()
 
     def sample(self) -> None:
-        self.peak_mb = max(self.peak_mb, tree_memory_mb())
+        by_kind: Counter[str] = Counter()
+        for pid in process_tree(os.getpid()):
+            by_kind[_process_kind(pid)] += _memory_kb(pid) / 1024
+        total = sum(by_kind.values())
+        if total > self.peak_mb:
+            self.peak_mb, self.peak_by_kind = total, by_kind
 
 
 # --- overhead: bare Playwright vs eventpath on the demo purchase ----------------------------------------
@@ -315,6 +346,10 @@ def bench_memory(sizes: Sizes) -> None:
     source = "PSS" if Path(f"/proc/{os.getpid()}/smaps_rollup").exists() else "RSS"
     print("memory: peak of one worker's process tree (Python + Playwright driver + every Chromium process)")
     line(f"peak per worker ({source})", f"{sampler.peak_mb:.0f} MB", "< 500 MB")
+    parts = ", ".join(f"{kind} {mb:.0f}" for kind, mb in sampler.peak_by_kind.most_common() if mb >= 1)
+    line("of which (MB)", parts)
+    if strays := foreign_browsers():
+        line("! other Chromium processes running", f"{strays}: they share pages with ours, so this PSS is too low")
 
 
 # --- stress -----------------------------------------------------------------------------------------------
