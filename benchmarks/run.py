@@ -156,10 +156,6 @@ class CpuSampler(Sampler):
             return sum(self._seen.values()) / _TICKS
 
 
-def tree_memory_mb(root: int | None = None) -> float:
-    return sum(_memory_kb(p) for p in process_tree(root or os.getpid())) / 1024
-
-
 def _process_kind(pid: int) -> str:
     """Python (this process), the Playwright driver, or Chromium (any of its processes)."""
     if pid == os.getpid():

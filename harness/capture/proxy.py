@@ -124,7 +124,7 @@ class CaptureProxy:
             listen_host=self.listen_host,
             listen_port=self.requested_port,
             confdir=str(self.confdir),
-            mode=self._modes,
+            mode=list(self._modes),  # a copy: lanes are added to ours without telling the options
         )
         proxy_master = master.Master(opts, event_loop=self._loop, with_termlog=False)
         proxy_master.addons.add(*mitm_addons.default_addons())
