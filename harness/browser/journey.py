@@ -44,8 +44,36 @@ def _target(step: _Step) -> str | None:
     return None
 
 
-async def _perform(page: Page, step: _Step, run_token: str, timeout: float) -> str | None:
-    """Do one step; return what it typed, if anything."""
+# Steps after which a new document may be on its way (a link, a submit, a script that sets location).
+_MAY_NAVIGATE = (ClickStep, PressStep, ScriptStep, SelectStep)
+
+
+async def _wait_until_wired(page: Page, selector: str, timeout: float, navigation_possible: bool) -> float:
+    """Wait for ``selector``'s page to finish loading before touching it; return the time left to act.
+
+    An element is on screen as soon as it is parsed, but the scripts that give it a handler (and the tags
+    that listen to it) run later: a click at first sight hits a dead button and the journey stalls, where
+    a person would have waited for the page. After a step that may have started a navigation, the element
+    is awaited first so that the load state read is its own document's, not the one being left. A page
+    that never reaches ``load`` (a hanging image or ad) gets half the step's time; then the step goes on,
+    as a person would.
+    """
+    started = time.monotonic()
+    if navigation_possible:
+        await page.locator(selector).first.wait_for(state="attached", timeout=timeout)
+    try:
+        # Answered locally (Playwright tracks load states from events) once the page has loaded.
+        await page.wait_for_load_state("load", timeout=max(1.0, timeout / 2))
+    except PlaywrightTimeout:
+        pass
+    # Playwright reads a timeout of 0 as "no timeout": never hand it one.
+    return max(1.0, timeout - (time.monotonic() - started) * 1000)
+
+
+async def _perform(page: Page, step: _Step, run_token: str, timeout: float, after: _Step | None) -> str | None:
+    """Do one step (``after`` the one before it, if any); return what it typed, if anything."""
+    if isinstance(step, ClickStep | FillStep | SelectStep | PressStep):
+        timeout = await _wait_until_wired(page, _target(step) or "", timeout, isinstance(after, _MAY_NAVIGATE))
     match step:
         case GotoStep(goto=url):
             await page.goto(urljoin(page.url, url), timeout=timeout)
@@ -99,7 +127,7 @@ def scenario_journey(steps: Sequence[_Step], run_token: str, default_timeout_ms:
             records.append(record)
             timeout = step.timeout_ms or default_timeout_ms
             try:
-                record.typed = await _perform(page, step, run_token, timeout)
+                record.typed = await _perform(page, step, run_token, timeout, steps[index - 1] if index else None)
             except PlaywrightError as exc:
                 record.error = _step_error(exc, record.target, timeout)
                 record.ended_at = time.time()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -40,6 +41,15 @@ document.getElementById('buy').addEventListener('click', async () => {
   document.getElementById('result').textContent = JSON.stringify(await r.json());
 });
 </script></body></html>"""
+
+
+# A product page as many shops build it: the markup first, the script that wires the button at the end.
+LATE_HANDLER_PAGE = """<!doctype html><html><head><title>Product</title></head><body>
+<button id="checkout-now">Checkout</button>
+<script src="/late-handler.js"></script></body></html>"""
+LATE_HANDLER_JS = (
+    b"document.getElementById('checkout-now').addEventListener('click', () => { location.href = '/landing'; });"
+)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -95,6 +105,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(302, headers={"location": "/loop" + qs})
         elif parts.path == "/landing":
             self._html(HIT_PAGE.replace("UNLOAD_HITS", str(self.server.unload_hits)))
+        elif parts.path == "/late-handler":  # the button is on screen before the script that makes it work
+            self._html(LATE_HANDLER_PAGE)
+        elif parts.path == "/late-handler.js":
+            time.sleep(0.5)
+            self._send(200, LATE_HANDLER_JS, {"content-type": "text/javascript"})
         else:
             self._send(404, b"not found", {"content-type": "text/plain"})
 

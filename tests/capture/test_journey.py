@@ -50,3 +50,16 @@ def test_a_failing_step_stops_the_journey_and_names_the_step(harness: Harness) -
     assert result.capture.steps[-1].error and len(result.capture.steps) == 2
     assert result.capture.capture_complete, "hits before the failure are still captured to the end"
     assert any("en=user_engagement" in r.url for r in result.capture.tag_hits)
+
+
+def test_a_click_after_a_navigation_waits_for_the_page_to_be_wired(harness: Harness) -> None:
+    # The button shows before the script that gives it a handler has loaded (0.5 s late). A person waits
+    # for the page; a harness that clicks at first sight clicks a dead button and the journey stalls.
+    scenario = _steps(
+        {"script": "location.href = '/late-handler'"},
+        {"click": "#checkout-now"},
+        {"wait_for_url": "**/landing", "timeout_ms": 3_000},
+    )
+    result = harness.visit(CLICK, journey=scenario_journey(scenario.steps, "x", 5_000))
+    assert result.capture.error is None, result.capture.error
+    assert result.capture.steps[-1].url_after == "https://www.site.test/landing"
