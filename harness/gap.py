@@ -158,10 +158,13 @@ def _landed(run: ScenarioRun) -> bool:
 
 def _landing_cause(run: ScenarioRun) -> str:
     hops = run.result.capture.chain.hops
-    if hops and hops[-1].error:
-        return "landing page unreachable"
     if hops and hops[-1].status is not None:
         return f"landing page answered {hops[-1].status}"
+    if run.conditions.abandon_after_ms is not None:
+        # Gone before the landing page answered; leaving also aborts that request, so its error is ours.
+        return f"user left after {run.conditions.abandon_after_ms} ms"
+    if hops and hops[-1].error:
+        return "landing page unreachable"
     if run.result.capture.chain.loop_detected:
         return "redirect loop"
     return "Run error" if run.result.capture.error else "landing page not reached"

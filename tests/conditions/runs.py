@@ -62,14 +62,15 @@ class RunBuilder:
 
     landing: str = LANDING
     user_agent: str = PIXEL_UA
-    landing_status: int = 200
+    landing_status: int | None = 200  # None: the landing page never answered
+    landing_error: str | None = None
     requests: list[CapturedRequest] = field(default_factory=list)
     cookies: list[CookieRecord] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.navigation(self.landing, 0, status=self.landing_status)
 
-    def navigation(self, url: str, at_ms: float, *, status: int = 200, set_cookies: tuple[str, ...] = ()) -> None:
+    def navigation(self, url: str, at_ms: float, *, status: int | None = 200, set_cookies: tuple[str, ...] = ()) -> None:
         headers = [("user-agent", self.user_agent), ("sec-fetch-dest", "document")]
         self._add(
             CapturedRequest(
@@ -100,7 +101,9 @@ class RunBuilder:
             for name, value in RedirectHop(index=0, url=self.landing, kind="start").params
             if name in ("gclid", "fbclid")
         ]
-        hop = RedirectHop(index=0, url=self.landing, kind="start", status=self.landing_status, request_id="r1")
+        hop = RedirectHop(
+            index=0, url=self.landing, kind="start", status=self.landing_status, error=self.landing_error, request_id="r1"
+        )
         return RunCapture(
             run_id="run-1", start_url=self.landing, device="iPhone 13", chain=RedirectChain(hops=[hop], params=params),
             requests=list(self.requests), cookies=list(self.cookies), started_at=START, finished_at=START + 10,

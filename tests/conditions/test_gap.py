@@ -54,6 +54,18 @@ def test_each_condition_has_a_funnel_and_each_loss_a_cause() -> None:
     assert left.causes("page_views") == [("user left after 800 ms", 1)]
 
 
+def test_a_user_who_left_before_the_landing_page_answered_is_lost_to_leaving() -> None:
+    # On a slow redirect chain the user can be gone before the landing page's response arrives.
+    # Leaving also aborts the landing request, which the proxy records as an error of that hop.
+    waiting = RunBuilder(landing_status=None)
+    aborted = RunBuilder(landing_status=None, landing_error="Client disconnected.")
+    row = gap_table([waiting.scenario_run(LEFT), aborted.scenario_run(LEFT)]).overall()[0]
+    assert [row.clicks, row.landings] == [2, 0]
+    assert row.causes("landings") == [("user left after 800 ms", 2)]
+    unreachable = gap_table([RunBuilder(landing_status=None, landing_error="connection refused").scenario_run()])
+    assert unreachable.overall()[0].causes("landings") == [("landing page unreachable", 1)]
+
+
 def test_vendor_rows_skip_the_page_view_stage_only_for_vendors_that_never_send_one() -> None:
     rows = {(r.condition, r.vendor): r for r in _table().rows}
     meta = rows[(BASELINE, "meta_pixel")]
