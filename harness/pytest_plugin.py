@@ -14,7 +14,6 @@ proxy port, so no hit is attributed to the wrong test.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -82,7 +81,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     from harness.report import default_report_dir, write_report
 
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    # xdist gives its workers ``workerinput``; the environment variable would also mark a pytest run
+    # started inside a worker (a plugin's own tests) as a worker.
+    workerinput = getattr(config, "workerinput", None)
+    worker = workerinput.get("workerid") if isinstance(workerinput, dict) else None
     chosen = config.getoption("eventpath_report")
     if chosen:
         out = Path(chosen) / worker if worker else Path(chosen)

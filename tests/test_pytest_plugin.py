@@ -104,7 +104,11 @@ def test_the_event_path_fixture_drives_a_run(pytester: pytest.Pytester, plugin_s
 def test_parallel_workers_never_mix_hits(pytester: pytest.Pytester, plugin_site: CaptureTestSite) -> None:
     for i in range(4):
         pytester.makefile(".scenario.yaml", **{f"s{i}": SCENARIO.format(name=f"s{i}", to="/r301", devices="Pixel 7")})
-    result = pytester.runpytest_subprocess(*_args(plugin_site, "-n", "2"))
+    report = pytester.path / "rep"
+    result = pytester.runpytest_subprocess(*_args(plugin_site, "-n", "2", f"--eventpath-report={report}"))
     # utm_consistent compares each run's GA4 page_view with its own ad URL (utm_content=s<i>): a hit
     # attributed to the wrong run would fail it.
     result.assert_outcomes(passed=4)
+    # Each worker writes its own report beside the other's, never over it.
+    assert {p.parent.name for p in report.glob("*/index.html")} <= {"gw0", "gw1"}
+    assert list(report.glob("gw*/index.html")) and not (report / "index.html").exists()
