@@ -158,15 +158,18 @@ def _landed(run: ScenarioRun) -> bool:
 
 def _landing_cause(run: ScenarioRun) -> str:
     hops = run.result.capture.chain.hops
-    if hops and hops[-1].status is not None:
-        return f"landing page answered {hops[-1].status}"
+    last = hops[-1] if hops else None
+    if last is not None and last.status is not None and not 300 <= last.status < 400:
+        return f"landing page answered {last.status}"
     if run.conditions.abandon_after_ms is not None:
-        # Gone before the landing page answered; leaving also aborts that request, so its error is ours.
+        # Gone mid-chain or before the landing page answered (leaving aborts that request: its error is ours).
         return f"user left after {run.conditions.abandon_after_ms} ms"
-    if hops and hops[-1].error:
+    if last is not None and last.error:
         return "landing page unreachable"
     if run.result.capture.chain.loop_detected:
         return "redirect loop"
+    if last is not None and last.status is not None:
+        return f"redirect chain stopped at a {last.status}"
     return "Run error" if run.result.capture.error else "landing page not reached"
 
 

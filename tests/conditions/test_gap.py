@@ -54,16 +54,20 @@ def test_each_condition_has_a_funnel_and_each_loss_a_cause() -> None:
     assert left.causes("page_views") == [("user left after 800 ms", 1)]
 
 
-def test_a_user_who_left_before_the_landing_page_answered_is_lost_to_leaving() -> None:
+def test_a_user_who_left_before_the_landing_page_answered_is_lost_to_leaving_wherever_the_chain_was() -> None:
     # On a slow redirect chain the user can be gone before the landing page's response arrives.
     # Leaving also aborts the landing request, which the proxy records as an error of that hop.
+    # Or mid-chain, the last hop seen a redirect.
     waiting = RunBuilder(landing_status=None)
     aborted = RunBuilder(landing_status=None, landing_error="Client disconnected.")
-    row = gap_table([waiting.scenario_run(LEFT), aborted.scenario_run(LEFT)]).overall()[0]
-    assert [row.clicks, row.landings] == [2, 0]
-    assert row.causes("landings") == [("user left after 800 ms", 2)]
-    unreachable = gap_table([RunBuilder(landing_status=None, landing_error="connection refused").scenario_run()])
-    assert unreachable.overall()[0].causes("landings") == [("landing page unreachable", 1)]
+    mid_chain = RunBuilder(landing_status=301)
+    row = gap_table([r.scenario_run(LEFT) for r in (waiting, aborted, mid_chain)]).overall()[0]
+    assert [row.clicks, row.landings] == [3, 0]
+    assert row.causes("landings") == [("user left after 800 ms", 3)]
+    unreachable = RunBuilder(landing_status=None, landing_error="connection refused")
+    stopped = RunBuilder(landing_status=302)
+    row = gap_table([unreachable.scenario_run(), stopped.scenario_run()]).overall()[0]
+    assert sorted(row.causes("landings")) == [("landing page unreachable", 1), ("redirect chain stopped at a 302", 1)]
 
 
 def test_vendor_rows_skip_the_page_view_stage_only_for_vendors_that_never_send_one() -> None:

@@ -12,7 +12,7 @@ from harness.checks.consent import NON_GOOGLE_AD_VENDORS
 from harness.results import ScenarioRun
 from tests.e2e_conditions.conftest import SEEDING_WIRED, ConditionsSession
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("conditions")]
 
 GOOGLE_VENDORS = {"ga4", "google_ads"}
 
@@ -127,5 +127,6 @@ def test_the_written_report_shows_conditions_and_the_gap_table(conditions_suite:
 
     gap = _text(page, "gap-table")
     assert "no conditions" in gap and "network=slow-3g" in gap and "blocker=common" in gap
-    assert "user left after 100 ms" in gap
+    left = conditions_suite.run("abandoned").result.capture
+    assert "user left after 100 ms" in gap, ([(h.status, h.error) for h in left.chain.hops], left.error)
     assert re.search(r"<svg[^>]*>.*?Click-to-session gap by condition.*?</svg>", page, re.S)
