@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -34,3 +35,15 @@ def hostile_harness(hostile_site: HostileSite, garbage_server: GarbageServer) ->
     )
     with Harness(options) as started:
         yield started
+
+
+@contextmanager
+def normal_timeouts(harness: Harness) -> Iterator[None]:
+    """For a test about something else than timeouts: on a busy 2-core machine (the suite runs on two
+    workers) a heavy page or four contexts at once can outlast the short timeouts the timeout tests share."""
+    short = harness.options
+    harness.options = short.model_copy(update={"navigation_timeout_ms": 15_000, "capture_timeout_ms": 15_000})
+    try:
+        yield
+    finally:
+        harness.options = short

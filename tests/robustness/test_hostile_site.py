@@ -17,7 +17,7 @@ from harness.capture.addons import MAX_DOCUMENT_BODY
 from harness.engine import Harness
 from harness.models import RunResult, StepRecord
 from harness.scenario import ClickStep, RunConditions
-from tests.robustness.conftest import NAVIGATION_TIMEOUT_MS
+from tests.robustness.conftest import NAVIGATION_TIMEOUT_MS, normal_timeouts
 from tests.robustness.site import BIG_BYTES, KEEPALIVE_IN_FLIGHT, HostileSite
 
 pytestmark = pytest.mark.browser
@@ -65,7 +65,8 @@ def test_a_stress_page_loses_and_doubles_no_hit(hostile_harness: Harness, hostil
         page_state.update(await page.evaluate(PAGE_STATE))
 
     url = hostile_site.url(f"/stress?per_kind={PER_KIND}&unload={UNLOAD}&batch={BATCH}")
-    result = hostile_harness.visit(url, journey=read_what_was_sent)
+    with normal_timeouts(hostile_harness):
+        result = hostile_harness.visit(url, journey=read_what_was_sent)
 
     assert result.capture.error is None and result.capture.capture_complete
     expected = Counter(sent + [f"unload-{i}" for i in range(UNLOAD)])
@@ -210,15 +211,8 @@ def test_a_malformed_hit_is_reported_and_the_run_goes_on(
 def test_four_parallel_runs_never_share_a_hit(hostile_harness: Harness, hostile_site: HostileSite) -> None:
     markers = [f"par{i}" for i in range(4)]
     urls = [hostile_site.url(f"/marked?marker={m}") for m in markers]
-    # About attribution, not timeouts: four contexts starting at once on a busy 2-core machine can outlast
-    # the short navigation timeout the timeout tests share, so this test lends itself a normal one.
-    short = hostile_harness.options
-    hostile_harness.options = short.model_copy(update={"navigation_timeout_ms": 15_000})
-    try:
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            results = list(pool.map(hostile_harness.visit, urls))
-    finally:
-        hostile_harness.options = short
+    with normal_timeouts(hostile_harness), ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(hostile_harness.visit, urls))
     assert len({r.run_id for r in results}) == 4
     for marker, result in zip(markers, results, strict=True):
         assert result.capture.error is None
