@@ -15,7 +15,7 @@ from harness.scenario_loader import load_all
 from tests.e2e.conftest import SCENARIOS, DemoSession
 
 # The session's demo suite (every scenario with every seeded bug) is set up by the first test here.
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(480)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(480), pytest.mark.xdist_group("demo")]
 
 # What the drift of each bug must name: (drift kind, a fragment of its path).
 EXPECTED_DRIFT = {

@@ -17,7 +17,7 @@ from harness.results import ScenarioRun, SuiteResult
 from tests.e2e.conftest import DemoSession
 
 # The session's demo suite (every scenario with every seeded bug) is set up by the first test here.
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(480)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(480), pytest.mark.xdist_group("demo")]
 CAUGHT = [s for s in SWITCHES if s.catching_check]
 
 
