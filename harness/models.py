@@ -328,7 +328,7 @@ class RunCapture(_Model):
     # Requests a content blocker (the run's ad-block condition) aborted in the browser: they never left it.
     blocked: list[CapturedRequest] = Field(default_factory=list)
     abandoned_at: float | None = None  # epoch seconds the run left the page early (abandon_after_ms)
-    artifacts: dict[str, str] = Field(default_factory=dict)  # "trace", "har", "screenshot" -> absolute path
+    artifacts: dict[str, str] = Field(default_factory=dict)  # "trace", "screenshot" -> absolute path
     error: str | None = None  # the run could not finish (navigation timeout, unreachable host, ...)
 
     @property

@@ -39,12 +39,6 @@ MIN_TYPED_LENGTH = 3
 MIN_SECRET_LENGTH = 4
 
 
-def redaction_replacements(suite: SuiteResult) -> list[Replacement]:
-    """The typed PII and secrets of ``suite`` in every spelling, for redacting files beside the report."""
-    data = suite.model_dump(round_trip=True)
-    return _replacement_patterns(_typed_values(data), _secret_values(list(_all_requests(data))))
-
-
 def redact_suite(suite: SuiteResult) -> SuiteResult:
     """A redacted copy of ``suite``; ``suite`` itself is left as it was."""
     data = suite.model_dump(round_trip=True)  # round_trip drops computed fields, so it validates back

@@ -1,22 +1,24 @@
-"""The replay kit beside a report: the mitmproxy flows file of a run, and the HAR redacted like the report.
+"""The replay kit beside a report: a run's mitmproxy flows file and HAR, built from what the proxy saw.
 
-The flows file is rebuilt from the (redacted) captured requests, so it opens in mitmproxy/mitmweb
-(``mitmweb -r flows.mitm``) with no secret in it; the HAR is Playwright's, redacted in place.
+Both are rebuilt from the captured requests the report shows (redacted unless ``--no-redact``), so they
+open in mitmproxy/mitmweb (``mitmweb -r flows.mitm``) and in any HAR viewer with no secret in them. They
+hold every request that crossed the proxy, with its answer (sinkholed ones included); response bodies
+only for documents, whose bodies the capture keeps. The Playwright trace beside them has every body.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from mitmproxy import connection, http, io
+from mitmproxy.addons.savehar import SaveHar
 
 from harness.models import CapturedRequest
-from harness.report.redact import COOKIE_MARK, SECRET_HEADERS, Replacement, replace_everywhere
 
 FLOWS_NAME = "flows.mitm"
+HAR_NAME = "run.har"
 
 
 def _flow(request: CapturedRequest) -> http.HTTPFlow:
@@ -28,14 +30,16 @@ def _flow(request: CapturedRequest) -> http.HTTPFlow:
     flow.request = http.Request.make(
         request.method, request.url, request.body, [(k.encode(), v.encode("utf-8", "surrogateescape")) for k, v in request.request_headers]
     )
-    flow.request.timestamp_start = request.started_at
+    # The capture knows when a request started and when its answer ended, not the steps between.
+    flow.request.timestamp_start = flow.request.timestamp_end = request.started_at
     if request.status is not None:
         flow.response = http.Response.make(
             request.status,
             request.response_body,
             [(k.encode(), v.encode("utf-8", "surrogateescape")) for k, v in request.response_headers],
         )
-        flow.response.timestamp_end = request.ended_at
+        ended = request.ended_at or request.started_at
+        flow.response.timestamp_start = flow.response.timestamp_end = ended
     flow.metadata["eventpath"] = {"run_id": request.run_id, "tag_hit": request.tag_hit, "sinkholed": request.sinkholed}
     return flow
 
@@ -49,25 +53,10 @@ def write_flows(requests: list[CapturedRequest], path: Path) -> Path:
     return path
 
 
-def _redact_headers(headers: list[dict[str, Any]]) -> None:
-    for header in headers:
-        name = str(header.get("name", "")).lower()
-        if name in SECRET_HEADERS:
-            header["value"] = "[redacted-secret]"
-        elif name in ("cookie", "set-cookie"):
-            header["value"] = COOKIE_MARK
-
-
-def redact_har(path: Path, replacements: list[Replacement]) -> None:
-    """Cookie values, secret headers, typed PII and secrets out of a Playwright HAR, in place."""
-    try:
-        har = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return
-    for entry in har.get("log", {}).get("entries", []):
-        for side in ("request", "response"):
-            part = entry.get(side, {})
-            _redact_headers(part.get("headers", []))
-            for cookie in part.get("cookies", []):
-                cookie["value"] = COOKIE_MARK
-    path.write_text(json.dumps(replace_everywhere(har, replacements)), encoding="utf-8")
+def write_har(requests: list[CapturedRequest], path: Path) -> Path:
+    """The same requests as a HAR 1.2 file, by mitmproxy's own exporter."""
+    har = SaveHar().make_har([_flow(request) for request in requests])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Undecodable header bytes are kept as lone surrogates; a HAR is UTF-8 JSON.
+    path.write_text(json.dumps(har, indent=1), encoding="utf-8", errors="replace")
+    return path

@@ -13,8 +13,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from pydantic_core import PydanticSerializationError
 
-from harness.report.redact import redact_suite, redaction_replacements
-from harness.report.replay import FLOWS_NAME, redact_har, write_flows
+from harness.report.redact import redact_suite
+from harness.report.replay import FLOWS_NAME, HAR_NAME, write_flows, write_har
 from harness.report.view import BodyBudget, run_view, summary_view
 from harness.results import ScenarioRun, SuiteResult
 from harness.scenario import ExpectedEvent, Scenario
@@ -63,7 +63,7 @@ def write_report(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     shown = redact_suite(suite) if redact else suite
-    _write_replay_kits(suite, shown, out_dir, redact)
+    _write_replay_kits(shown, out_dir)
     paths = ReportPaths(directory=out_dir, html=out_dir / HTML_NAME, json=out_dir / JSON_NAME)
     paths.json.write_text(results_json(shown), encoding="utf-8")
     paths.html.write_text(
@@ -72,18 +72,21 @@ def write_report(
     return paths
 
 
-def _write_replay_kits(suite: SuiteResult, shown: SuiteResult, out_dir: Path, redact: bool) -> None:
-    """Beside each run that kept a replay kit: its flows file, and its HAR redacted like the report."""
-    replacements = redaction_replacements(suite) if redact else []
+def _write_replay_kits(shown: SuiteResult, out_dir: Path) -> None:
+    """Beside each run's kept trace: its flows file and HAR, from the requests the report shows."""
+    root = out_dir.resolve()
     for run in shown.runs:
-        har = run.artifacts.get("har")
-        if not har:
+        trace = run.artifacts.get("trace")
+        if not trace:
             continue  # no replay kit kept for this run
-        if redact and (out_dir / har).is_file():
-            redact_har(out_dir / har, replacements)
-        flows = Path(har).parent / FLOWS_NAME
-        write_flows(run.result.capture.requests, out_dir / flows)
-        run.artifacts["flows"] = flows.as_posix()
+        folder = (out_dir / trace).parent
+        if not folder.resolve().is_relative_to(root):
+            continue  # a results file from elsewhere: write nothing outside the report folder
+        kit = Path(trace).parent
+        write_flows(run.result.capture.requests, folder / FLOWS_NAME)
+        write_har(run.result.capture.requests, folder / HAR_NAME)
+        run.artifacts["flows"] = (kit / FLOWS_NAME).as_posix()
+        run.artifacts["har"] = (kit / HAR_NAME).as_posix()
 
 
 def results_json(suite: SuiteResult) -> str:

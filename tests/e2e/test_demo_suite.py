@@ -106,6 +106,7 @@ def test_a_failed_run_keeps_a_replay_kit_without_secrets(demo: DemoSession) -> N
     har = (folder / shown["artifacts"]["har"]).read_text(encoding="utf-8")
     typed_email = next(s.typed for s in failed.result.capture.steps if s.typed and "@" in s.typed)
     assert typed_email not in har and "qa%2B" not in har
+    assert len(json.loads(har)["log"]["entries"]) == len(failed.result.capture.requests), "the proxy's whole record"
     with (folder / shown["artifacts"]["flows"]).open("rb") as handle:
         flows = list(io.FlowReader(handle).stream())
     assert len(flows) == len(failed.result.capture.requests)
