@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import inspect
 import json
 import os
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -32,6 +32,7 @@ from harness.browser.visit import VisitPlan  # noqa: E402
 from harness.decoders.registry import DecoderRegistry  # noqa: E402
 from harness.models import CapturedRequest  # noqa: E402
 from harness.options import RunOptions  # noqa: E402
+from harness.runner import KeepArtifacts  # noqa: E402
 from harness.scenario import Scenario  # noqa: E402
 from harness.scenario_loader import load_scenario  # noqa: E402
 
@@ -385,27 +386,35 @@ def bench_stress(sizes: Sizes) -> None:
 
 
 def bench_suite(sizes: Sizes, jobs: int) -> None:
+    # As `eventpath run -j N` runs a suite (report folder, report written): first with --keep-artifacts never
+    # (the harness's own cost), then by default (every run traced, the trace kept on failure).
+    for keep in ("never", "on-failure"):
+        _bench_suite_once(sizes, jobs, keep)
+
+
+def _bench_suite_once(sizes: Sizes, jobs: int, keep: KeepArtifacts) -> None:
+    from harness.report import write_report
     from harness.runner import SuiteRunner, plan_runs
 
     scenario = load_scenario(SCENARIO_FILE)
     runs = plan_runs([(SCENARIO_FILE, scenario)] * sizes.suite_runs)
-    accepts_jobs = "jobs" in inspect.signature(SuiteRunner).parameters
-    runner = SuiteRunner(RunOptions(), jobs=jobs) if accepts_jobs else SuiteRunner(RunOptions())  # type: ignore[call-arg]
-    with CpuSampler().sampling() as sampler:
-        began, cpu_before = time.perf_counter(), sampler.seconds()
-        suite = runner.run(runs)
-        total, cpu = time.perf_counter() - began, sampler.seconds() - cpu_before
+    with tempfile.TemporaryDirectory(prefix="eventpath-bench-") as report_dir:
+        runner = SuiteRunner(RunOptions(), jobs=jobs, report_dir=Path(report_dir), keep_artifacts=keep)
+        with CpuSampler().sampling() as sampler:
+            began, cpu_before = time.perf_counter(), sampler.seconds()
+            suite = runner.run(runs)
+            write_report(suite, Path(report_dir), scenarios={scenario.name: scenario})
+            total, cpu = time.perf_counter() - began, sampler.seconds() - cpu_before
     page_s = [page_time(run.result.capture) for run in suite.runs]
     per_run_fixed = median([run.duration_s - p for run, p in zip(suite.runs, page_s, strict=True)])
-    mode = f"-j {jobs}" if accepts_jobs else "sequential (SuiteRunner has no jobs yet)"
-    print(f"suite: {len(runs)} demo purchase runs through SuiteRunner, {mode}, {total:.1f} s")
+    print(f"suite: {len(runs)} demo purchase runs, `eventpath run -j {jobs} --keep-artifacts {keep}`, {total:.1f} s")
     line("runs per second", f"{len(runs) / total:.2f}", f"50 runs < 60 s with -j 2, i.e. > {50 / 60:.2f}/s")
     line("time for 50 runs at this rate", f"{50 * total / len(runs):.0f} s")
     line("fixed cost per run (median)", f"{per_run_fixed * 1000:.0f} ms", "< 150 ms")
     cores = os.cpu_count() or 1
     line("CPU per run (whole process tree)", f"{cpu / len(runs):.2f} s")
     line(f"CPU-bound floor for 50 runs on {cores} cores", f"{50 * cpu / len(runs) / cores:.0f} s")
-    if not accepts_jobs or jobs <= 1:  # with parallel runs page times overlap and this sum means nothing
+    if jobs <= 1:  # with parallel runs page times overlap and this sum means nothing
         line("suite cost (total - page time) / run", f"{(total - sum(page_s)) / len(runs) * 1000:.0f} ms")
     failed = [r for r in suite.runs if r.failures]
     if failed:

@@ -22,7 +22,9 @@ BASE_ARGS = (
     "--no-first-run",
     "--disable-default-apps",
     "--disable-quic",  # mitmproxy intercepts TCP; QUIC would bypass it
-    "--disable-features=Translate,OptimizationHints,MediaRouter,InterestFeedContentSuggestions",
+    # No --disable-features/--enable-features here: Chromium keeps only the last of each, so ours would
+    # silently replace Playwright's own list (PreconnectToSearch, NetworkTimeServiceQuerying, PaintHolding,
+    # ThirdPartyStoragePartitioning, ...), turning its background requests and quirks back on.
 )
 
 
