@@ -451,11 +451,23 @@ def main(argv: list[str] | None = None) -> int:
         "suite": lambda: bench_suite(sizes, args.jobs),
     }
     began = time.perf_counter()
+    machine_speed()
     for name in SECTIONS:
         if name in chosen:
             actions[name]()
     print(f"done in {time.perf_counter() - began:.0f} s")
+    machine_speed()
     return 0
+
+
+def machine_speed() -> None:
+    """A fixed piece of pure-Python work, timed before and after: the absolute targets (runs per minute,
+    events per second) move with the machine's speed, which on a shared host drifts within one session."""
+    began = time.perf_counter()
+    total = 0
+    for i in range(5_000_000):
+        total += i
+    line("machine: 5M-step Python loop", f"{(time.perf_counter() - began) * 1000:.0f} ms")
 
 
 if __name__ == "__main__":
