@@ -389,12 +389,12 @@ class RunConditions(_Strict):
 class ConditionMatrix(_Strict):
     """Each condition may be a list: the scenario then runs once per combination."""
 
-    network: list[NetworkPreset | CustomNetwork] = Field(default_factory=lambda: ["none"])
+    network: list[NetworkPreset | CustomNetwork] = Field(default_factory=lambda: list[NetworkPreset | CustomNetwork](["none"]))
     cpu_slowdown: list[float] = Field(default_factory=lambda: [1.0])
-    consent: list[ConsentChoice | None] = Field(default_factory=lambda: [None])
-    blocker: list[str | None] = Field(default_factory=lambda: [None])
-    in_app: list[InAppProfile | None] = Field(default_factory=lambda: [None])
-    abandon_after_ms: list[int | None] = Field(default_factory=lambda: [None])
+    consent: list[ConsentChoice | None] = Field(default_factory=lambda: list[ConsentChoice | None]([None]))
+    blocker: list[str | None] = Field(default_factory=lambda: list[str | None]([None]))
+    in_app: list[InAppProfile | None] = Field(default_factory=lambda: list[InAppProfile | None]([None]))
+    abandon_after_ms: list[int | None] = Field(default_factory=lambda: list[int | None]([None]))
 
     @model_validator(mode="before")
     @classmethod

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from harness.errors import BadInput
 from harness.scenario import STEP_KINDS, Scenario
@@ -81,13 +82,13 @@ def _locate(loc: tuple[Any, ...], lines: dict[tuple[Any, ...], int]) -> tuple[in
     return lines.get(matched), field
 
 
-def _explain(error: dict[str, Any]) -> str:
-    kind = error.get("type", "")
+def _explain(error: ErrorDetails) -> str:
+    kind = error["type"]
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
         return "unknown field (check the spelling; `eventpath schema` lists every field)"
-    message = str(error.get("msg", "invalid value"))
+    message = error["msg"] or "invalid value"
     return message.removeprefix("Value error, ")
 
 

@@ -411,7 +411,8 @@ def abandonment_view(run: ScenarioRun) -> AbandonmentView | None:
     if capture.abandoned_at is None:
         return None
     sent = {r.id: r.started_at for r in capture.requests}
-    reached, late = [], []
+    reached: list[str] = []
+    late: list[str] = []
     for event in result.events:
         at = sent.get(event.request_id or "")
         (reached if at is not None and at <= capture.abandoned_at else late).append(clean(_event_line(event), 400))
