@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from urllib.parse import urljoin
 
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Page
+from playwright.async_api import Frame, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from harness.models import StepRecord
@@ -48,32 +48,54 @@ def _target(step: _Step) -> str | None:
 _MAY_NAVIGATE = (ClickStep, PressStep, ScriptStep, SelectStep)
 
 
-async def _wait_until_wired(page: Page, selector: str, timeout: float, navigation_possible: bool) -> float:
+class _LoadPatience:
+    """How long an action waits for its page's ``load``: half the step's time, once per document. A page
+    that never loads (a hanging image or ad) costs that grace on its first action, not on every one."""
+
+    def __init__(self, page: Page) -> None:
+        self._document = 0
+        self._gave_up_on = -1
+        page.on("framenavigated", self._navigated)
+
+    def _navigated(self, frame: Frame) -> None:
+        if frame.parent_frame is None:
+            self._document += 1
+
+    async def wait_for_load(self, page: Page, timeout: float) -> None:
+        if self._gave_up_on == self._document:
+            return
+        try:
+            # Answered locally (Playwright tracks load states from events) once the page has loaded.
+            await page.wait_for_load_state("load", timeout=max(1.0, timeout / 2))
+        except PlaywrightTimeout:
+            self._gave_up_on = self._document  # go on as a person would, and do not wait on it again
+
+
+async def _wait_until_wired(
+    page: Page, selector: str, timeout: float, navigation_possible: bool, patience: _LoadPatience
+) -> float:
     """Wait for ``selector``'s page to finish loading before touching it; return the time left to act.
 
     An element is on screen as soon as it is parsed, but the scripts that give it a handler (and the tags
     that listen to it) run later: a click at first sight hits a dead button and the journey stalls, where
     a person would have waited for the page. After a step that may have started a navigation, the element
-    is awaited first so that the load state read is its own document's, not the one being left. A page
-    that never reaches ``load`` (a hanging image or ad) gets half the step's time; then the step goes on,
-    as a person would.
+    is awaited first so that the load state read is its own document's, not the one being left.
     """
     started = time.monotonic()
     if navigation_possible:
         await page.locator(selector).first.wait_for(state="attached", timeout=timeout)
-    try:
-        # Answered locally (Playwright tracks load states from events) once the page has loaded.
-        await page.wait_for_load_state("load", timeout=max(1.0, timeout / 2))
-    except PlaywrightTimeout:
-        pass
+    await patience.wait_for_load(page, timeout)
     # Playwright reads a timeout of 0 as "no timeout": never hand it one.
     return max(1.0, timeout - (time.monotonic() - started) * 1000)
 
 
-async def _perform(page: Page, step: _Step, run_token: str, timeout: float, after: _Step | None) -> str | None:
+async def _perform(
+    page: Page, step: _Step, run_token: str, timeout: float, after: _Step | None, patience: _LoadPatience
+) -> str | None:
     """Do one step (``after`` the one before it, if any); return what it typed, if anything."""
     if isinstance(step, ClickStep | FillStep | SelectStep | PressStep):
-        timeout = await _wait_until_wired(page, _target(step) or "", timeout, isinstance(after, _MAY_NAVIGATE))
+        navigation_possible = isinstance(after, _MAY_NAVIGATE)
+        timeout = await _wait_until_wired(page, _target(step) or "", timeout, navigation_possible, patience)
     match step:
         case GotoStep(goto=url):
             await page.goto(urljoin(page.url, url), timeout=timeout)
@@ -115,6 +137,7 @@ def scenario_journey(steps: Sequence[_Step], run_token: str, default_timeout_ms:
     """An async journey for ``run_visit`` that performs ``steps`` and appends a record of each."""
 
     async def journey(page: Page, records: list[StepRecord]) -> None:
+        patience = _LoadPatience(page)
         for index, step in enumerate(steps):
             record = StepRecord(
                 index=index,
@@ -127,7 +150,8 @@ def scenario_journey(steps: Sequence[_Step], run_token: str, default_timeout_ms:
             records.append(record)
             timeout = step.timeout_ms or default_timeout_ms
             try:
-                record.typed = await _perform(page, step, run_token, timeout, steps[index - 1] if index else None)
+                before = steps[index - 1] if index else None
+                record.typed = await _perform(page, step, run_token, timeout, before, patience)
             except PlaywrightError as exc:
                 record.error = _step_error(exc, record.target, timeout)
                 record.ended_at = time.time()

@@ -51,6 +51,9 @@ LATE_HANDLER_JS = (
     b"document.getElementById('checkout-now').addEventListener('click', () => { location.href = '/landing'; });"
 )
 
+HANGING_FORM_PAGE = """<!doctype html><html><head><title>Checkout</title></head><body>
+<input id="a"><input id="b"><input id="c"><input id="d"><img src="/hang.png" alt=""></body></html>"""
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: CaptureTestSite  # type: ignore[assignment]
@@ -107,6 +110,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._html(HIT_PAGE.replace("UNLOAD_HITS", str(self.server.unload_hits)))
         elif parts.path == "/late-handler":  # the button is on screen before the script that makes it work
             self._html(LATE_HANDLER_PAGE)
+        elif parts.path == "/hanging-form":  # the form is all there, but an image keeps `load` from firing
+            self._html(HANGING_FORM_PAGE)
+        elif parts.path == "/hang.png":  # long past the journey's waits; short enough not to hold the run's end
+            time.sleep(3)
+            self._send(204)
         elif parts.path == "/late-handler.js":
             time.sleep(0.5)
             self._send(200, LATE_HANDLER_JS, {"content-type": "text/javascript"})

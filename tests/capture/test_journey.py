@@ -63,3 +63,16 @@ def test_a_click_after_a_navigation_waits_for_the_page_to_be_wired(harness: Harn
     result = harness.visit(CLICK, journey=scenario_journey(scenario.steps, "x", 5_000))
     assert result.capture.error is None, result.capture.error
     assert result.capture.steps[-1].url_after == "https://www.site.test/landing"
+
+
+def test_a_page_that_never_loads_costs_its_grace_once_not_on_every_step(harness: Harness) -> None:
+    # An image that never arrives keeps `load` away; the form is usable. The first action waits half its
+    # step's time for `load`, then the journey goes on; later actions on that page do not wait again.
+    fills = [{"fill": f"#{name}", "value": name} for name in "abcd"]
+    scenario = _steps({"script": "location.href = '/hanging-form'"}, *fills)
+    result = harness.visit(CLICK, journey=scenario_journey(scenario.steps, "x", 2_000))
+    assert result.capture.error is None, result.capture.error
+    took = [s.ended_at - s.started_at for s in result.capture.steps[1:] if s.ended_at]
+    assert len(took) == 4
+    assert took[0] >= 0.9, "the first action gave the page its grace (1 s of 2 s)"
+    assert all(t < 0.6 for t in took[1:]), took  # each a plain fill, where waiting again would take 1 s
