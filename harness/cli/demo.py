@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import threading
 from dataclasses import replace
+from pathlib import Path
 
 from harness.cli.common import (
     add_report_options,
@@ -18,6 +19,7 @@ from harness.cli.common import (
     use_color,
 )
 from harness.demo.catalog import API_HOST
+from harness.errors import BadInput
 
 NAME = "demo"
 HELP = "run the example suite against the offline demo shop and each seeded bug (--serve: just serve the shop)"
@@ -25,7 +27,9 @@ HELP = "run the example suite against the offline demo shop and each seeded bug 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "paths", nargs="*", default=["scenarios"], help="demo scenario files or folders (default: scenarios/)"
+        "paths",
+        nargs="*",
+        help="demo scenario files or folders (default: scenarios/ here, else the eventpath checkout's)",
     )
     parser.add_argument(
         "--serve", action="store_true", help="serve the demo shop in the foreground until Ctrl-C"
@@ -56,7 +60,7 @@ def run_suite(args: argparse.Namespace) -> int:
     from harness.runner import SuiteRunner
     from harness.scenario_loader import load_all
 
-    entries = demo_entries(load_all(args.paths))
+    entries = demo_entries(load_all(args.paths or [demo_scenarios()]))
     runs, uncovered = plan_demo(entries)
     if args.device:
         runs = [replace(r, device=args.device) for r in runs]
@@ -84,6 +88,21 @@ def run_suite(args: argparse.Namespace) -> int:
         print(f"problem: {problem}")
     print("demo: every seeded bug was caught and named, nothing else failed" if verdict.ok else "demo: FAILED")
     return 0 if verdict.ok else 1
+
+
+def demo_scenarios() -> Path:
+    """``scenarios/`` in the working folder, else the one of the checkout eventpath is installed from
+    (``pip install -e .``), so ``eventpath demo`` works from any folder."""
+    here = Path("scenarios")
+    if here.exists():
+        return here
+    checkout = Path(__file__).resolve().parents[2] / "scenarios"
+    if checkout.is_dir():
+        return checkout
+    raise BadInput(
+        "no scenarios/ folder here, and eventpath is not installed from a checkout that has one: run "
+        "`eventpath demo` in the eventpath checkout, or give the demo scenario files"
+    )
 
 
 def serve(port: int = 0, bugs: str = "", stop: threading.Event | None = None) -> int:
