@@ -44,19 +44,16 @@ def _flow(request: CapturedRequest) -> http.HTTPFlow:
     return flow
 
 
-def write_flows(requests: list[CapturedRequest], path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as handle:
+def write_replay_kit(requests: list[CapturedRequest], folder: Path) -> tuple[Path, Path]:
+    """The flows file and the HAR of ``requests`` in ``folder``; returns their paths (flows, HAR)."""
+    flows = [_flow(request) for request in requests]  # built once, written twice
+    folder.mkdir(parents=True, exist_ok=True)
+    flows_path, har_path = folder / FLOWS_NAME, folder / HAR_NAME
+    with flows_path.open("wb") as handle:
         writer = io.FlowWriter(handle)
-        for request in requests:
-            writer.add(_flow(request))
-    return path
-
-
-def write_har(requests: list[CapturedRequest], path: Path) -> Path:
-    """The same requests as a HAR 1.2 file, by mitmproxy's own exporter."""
-    har = SaveHar().make_har([_flow(request) for request in requests])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Undecodable header bytes are kept as lone surrogates; a HAR is UTF-8 JSON.
-    path.write_text(json.dumps(har, indent=1), encoding="utf-8", errors="replace")
-    return path
+        for flow in flows:
+            writer.add(flow)
+    # mitmproxy's own HAR exporter. Undecodable header bytes are kept as lone surrogates; a HAR is UTF-8.
+    har = SaveHar().make_har(flows)
+    har_path.write_text(json.dumps(har, indent=1), encoding="utf-8", errors="replace")
+    return flows_path, har_path

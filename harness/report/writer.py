@@ -14,7 +14,7 @@ from markupsafe import Markup
 from pydantic_core import PydanticSerializationError
 
 from harness.report.redact import redact_suite
-from harness.report.replay import FLOWS_NAME, HAR_NAME, write_flows, write_har
+from harness.report.replay import write_replay_kit
 from harness.report.view import BodyBudget, run_view, summary_view
 from harness.results import ScenarioRun, SuiteResult
 from harness.scenario import ExpectedEvent, Scenario
@@ -82,11 +82,10 @@ def _write_replay_kits(shown: SuiteResult, out_dir: Path) -> None:
         folder = (out_dir / trace).parent
         if not folder.resolve().is_relative_to(root):
             continue  # a results file from elsewhere: write nothing outside the report folder
+        flows, har = write_replay_kit(run.result.capture.requests, folder)
         kit = Path(trace).parent
-        write_flows(run.result.capture.requests, folder / FLOWS_NAME)
-        write_har(run.result.capture.requests, folder / HAR_NAME)
-        run.artifacts["flows"] = (kit / FLOWS_NAME).as_posix()
-        run.artifacts["har"] = (kit / HAR_NAME).as_posix()
+        run.artifacts["flows"] = (kit / flows.name).as_posix()
+        run.artifacts["har"] = (kit / har.name).as_posix()
 
 
 def results_json(suite: SuiteResult) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 from mitmproxy import io
 
 from harness.report import write_report
-from harness.report.replay import write_flows, write_har
+from harness.report.replay import write_replay_kit
 from harness.results import SuiteResult
 from harness.scenario import Scenario
 from tests.report.conftest import BACKEND, CAPI_TOKEN, T0, TYPED_EMAIL, checkout_capture, scenario_run
@@ -16,7 +16,8 @@ from tests.report.conftest import BACKEND, CAPI_TOKEN, T0, TYPED_EMAIL, checkout
 
 def test_the_har_holds_every_captured_request_with_its_answer_and_body(tmp_path: Path) -> None:
     requests = checkout_capture().requests
-    har = json.loads(write_har(requests, tmp_path / "run.har").read_text(encoding="utf-8"))
+    _, har_path = write_replay_kit(requests, tmp_path)
+    har = json.loads(har_path.read_text(encoding="utf-8"))
     entries = har["log"]["entries"]
     assert har["log"]["version"] == "1.2" and len(entries) == len(requests)
     for entry, captured in zip(entries, requests, strict=True):
@@ -31,9 +32,7 @@ def test_the_har_holds_every_captured_request_with_its_answer_and_body(tmp_path:
 
 def test_mitmproxy_reads_both_files_back_as_the_same_requests(tmp_path: Path) -> None:
     requests = checkout_capture().requests
-    har = write_har(requests, tmp_path / "run.har")
-    flows = write_flows(requests, tmp_path / "flows.mitm")
-    for path in (har, flows):
+    for path in write_replay_kit(requests, tmp_path):
         read = list(io.read_flows_from_paths([str(path)]))
         assert [f.request.url for f in read] == [r.url for r in requests], path.name  # type: ignore[attr-defined]
 
