@@ -93,7 +93,7 @@ class Harness:
             elif options.browser_ws:
                 self._browser = await engine.connect(options.browser_ws, timeout=15_000)
             elif options.browser == "chromium":
-                executable = find_browser(options.resolved_browser_path())
+                executable = find_browser(options.resolved_browser_path(), headless=options.headless)
                 self._browser = await engine.launch(
                     executable_path=executable,
                     headless=options.headless,

@@ -11,6 +11,10 @@ from harness.options import BROWSER_ENV
 
 # Debian's and other distributions' Chromium, then Google Chrome, in that order.
 SYSTEM_BROWSERS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+# Chromium's headless shell, preferred when no window is wanted, as Playwright itself does: the same engine
+# (Blink, V8, the network stack) without the desktop browser around it, at about half the CPU and memory
+# per run. Debian packages it as chromium-headless-shell.
+HEADLESS_SHELLS = ("/usr/lib/chromium/chromium-headless-shell", "/usr/bin/chromium-headless-shell")
 
 # Quiet, hermetic Chromium: no background traffic (there is no network to refuse it politely), no sandbox
 # (containers run as root), no first-run UI.
@@ -28,11 +32,11 @@ BASE_ARGS = (
 )
 
 
-def find_browser(explicit: str | None = None) -> str | None:
+def find_browser(explicit: str | None = None, *, headless: bool = True) -> str | None:
     """The Chromium binary to launch, or None to use Playwright's own browser.
 
     An explicit path (option or ``$EVENTPATH_BROWSER``) must exist; otherwise a system Chromium is
-    preferred, then Playwright's download if one is installed.
+    preferred (its headless shell when headless), then Playwright's download if one is installed.
     """
     chosen = explicit or os.environ.get(BROWSER_ENV)
     if chosen:
@@ -43,7 +47,7 @@ def find_browser(explicit: str | None = None) -> str | None:
                 "give the path of a Chromium binary, e.g. /usr/bin/chromium"
             )
         return path
-    for candidate in SYSTEM_BROWSERS:
+    for candidate in (*HEADLESS_SHELLS, *SYSTEM_BROWSERS) if headless else SYSTEM_BROWSERS:
         if Path(candidate).is_file():
             return candidate
     return None

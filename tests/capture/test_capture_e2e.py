@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -171,3 +172,15 @@ def test_two_harnesses_in_one_process_keep_their_own_proxy_and_ca(harness: Harne
     for result in (inner, after):
         assert result.capture.error is None
         assert len(_hits(result, "en=user_engagement")) == UNLOAD_HITS, "TLS to the right CA, no hit lost"
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").is_file(), reason="needs Debian's full Chromium")
+def test_the_full_browser_keeps_every_unload_hit_too(site: CaptureTestSite) -> None:
+    # Headless runs take Chromium's headless shell; --headed and --browser-path take the full browser,
+    # whose headless mode must trust the proxy's CA for unload hits just the same.
+    options = RunOptions(resolve=site.mappings(), navigation_timeout_ms=8_000, browser_path="/usr/bin/chromium")
+    with Harness(options) as full:
+        result = full.visit(CLICK.format(to="/r301"))
+    assert result.capture.error is None and result.capture.capture_complete
+    assert len(_hits(result, "en=user_engagement")) == UNLOAD_HITS
+    assert len(_hits(result, "ev=Leave")) == 1
