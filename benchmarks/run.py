@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import statistics
 import sys
@@ -18,6 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from multiprocessing.connection import Connection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Self
@@ -112,29 +114,58 @@ def _cpu_ticks(pid: int) -> int | None:
 
 
 class Sampler:
-    """Calls ``sample`` on a thread every ``interval_s`` while a block runs, and once more at its end."""
+    """Calls ``sample`` every ``interval_s`` while a block runs, and once more at its end, from a process of
+    its own: a sampling thread in this process would take the GIL from the proxy and the driver's loop and
+    slow the very runs it measures."""
 
     interval_s = 0.1
+
+    def __init__(self) -> None:
+        self.root = os.getpid()
+        self._conn: Connection | None = None
 
     def sample(self) -> None:
         raise NotImplementedError
 
+    def state(self) -> dict[str, object]:
+        """What the sampling process hands back when asked (its attributes, as they are now)."""
+        return {k: v for k, v in vars(self).items() if not k.startswith("_")}
+
+    def ask(self) -> dict[str, object]:
+        """Sample now, in the sampling process, and take its state."""
+        assert self._conn is not None, "only inside sampling()"
+        self._conn.send("now")
+        return self._conn.recv()  # type: ignore[no-any-return]
+
     @contextmanager
     def sampling(self) -> Iterator[Self]:
-        stop = threading.Event()
-
-        def run() -> None:
-            while not stop.wait(self.interval_s):
-                self.sample()
-
-        thread = threading.Thread(target=run, daemon=True)
-        thread.start()
+        context = multiprocessing.get_context("spawn")  # no fork of a process with the proxy's threads
+        ours, theirs = context.Pipe()
+        process = context.Process(target=_sample_until_stopped, args=(self, theirs), daemon=True)
+        process.start()
+        self._conn = ours
         try:
+            ours.recv()  # started: the first sample is taken
             yield self
         finally:
-            stop.set()
-            thread.join()
-            self.sample()
+            ours.send("stop")
+            vars(self).update(ours.recv())
+            process.join()
+            self._conn = None
+
+
+def _sample_until_stopped(sampler: Sampler, conn: Connection) -> None:
+    sampler.sample()
+    conn.send(sampler.state())
+    while True:
+        if conn.poll(sampler.interval_s):
+            message = conn.recv()
+            sampler.sample()
+            conn.send(sampler.state())
+            if message == "stop":
+                return
+        else:
+            sampler.sample()
 
 
 class CpuSampler(Sampler):
@@ -145,30 +176,34 @@ class CpuSampler(Sampler):
     interval_s = 0.05
 
     def __init__(self) -> None:
-        self._seen: dict[int, int] = {}
-        self._lock = threading.Lock()
+        super().__init__()
+        self.seen: dict[int, int] = {}
 
     def sample(self) -> None:
-        for pid in process_tree(os.getpid()):
+        for pid in process_tree(self.root):
+            if _process_kind(pid, self.root) == "sampler":
+                continue
             ticks = _cpu_ticks(pid)
             if ticks is not None:
-                with self._lock:
-                    self._seen[pid] = max(ticks, self._seen.get(pid, 0))
+                self.seen[pid] = max(ticks, self.seen.get(pid, 0))
 
     def seconds(self) -> float:
-        self.sample()
-        with self._lock:
-            return sum(self._seen.values()) / _TICKS
+        seen = self.ask()["seen"]
+        assert isinstance(seen, dict)
+        return sum(seen.values()) / _TICKS
 
 
-def _process_kind(pid: int) -> str:
-    """Python (this process), the Playwright driver, or Chromium (any of its processes)."""
-    if pid == os.getpid():
+def _process_kind(pid: int, root: int) -> str:
+    """Python (the measured process), the Playwright driver, or Chromium (any of its processes)."""
+    if pid == root:
         return "Python"
     try:
-        program = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return "other"
+    if b"from multiprocessing." in command:
+        return "sampler"  # this script's own sampling process and its helper: not part of what is measured
+    program = command.split(b"\0")[0].decode(errors="replace")
     name = Path(program.split(" ")[0]).name  # Chromium's helpers rewrite argv into one spaced string
     if "chrom" in name:
         return "Chromium"
@@ -178,10 +213,11 @@ def _process_kind(pid: int) -> str:
 def foreign_browsers() -> int:
     """Chromium processes running outside this process tree. PSS splits shared pages among every process
     that maps them, so stray browsers (a test run's leftovers) make this tree's PSS look smaller."""
-    ours = set(process_tree(os.getpid()))
+    root = os.getpid()
+    ours = set(process_tree(root))
     count = 0
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) not in ours and _process_kind(int(entry.name)) == "Chromium":
+        if entry.name.isdigit() and int(entry.name) not in ours and _process_kind(int(entry.name), root) == "Chromium":
             count += 1
     return count
 
@@ -190,13 +226,15 @@ class MemorySampler(Sampler):
     """The peak memory of the process tree while a block runs, and what each kind of process held then."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.peak_mb = 0.0
         self.peak_by_kind: Counter[str] = Counter()
 
     def sample(self) -> None:
         by_kind: Counter[str] = Counter()
-        for pid in process_tree(os.getpid()):
-            by_kind[_process_kind(pid)] += _memory_kb(pid) / 1024
+        for pid in process_tree(self.root):
+            if (kind := _process_kind(pid, self.root)) != "sampler":
+                by_kind[kind] += _memory_kb(pid) / 1024
         total = sum(by_kind.values())
         if total > self.peak_mb:
             self.peak_mb, self.peak_by_kind = total, by_kind
