@@ -1,73 +1,107 @@
 """Page speed as the landing page saw it (TTFB, LCP, DOMContentLoaded, load) and how long after the click
 the tags spoke: the numbers behind "users leave before tags fire".
 
-``install_metrics(context)`` before the first navigation, ``read_metrics(page)`` once the landing page has
-settled (LCP stops updating at the first click or key press, so read it before the journey). The timing
-functions below are pure: they read a ``RunResult``.
+``MetricsRecorder.install(context)`` before the first navigation: every top-level document then reports its
+navigation timing at load and each LCP update through a binding, off the run's critical path (no wait for
+the paint that reports LCP). ``mark_landing(page)`` once the landing page has settled names the document
+that is the landing; ``landing()`` reads its numbers at the end of the run. LCP stops updating at the first
+click or key press, so it is the page's own LCP as the browser defines it. The timing functions below are
+pure: they read a ``RunResult``.
 """
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
 
 from playwright.async_api import BrowserContext, Page
 from playwright.async_api import Error as PlaywrightError
 
 from harness.models import DecodedEvent, PageMetrics, RunResult
 
-# Runs in every document before its scripts; top frame only (an ad iframe's LCP is not the page's).
-_INSTALL = """(() => {
+BINDING = "__eventpath_report_metrics"
+
+# Runs in every document before its scripts; top frame only (an ad iframe's LCP is not the page's). The
+# document is named by its timeOrigin. The binding is looked up at call time: Playwright installs it
+# beside, not necessarily before, this script.
+_INSTALL = """((binding) => {
   if (window !== window.top || window.__eventpath_metrics) return;
-  const metrics = window.__eventpath_metrics = { lcp: null, lcpUpdatedAt: null };
+  window.__eventpath_metrics = true;
+  const nav = () => performance.getEntriesByType('navigation')[0];
+  const since = (t) => { const n = nav(); return t > 0 ? Math.max(0, t - ((n && n.activationStart) || 0)) : null; };
+  const report = (values) => {
+    try { window[binding](Object.assign({ document: performance.timeOrigin }, values)); } catch (e) {}
+  };
   try {
     new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) metrics.lcp = entry.startTime;
-      metrics.lcpUpdatedAt = performance.now();
+      const entries = list.getEntries();
+      if (entries.length) report({ lcp_ms: since(entries[entries.length - 1].startTime) });
     }).observe({ type: 'largest-contentful-paint', buffered: true });
-  } catch (e) { metrics.lcpUnsupported = String(e); }
-})();"""
-
-# LCP entries are queued to the observer after the paint that produced them, a frame or two after load:
-# wait for two animation frames (a paint and its report), then for a first entry, all within a bound (a
-# frame is capped at 50 ms: a hidden page never paints).
-_READ = """async (boundMs) => {
-  const metrics = window.__eventpath_metrics || {};
-  const deadline = performance.now() + boundMs;
-  const frame = () => new Promise((done) => {
-    const cap = setTimeout(done, 50);
-    requestAnimationFrame(() => { clearTimeout(cap); setTimeout(done, 0); });
+  } catch (e) {}
+  addEventListener('load', () => {
+    const n = nav();
+    if (n) report({ ttfb_ms: since(n.responseStart), dom_content_loaded_ms: since(n.domContentLoadedEventStart),
+                    load_ms: since(n.loadEventStart) });
   });
-  await frame();
-  await frame();
-  const nav = performance.getEntriesByType('navigation')[0];
-  // The entry of an element painted with the load event (a late hero image) is reported a frame or
-  // more after it: wait until 150 ms after load passed with no LCP update for 100 ms, within the bound.
-  const loadEnd = nav && nav.loadEventEnd > 0 ? nav.loadEventEnd : performance.now();
-  const unsettled = () => metrics.lcp == null || performance.now() - loadEnd < 150
-    || performance.now() - (metrics.lcpUpdatedAt || 0) < 100;
-  while (unsettled() && performance.now() < deadline) await frame();
-  const since = (t) => (nav && t > 0 ? Math.max(0, t - (nav.activationStart || 0)) : null);
-  return {
-    ttfb_ms: nav ? since(nav.responseStart) : null,
-    dom_content_loaded_ms: nav ? since(nav.domContentLoadedEventStart) : null,
-    load_ms: nav ? since(nav.loadEventStart) : null,
-    lcp_ms: metrics.lcp == null ? null : since(metrics.lcp) ?? metrics.lcp,
-  };
-}"""
+})(%s);"""
 
-LCP_SETTLE_BOUND_MS = 300
+_DOCUMENT = "() => performance.timeOrigin"
 
 
-async def install_metrics(context: BrowserContext) -> None:
-    """Observe LCP in every page of ``context`` from its first byte (call before navigating)."""
-    await context.add_init_script(script=_INSTALL)
+class MetricsRecorder:
+    """What each top-level document of one context reported, by document; which one is the landing."""
 
+    def __init__(self) -> None:
+        self._documents: dict[float, dict[str, float]] = {}
+        self._landing: float | None = None
+        self._reported = asyncio.Event()
 
-async def read_metrics(page: Page, settle_bound_ms: int = LCP_SETTLE_BOUND_MS) -> PageMetrics:
-    """The current document's metrics; all None when the page cannot be read (crashed, about:blank)."""
-    try:
-        values = await page.evaluate(_READ, settle_bound_ms)
-    except PlaywrightError:
-        return PageMetrics()
-    return PageMetrics(**{k: _rounded(v) for k, v in (values or {}).items() if k in PageMetrics.model_fields})
+    @classmethod
+    async def install(cls, context: BrowserContext) -> MetricsRecorder:
+        """Observe every page of ``context`` from its first byte (call before navigating)."""
+        recorder = cls()
+        await context.expose_binding(BINDING, recorder._report)
+        await context.add_init_script(script=_INSTALL % f'"{BINDING}"')
+        return recorder
+
+    def _report(self, _source: Any, values: Any) -> None:
+        if not isinstance(values, dict) or not isinstance(values.get("document"), int | float):
+            return  # a page calling our binding with something else
+        numbers = {k: _rounded(v) for k, v in values.items() if k in PageMetrics.model_fields}
+        self._documents.setdefault(float(values["document"]), {}).update(
+            {k: v for k, v in numbers.items() if v is not None}
+        )
+        self._reported.set()
+
+    async def mark_landing(self, page: Page) -> None:
+        """The page's current document is the landing (call once it has settled)."""
+        try:
+            document = await page.evaluate(_DOCUMENT)
+        except PlaywrightError:
+            return  # crashed or navigating: no landing document to name
+        if isinstance(document, int | float):
+            self._landing = float(document)
+
+    def landing(self) -> PageMetrics | None:
+        """The landing document's numbers as reported so far; None when no landing was named."""
+        if self._landing is None:
+            return None
+        return PageMetrics(**self._documents.get(self._landing, {}))
+
+    async def wait_for_landing(
+        self, ready: Callable[[PageMetrics | None], bool], timeout_s: float
+    ) -> PageMetrics | None:
+        """The landing's numbers once ``ready(metrics)`` holds, or as they are at ``timeout_s``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while not ready(self.landing()) and loop.time() < deadline:
+            self._reported.clear()
+            try:
+                await asyncio.wait_for(self._reported.wait(), deadline - loop.time())
+            except TimeoutError:
+                break
+        return self.landing()
 
 
 def _rounded(value: object) -> float | None:

@@ -25,7 +25,7 @@ from harness.browser.conditions import (
     context_overrides,
     seed_consent,
 )
-from harness.browser.metrics import install_metrics, read_metrics
+from harness.browser.metrics import MetricsRecorder
 from harness.browser.truth import read_truth
 from harness.capture.addons import END_OF_RUN_PATH
 from harness.capture.proxy import CaptureProxy
@@ -284,7 +284,7 @@ async def run_visit(
         context.set_default_timeout(options.navigation_timeout_ms)
         if plan.artifacts_dir is not None:
             await context.tracing.start(screenshots=True, snapshots=True, sources=False)
-        await install_metrics(context)
+        recorder = await MetricsRecorder.install(context)
         seed_step = await seed_consent(context, conditions.consent)  # a consent state set, not clicked
         if seed_step is not None:
             steps.append(seed_step)
@@ -326,7 +326,8 @@ async def run_visit(
                     steps.append(exc.record)
                     error = str(exc)
             if error is None:
-                metrics = await read_metrics(page)  # before the journey: LCP stops at the first input
+                # Its numbers arrive as the page reports them (LCP until the first input); read at the end.
+                await recorder.mark_landing(page)
         if error is None and abandoned_at is None and plan.journey is not None:
             try:
                 await plan.journey(page, steps)
@@ -343,6 +344,7 @@ async def run_visit(
             since=time.monotonic(),
             expect_end_beacon=False,
         )
+        metrics = recorder.landing()
         if plan.truth is not None:
             truth = await read_truth(plan.truth, page, context, plan.truth_base)
         if plan.artifacts_dir is not None:

@@ -51,6 +51,17 @@ LATE_HANDLER_JS = (
     b"document.getElementById('checkout-now').addEventListener('click', () => { location.href = '/landing'; });"
 )
 
+# The largest paint comes late: a headline 300 ms after load, where LCP stops only at the first input.
+LATE_LCP_PAGE = """<!doctype html><html><head><title>Sale</title></head><body>
+<p>Loading offers</p><button id="buy">Buy</button>
+<script>addEventListener('load', () => setTimeout(() => {
+  const late = document.createElement('h1');
+  late.id = 'late';
+  late.style.cssText = 'font-size: 64px; margin: 0';
+  late.textContent = 'Summer tents, 20% off, only this week, while stocks last';
+  document.body.appendChild(late);
+}, 300));</script></body></html>"""
+
 HANGING_FORM_PAGE = """<!doctype html><html><head><title>Checkout</title></head><body>
 <input id="a"><input id="b"><input id="c"><input id="d"><img src="/hang.png" alt=""></body></html>"""
 
@@ -97,6 +108,16 @@ class _Handler(BaseHTTPRequestHandler):
                 "<html><body><script>addEventListener('load', () => setTimeout("
                 "() => location.replace('/landing' + location.search), 30));</script></body></html>"
             )
+        elif parts.path == "/js-to-slow-landing":  # a fast interstitial before a landing page slow to answer
+            self._html(
+                "<html><body><script>addEventListener('load', () => "
+                "location.replace('/slow-landing' + location.search));</script></body></html>"
+            )
+        elif parts.path == "/slow-landing":
+            time.sleep(0.2)
+            self._html(HIT_PAGE.replace("UNLOAD_HITS", str(self.server.unload_hits)))
+        elif parts.path == "/late-lcp":
+            self._html(LATE_LCP_PAGE)
         elif parts.path == "/js":
             self._html("<html><body><script>location.replace('/landing' + location.search)</script></body></html>")
         elif parts.path == "/js-drop-fbclid":

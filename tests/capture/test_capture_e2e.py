@@ -184,3 +184,41 @@ def test_the_full_browser_keeps_every_unload_hit_too(site: CaptureTestSite) -> N
     assert result.capture.error is None and result.capture.capture_complete
     assert len(_hits(result, "en=user_engagement")) == UNLOAD_HITS
     assert len(_hits(result, "ev=Leave")) == 1
+
+
+# Two animation frames: the late headline is painted and its LCP entry handed to the observer.
+_TWO_FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))"
+
+
+async def _wait_for_late_headline(page: Page) -> None:
+    await page.wait_for_selector("#late", state="attached")
+    await page.evaluate(_TWO_FRAMES)
+
+
+def test_lcp_counts_a_paint_long_after_load_until_the_first_input(harness: Harness) -> None:
+    """Page speed is reported by the page as it goes, not read at a fixed moment after load: the largest paint
+    300 ms after load is the LCP when nothing was clicked, and not when the journey clicked first."""
+
+    async def only_watch(page: Page, _records: list[StepRecord]) -> None:
+        await _wait_for_late_headline(page)
+
+    async def click_first(page: Page, _records: list[StepRecord]) -> None:
+        await page.click("#buy")
+        await _wait_for_late_headline(page)
+
+    watched = harness.visit(CLICK.format(to="/late-lcp"), journey=only_watch).capture.metrics
+    clicked = harness.visit(CLICK.format(to="/late-lcp"), journey=click_first).capture.metrics
+    assert watched is not None and clicked is not None
+    assert watched.lcp_ms is not None and watched.load_ms is not None
+    assert watched.lcp_ms >= watched.load_ms + 250, watched
+    assert clicked.lcp_ms is not None and clicked.load_ms is not None
+    assert clicked.lcp_ms < clicked.load_ms + 250, clicked
+
+
+def test_page_speed_is_the_landing_pages_not_the_interstitials(harness: Harness) -> None:
+    capture = harness.visit(CLICK.format(to="/js-to-slow-landing")).capture
+    assert [h.kind for h in capture.chain.hops] == ["start", "http", "js"], capture.chain.hops
+    metrics = capture.metrics
+    assert metrics is not None and metrics.ttfb_ms is not None, metrics
+    assert metrics.ttfb_ms >= 190, metrics  # /slow-landing answers after 200 ms; the interstitial at once
+    assert metrics.lcp_ms is not None and metrics.load_ms is not None and metrics.lcp_ms >= metrics.ttfb_ms

@@ -16,7 +16,7 @@ from harness.browser.conditions import (
     apply_network,
     context_overrides,
 )
-from harness.browser.metrics import install_metrics, read_metrics
+from harness.browser.metrics import MetricsRecorder
 from harness.decoders.registry import DecoderRegistry
 from harness.scenario import ConsentSelectors, RunConditions
 from tests.conditions.conftest import BrowserRunner, Site
@@ -63,10 +63,11 @@ def test_metrics_report_ttfb_lcp_and_load(chromium: BrowserRunner, site: Site) -
         assert chromium.browser is not None
         context = await chromium.browser.new_context()
         try:
-            await install_metrics(context)
+            recorder = await MetricsRecorder.install(context)
             page = await context.new_page()
             await page.goto(f"{site.url}/page", wait_until="load")
-            return await read_metrics(page)
+            await recorder.mark_landing(page)
+            return await recorder.wait_for_landing(lambda m: m is not None and m.lcp_ms is not None, 5.0)
         finally:
             await context.close()
 
