@@ -4,6 +4,7 @@ seeded bug is caught and named, and the report and replay kit hold what they pro
 from __future__ import annotations
 
 import json
+import zipfile
 from collections import Counter
 from urllib.parse import urlsplit
 
@@ -117,5 +118,13 @@ def test_a_failed_run_keeps_a_replay_kit_without_secrets(demo: DemoSession) -> N
                    for r in failed.result.capture.requests), "the server events did carry the secret"
         assert secret.encode() not in raw and secret.encode() not in results
     assert typed_email.encode() not in raw
+    with zipfile.ZipFile(folder / shown["artifacts"]["trace"]) as trace:
+        actions = [json.loads(line) for line in trace.read("trace.trace").splitlines() if line.strip()]
+        network = trace.read("trace.network").decode()
+    clicks = {a["callId"] for a in actions if a.get("type") == "before" and a.get("method") == "click"}
+    snapshots = {(a["snapshot"]["callId"], a["snapshot"]["phase"]) for a in actions if a.get("type") == "frame-snapshot"}
+    assert len(clicks) >= 4, "every click of the journey is in the trace"
+    assert all((click, "before") in snapshots for click in clicks), "with the page (its DOM) as it was before each"
+    assert "https://www.shop.demo.test/checkout" in network, "and the requests the page made"
     passed = demo.clean("demo-purchase")
     assert set(passed.artifacts) == {"screenshot"}, "a passing run keeps only its screenshot by default"
