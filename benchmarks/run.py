@@ -177,19 +177,30 @@ class CpuSampler(Sampler):
     def __init__(self) -> None:
         super().__init__()
         self.seen: dict[int, int] = {}
+        self.kinds: dict[int, str] = {}
 
     def sample(self) -> None:
         for pid in process_tree(self.root):
-            if _process_kind(pid, self.root) == "sampler":
+            if pid not in self.kinds:
+                self.kinds[pid] = _process_kind(pid, self.root)
+            if self.kinds[pid] == "sampler":
                 continue
             ticks = _cpu_ticks(pid)
             if ticks is not None:
                 self.seen[pid] = max(ticks, self.seen.get(pid, 0))
 
     def seconds(self) -> float:
-        seen = self.ask()["seen"]
-        assert isinstance(seen, dict)
-        return sum(seen.values()) / _TICKS
+        return sum(self.by_kind().values())
+
+    def by_kind(self) -> Counter[str]:
+        """CPU seconds so far of Python, the Playwright driver and Chromium."""
+        state = self.ask()
+        seen, kinds = state["seen"], state["kinds"]
+        assert isinstance(seen, dict) and isinstance(kinds, dict)
+        split: Counter[str] = Counter()
+        for pid, ticks in seen.items():
+            split[kinds.get(pid, "other")] += ticks / _TICKS
+        return split
 
 
 def _process_kind(pid: int, root: int) -> str:
@@ -442,10 +453,12 @@ def _bench_suite_once(sizes: Sizes, jobs: int, keep: KeepArtifacts) -> None:
     with tempfile.TemporaryDirectory(prefix="eventpath-bench-") as report_dir:
         runner = SuiteRunner(RunOptions(), jobs=jobs, report_dir=Path(report_dir), keep_artifacts=keep)
         with CpuSampler().sampling() as sampler:
-            began, cpu_before = time.perf_counter(), sampler.seconds()
+            began, cpu_before = time.perf_counter(), sampler.by_kind()
             suite = runner.run(runs)
             write_report(suite, Path(report_dir), scenarios={scenario.name: scenario})
-            total, cpu = time.perf_counter() - began, sampler.seconds() - cpu_before
+            total, cpu_split = time.perf_counter() - began, sampler.by_kind()
+            cpu_split.subtract(cpu_before)
+            cpu = sum(cpu_split.values())
     page_s = [page_time(run.result.capture) for run in suite.runs]
     per_run_fixed = median([run.duration_s - p for run, p in zip(suite.runs, page_s, strict=True)])
     print(f"suite: {len(runs)} demo purchase runs, `eventpath run -j {jobs} --keep-artifacts {keep}`, {total:.1f} s")
@@ -454,6 +467,8 @@ def _bench_suite_once(sizes: Sizes, jobs: int, keep: KeepArtifacts) -> None:
     line("fixed cost per run (median)", f"{per_run_fixed * 1000:.0f} ms", "< 150 ms")
     cores = os.cpu_count() or 1
     line("CPU per run (whole process tree)", f"{cpu / len(runs):.2f} s")
+    parts = ", ".join(f"{kind} {seconds / len(runs):.2f}" for kind, seconds in cpu_split.most_common() if seconds > 0.005)
+    line("  of which (s per run)", parts)
     line(f"CPU-bound floor for 50 runs on {cores} cores", f"{50 * cpu / len(runs) / cores:.0f} s")
     if jobs <= 1:  # with parallel runs page times overlap and this sum means nothing
         line("suite cost (total - page time) / run", f"{(total - sum(page_s)) / len(runs) * 1000:.0f} ms")
