@@ -43,7 +43,7 @@ def redact_suite(suite: SuiteResult) -> SuiteResult:
     """A redacted copy of ``suite``; ``suite`` itself is left as it was."""
     data = suite.model_dump(round_trip=True)  # round_trip drops computed fields, so it validates back
     requests = list(_all_requests(data))
-    replacements = _replacement_patterns(_typed_values(data), _secret_values(requests))
+    replacements = Replacements(_typed_values(data), _secret_values(requests))
     for request in requests:
         request["request_headers"] = [_redact_request_header(k, v) for k, v in request["request_headers"]]
         request["response_headers"] = [_redact_response_header(k, v) for k, v in request["response_headers"]]
@@ -107,38 +107,79 @@ def _spellings(value: str) -> set[str]:
     return {f for f in forms if f}
 
 
-Replacement = tuple[re.Pattern[str], re.Pattern[bytes], str]
+class Replacements:
+    """Every spelling of every typed value and secret, found in one pass per string: one pattern per mark
+    built as a trie of the spellings (a suite of N runs types N emails; a pattern per spelling made the
+    report's redaction grow with N squared). Case-insensitive; at any position the longest spelling wins."""
+
+    def __init__(self, typed: set[str], secrets: set[str]) -> None:
+        pii = {form for value in typed for form in _spellings(value)}
+        secret = {form for value in secrets for form in _spellings(value)}
+        # Secrets first: a spelling that is both (a typed API key) is marked as the secret it is.
+        marked = [(forms, mark) for forms, mark in ((secret, SECRET_MARK), (pii, PII_MARK)) if forms]
+        self.empty = not marked
+        self._text = [(re.compile(_trie_source(forms), re.IGNORECASE), mark) for forms, mark in marked]
+        # Bytes through latin-1, one character per byte: the same trie, and the pattern's bytes are the forms'.
+        self._bytes = [
+            (
+                re.compile(_trie_source({_as_latin1(f) for f in forms}).encode("latin-1"), re.IGNORECASE),
+                mark.encode(),
+            )
+            for forms, mark in marked
+        ]
+
+    def text(self, value: str) -> str:
+        for pattern, mark in self._text:
+            value = pattern.sub(mark, value)
+        return value
+
+    def bytes(self, value: bytes) -> bytes:
+        for pattern, mark in self._bytes:
+            value = pattern.sub(mark, value)
+        return value
 
 
-def _replacement_patterns(typed: set[str], secrets: set[str]) -> list[Replacement]:
-    """Case-insensitive patterns, longest first so a longer spelling is replaced before its prefix."""
-    marks = {form: PII_MARK for value in typed for form in _spellings(value)}
-    marks.update({form: SECRET_MARK for value in secrets for form in _spellings(value)})
-    ordered = sorted(marks, key=len, reverse=True)
-    return [
-        (
-            re.compile(re.escape(form), re.IGNORECASE),
-            re.compile(re.escape(form.encode("utf-8", errors="surrogatepass")), re.IGNORECASE),
-            marks[form],
-        )
-        for form in ordered
-    ]
+def _as_latin1(form: str) -> str:
+    return form.encode("utf-8", errors="surrogatepass").decode("latin-1")
+
+
+def _trie_source(forms: set[str]) -> str:
+    """A pattern matching any of ``forms``; where several start at one place, the longest (greedy)."""
+    trie: dict[str, Any] = {}
+    for form in forms:
+        node = trie
+        for char in form:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a form ends here
+
+    def build(node: dict[str, Any]) -> str:
+        branches = []
+        for char, child in node.items():
+            if char == "":
+                continue
+            run = re.escape(char)
+            while len(child) == 1 and "" not in child:  # a stretch without branches: one literal
+                ((char, child),) = child.items()
+                run += re.escape(char)
+            branches.append(run + build(child))
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(trie)
 
 
 # --- replacing -------------------------------------------------------------------------------------
 
 
-def replace_everywhere(node: Any, replacements: list[Replacement]) -> Any:
-    if not replacements:
+def replace_everywhere(node: Any, replacements: Replacements) -> Any:
+    if replacements.empty:
         return node
     if isinstance(node, str):
-        for text_pattern, _, mark in replacements:
-            node = text_pattern.sub(mark, node)
-        return node
+        return replacements.text(node)
     if isinstance(node, bytes):
-        for _, bytes_pattern, mark in replacements:
-            node = bytes_pattern.sub(mark.encode(), node)
-        return node
+        return replacements.bytes(node)
     if isinstance(node, dict):
         return {
             replace_everywhere(k, replacements): replace_everywhere(v, replacements)

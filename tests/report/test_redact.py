@@ -9,7 +9,7 @@ from urllib.parse import quote, quote_plus
 
 from harness.models import CapturedRequest
 from harness.report import redact_suite, write_report
-from harness.report.redact import COOKIE_MARK, PII_MARK, SECRET_MARK
+from harness.report.redact import COOKIE_MARK, PII_MARK, SECRET_MARK, Replacements
 from harness.results import SuiteResult
 from tests.report.conftest import (
     BEARER,
@@ -138,3 +138,30 @@ def test_redact_false_keeps_everything(suite: SuiteResult, tmp_path: Path) -> No
     assert CAPI_TOKEN in html and SESSION_COOKIE in html and TYPED_EMAIL in html
     assert "not redacted" in html
     assert json.loads(read(paths.json))["schema_version"] == 1
+
+
+def test_one_pass_finds_every_spelling_of_hundreds_of_typed_values() -> None:
+    # A suite of N runs types N different emails: all of them, in every spelling, in text and in bytes.
+    emails = {f"QA+{n}@Example.test" for n in range(300)}
+    replacements = Replacements(emails, set())
+    for email in ("QA+7@Example.test", "QA+299@Example.test"):
+        text = f"em={quote(email, safe='')}&e2={quote_plus(email.lower(), safe='')}&raw={email.lower()}"
+        body = json.dumps({"email": email, "note": "ok"}).encode()
+        assert replacements.text(text) == f"em={PII_MARK}&e2={PII_MARK}&raw={PII_MARK}"
+        assert replacements.bytes(body) == json.dumps({"email": PII_MARK, "note": "ok"}).encode()
+    assert replacements.text("QA+3000@Example.test") == "QA+3000@Example.test", "never typed: left alone"
+    assert replacements.text("nothing typed here") == "nothing typed here"
+
+
+def test_the_longest_spelling_wins_and_secrets_before_typed_values() -> None:
+    replacements = Replacements({"Berlin", "Berlin Mitte 5"}, {"tok_Berlin_123"})
+    assert replacements.text("Berlin Mitte 5, 10115 Berlin") == f"{PII_MARK}, 10115 {PII_MARK}"
+    assert replacements.text("key=tok_Berlin_123") == f"key={SECRET_MARK}"
+
+
+def test_non_ascii_typed_values_in_utf8_bytes_urls_and_json() -> None:
+    replacements = Replacements({"Jürgen Müller"}, set())
+    assert replacements.bytes("name=Jürgen Müller;".encode()) == f"name={PII_MARK};".encode()
+    assert replacements.text(f"n={quote('Jürgen Müller', safe='')}") == f"n={PII_MARK}"
+    assert replacements.bytes(json.dumps({"n": "jürgen müller"}).encode()) == json.dumps({"n": PII_MARK}).encode()
+    assert replacements.text("JÜRGEN MÜLLER") == PII_MARK
