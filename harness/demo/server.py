@@ -8,6 +8,7 @@ directly when it resolves the names to 127.0.0.1 (Chromium's ``--host-resolver-r
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -30,6 +31,16 @@ from harness.errors import BadInput, EventpathError
 from harness.options import HostMapping
 
 log = logging.getLogger(__name__)
+
+
+class _ShopServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A browser that went away mid-request (a context closed, a user who left) is how pages end, not
+        # an error of the shop: no traceback for it. Anything else is one line in the log.
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            return
+        log.warning("demo shop: request from %s failed: %r", client_address, error)
 
 
 class DemoShop:
@@ -64,7 +75,7 @@ class DemoShop:
         if self._server is not None:
             return self
         try:
-            server = ThreadingHTTPServer((self.bind, self._requested_port), _handler_for(self))
+            server = _ShopServer((self.bind, self._requested_port), _handler_for(self))
         except OSError as exc:
             raise EventpathError(
                 f"demo shop: cannot listen on {self.bind}:{self._requested_port}: {exc.strerror}; "

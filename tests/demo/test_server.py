@@ -5,7 +5,10 @@ import io
 import json
 import logging
 import re
+import socket
+import struct
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import redirect_stdout
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -510,3 +513,17 @@ def test_serve_prints_the_mappings_and_click_url_then_stops() -> None:
     for host in (TRACKER_HOST, SITE_HOST, API_HOST):
         assert f"--resolve {host}=127.0.0.1:{port}" in text
     assert f"https://{TRACKER_HOST}/click?" in text and "eventpath_bugs=missing_tag" in text
+
+
+def test_a_browser_that_goes_away_mid_request_prints_no_traceback(shop: DemoShop, capfd: pytest.CaptureFixture[str]) -> None:
+    # A closed context resets its connections: socketserver's default prints a traceback per reset.
+    baseline = threading.active_count()
+    with socket.create_connection(("127.0.0.1", shop.port)) as client:
+        client.sendall(b"GET / HTTP/1.1\r\nHost: www.shop.demo.test")  # the request line never ends
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close = reset
+    deadline = time.monotonic() + 5
+    while threading.active_count() > baseline and time.monotonic() < deadline:
+        time.sleep(0.01)  # the handler thread ends once it has read the reset
+    assert threading.active_count() <= baseline, "the handler thread saw the reset"
+    assert "Traceback" not in capfd.readouterr().err
+    assert call(shop.port, "www.shop.demo.test", "/").status == 200, "and the shop serves on"
