@@ -214,6 +214,8 @@ def _process_kind(pid: int, root: int) -> str:
     if b"from multiprocessing." in command:
         return "sampler"  # this script's own sampling process and its helper: not part of what is measured
     program = command.split(b"\0")[0].decode(errors="replace")
+    if program == "/proc/self/exe" and b"--type=" in command:
+        return "Chromium"  # a helper the headless shell started by re-executing itself (network service)
     name = Path(program.split(" ")[0]).name  # Chromium's helpers rewrite argv into one spaced string
     if "chrom" in name:
         return "Chromium"
