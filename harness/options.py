@@ -56,7 +56,8 @@ class RunOptions(BaseModel):
     resolve: list[HostMapping] = Field(default_factory=list)
     live: bool = False  # forward tag hits to the real vendors instead of answering them locally
     sinkhole: list[str] = Field(default_factory=list)  # extra hosts to answer locally
-    browser_path: str | None = None  # Chromium binary; default: $EVENTPATH_BROWSER, Debian's (its headless shell when headless), Playwright's
+    # Chromium binary; default: $EVENTPATH_BROWSER, Debian's (its headless shell when headless), Playwright's
+    browser_path: str | None = None
     # Browser engine: Chromium (Debian's works offline); Firefox and WebKit need Playwright's own builds.
     browser: Literal["chromium", "firefox", "webkit"] = "chromium"
     browser_ws: str | None = None  # connect to a Playwright browser server instead of launching

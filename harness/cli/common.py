@@ -27,7 +27,11 @@ def add_run_options(parser: argparse.ArgumentParser, device_default: str | None 
     )
     group.add_argument("--live", action="store_true", help="forward tag hits to the real vendors (default: answer locally)")
     group.add_argument("--sinkhole", action="append", default=[], metavar="HOST", help="also answer HOST locally; repeatable")
-    group.add_argument("--browser-path", default=None, help="Chromium binary (default: $EVENTPATH_BROWSER, else chromium-headless-shell when headless, /usr/bin/chromium, Playwright's)")
+    group.add_argument(
+        "--browser-path", default=None,
+        help="Chromium binary (default: $EVENTPATH_BROWSER, else chromium-headless-shell when headless, "
+        "/usr/bin/chromium, Playwright's)",
+    )
     group.add_argument(
         "--browser", default="chromium", choices=("chromium", "firefox", "webkit"),
         help="browser engine (firefox and webkit need `playwright install`; WebKit is the closest to iOS Safari)",
