@@ -240,13 +240,13 @@ class MemorySampler(Sampler):
     def __init__(self) -> None:
         super().__init__()
         self.peak_mb = 0.0
-        self.peak_by_kind: Counter[str] = Counter()
+        self.peak_by_kind: dict[str, float] = {}
 
     def sample(self) -> None:
-        by_kind: Counter[str] = Counter()
+        by_kind: dict[str, float] = {}
         for pid in process_tree(self.root):
             if (kind := _process_kind(pid, self.root)) != "sampler":
-                by_kind[kind] += _memory_kb(pid) / 1024
+                by_kind[kind] = by_kind.get(kind, 0.0) + _memory_kb(pid) / 1024
         total = sum(by_kind.values())
         if total > self.peak_mb:
             self.peak_mb, self.peak_by_kind = total, by_kind
@@ -397,7 +397,8 @@ def bench_memory(sizes: Sizes) -> None:
     source = "PSS" if Path(f"/proc/{os.getpid()}/smaps_rollup").exists() else "RSS"
     print("memory: peak of one worker's process tree (Python + Playwright driver + every Chromium process)")
     line(f"peak per worker ({source})", f"{sampler.peak_mb:.0f} MB", "< 500 MB")
-    parts = ", ".join(f"{kind} {mb:.0f}" for kind, mb in sampler.peak_by_kind.most_common() if mb >= 1)
+    ranked = sorted(sampler.peak_by_kind.items(), key=lambda pair: -pair[1])
+    parts = ", ".join(f"{kind} {mb:.0f}" for kind, mb in ranked if mb >= 1)
     line("of which (MB)", parts)
     if strays := foreign_browsers():
         line("! other Chromium processes running", f"{strays}: they share pages with ours, so this PSS is too low")
