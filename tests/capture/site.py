@@ -51,7 +51,7 @@ LATE_HANDLER_JS = (
     b"document.getElementById('checkout-now').addEventListener('click', () => { location.href = '/landing'; });"
 )
 
-# The largest paint comes late: a headline 300 ms after load, where LCP stops only at the first input.
+# The largest paint comes late: a headline 800 ms after load, where LCP stops only at the first input.
 LATE_LCP_PAGE = """<!doctype html><html><head><title>Sale</title></head><body>
 <p>Loading offers</p><button id="buy">Buy</button>
 <script>addEventListener('load', () => setTimeout(() => {
@@ -60,7 +60,7 @@ LATE_LCP_PAGE = """<!doctype html><html><head><title>Sale</title></head><body>
   late.style.cssText = 'font-size: 64px; margin: 0';
   late.textContent = 'Summer tents, 20% off, only this week, while stocks last';
   document.body.appendChild(late);
-}, 300));</script></body></html>"""
+}, 800));</script></body></html>"""
 
 HANGING_FORM_PAGE = """<!doctype html><html><head><title>Checkout</title></head><body>
 <input id="a"><input id="b"><input id="c"><input id="d"><img src="/hang.png" alt=""></body></html>"""

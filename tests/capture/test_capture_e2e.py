@@ -197,7 +197,8 @@ async def _wait_for_late_headline(page: Page) -> None:
 
 def test_lcp_counts_a_paint_long_after_load_until_the_first_input(harness: Harness) -> None:
     """Page speed is reported by the page as it goes, not read at a fixed moment after load: the largest paint
-    300 ms after load is the LCP when nothing was clicked, and not when the journey clicked first."""
+    800 ms after load is the LCP when nothing was clicked, and not when the journey clicked first (about
+    100 ms after load, when the landing has settled: far from 800 even on a loaded machine)."""
 
     async def only_watch(page: Page, _records: list[StepRecord]) -> None:
         await _wait_for_late_headline(page)
@@ -210,9 +211,9 @@ def test_lcp_counts_a_paint_long_after_load_until_the_first_input(harness: Harne
     clicked = harness.visit(CLICK.format(to="/late-lcp"), journey=click_first).capture.metrics
     assert watched is not None and clicked is not None
     assert watched.lcp_ms is not None and watched.load_ms is not None
-    assert watched.lcp_ms >= watched.load_ms + 250, watched
+    assert watched.lcp_ms >= watched.load_ms + 750, watched
     assert clicked.lcp_ms is not None and clicked.load_ms is not None
-    assert clicked.lcp_ms < clicked.load_ms + 250, clicked
+    assert clicked.lcp_ms < clicked.load_ms + 750, clicked
 
 
 def test_page_speed_is_the_landing_pages_not_the_interstitials(harness: Harness) -> None:
