@@ -128,3 +128,5 @@ def test_a_failed_run_keeps_a_replay_kit_without_secrets(demo: DemoSession) -> N
     assert "https://www.shop.demo.test/checkout" in network, "and the requests the page made"
     passed = demo.clean("demo-purchase")
     assert set(passed.artifacts) == {"screenshot"}, "a passing run keeps only its screenshot by default"
+    png = (folder / passed.artifacts["screenshot"]).read_bytes()
+    assert png.startswith(b"\x89PNG") and int.from_bytes(png[16:20], "big") == 412, "Pixel 7's CSS width"
