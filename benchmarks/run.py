@@ -181,7 +181,7 @@ class CpuSampler(Sampler):
 
     def sample(self) -> None:
         for pid in process_tree(self.root):
-            if pid not in self.kinds:
+            if self.kinds.get(pid, "other") == "other":  # asked again: a process just forked has no cmdline yet
                 self.kinds[pid] = _process_kind(pid, self.root)
             if self.kinds[pid] == "sampler":
                 continue
