@@ -125,6 +125,7 @@ def test_a_failed_run_keeps_a_replay_kit_without_secrets(demo: DemoSession) -> N
     snapshots = {(a["snapshot"]["callId"], a["snapshot"]["phase"]) for a in actions if a.get("type") == "frame-snapshot"}
     assert len(clicks) >= 4, "every click of the journey is in the trace"
     assert all((click, "before") in snapshots for click in clicks), "with the page (its DOM) as it was before each"
+    assert not [a for a in actions if a.get("type") == "screencast-frame"], "no filmstrip: it doubled tracing's cost"
     assert "https://www.shop.demo.test/checkout" in network, "and the requests the page made"
     passed = demo.clean("demo-purchase")
     assert set(passed.artifacts) == {"screenshot"}, "a passing run keeps only its screenshot by default"
