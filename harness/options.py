@@ -69,8 +69,9 @@ class RunOptions(BaseModel):
     # (script redirects run at load; a scheduled meta refresh is waited for on top of this).
     redirect_settle_ms: int = Field(default=100, ge=0)
     max_hops: int = Field(default=20, ge=1)
-    # Before leaving the page: no open flows for quiet_window_ms. After: the end-of-run beacon, then a
-    # window scaled to its trip (at most quiet_window_ms). Both capped by capture_timeout_ms.
+    # Before leaving the page: no open flows for quiet_window_ms after the last action, the document's load
+    # and the last flow. After: the end-of-run beacon, then a window scaled to its trip (at most
+    # quiet_window_ms). Both capped by capture_timeout_ms.
     quiet_window_ms: int = Field(default=100, ge=10)
     capture_timeout_ms: int = Field(default=5_000, ge=100)
 

@@ -124,46 +124,75 @@ class _NavigationLog:
         scheduled. False when it never settles: a client-side loop."""
         deadline = time.monotonic() + timeout_ms / 1000
         window = settle_ms / 1000
-        self.last_change = max(self.last_change, time.monotonic())  # the page has just loaded
-        refresh_checked = -1  # the navigation whose meta refresh was looked up
-        hold_until = 0.0  # when that refresh should have fired
+        checked = -1  # the navigation whose document was looked at
+        hold_until = 0.0  # when its meta refresh should have fired
         while time.monotonic() < deadline and not self.crashed:
             if len(self.navigations) > max_hops + 1:
                 return False
+            if not self.pending and checked != len(self.navigations):
+                document = await _document_state(self.page)
+                if document.loaded_at is None and time.monotonic() - self.last_change < window:
+                    await asyncio.sleep(min(0.05, window))  # still loading (or replaced): look again
+                    continue
+                checked = len(self.navigations)
+                # The window runs from the document's own load, not from when the driver told us of it.
+                loaded_at = document.loaded_at if document.loaded_at is not None else time.monotonic()
+                self.last_change = max(self.last_change, loaded_at)
+                # Browsers start a refresh's timer at load; one later than a visitor would wait is not
+                # part of the landing.
+                delay = document.refresh_delay_s
+                waited = delay is not None and delay <= MAX_REFRESH_WAIT_S
+                hold_until = loaded_at + (delay or 0.0) + window if waited else 0.0
+                continue
             now = time.monotonic()
             idle = now - self.last_change
-            if not self.pending and idle >= window:
-                if refresh_checked != len(self.navigations):
-                    refresh_checked = len(self.navigations)
-                    delay = await _meta_refresh_delay(self.page)
-                    # A refresh later than a visitor would wait is not part of the landing.
-                    waited = delay is not None and delay <= MAX_REFRESH_WAIT_S
-                    hold_until = time.monotonic() + (delay or 0.0) + window if waited else 0.0
-                    continue
-                if now >= hold_until:
-                    return True
-            await asyncio.sleep(max(0.01, min(window - idle, 0.05)))
+            if not self.pending and idle >= window and now >= hold_until:
+                return True
+            wait = max(window - idle, hold_until - now)
+            await asyncio.sleep(max(0.005, min(wait, 0.05)))
         return self.crashed is False and not self.pending
 
 
 # The longest <meta http-equiv=refresh> delay waited for as part of the landing's redirect chain.
 MAX_REFRESH_WAIT_S = 10.0
 
-_META_REFRESH_DELAY = """() => {
+# The document's meta refresh delay (s) and how long ago (ms, on the page's own monotonic clock, so a remote
+# browser's skewed clock does not matter) its load event ended; null for either when there is none yet.
+_DOCUMENT_STATE = """() => {
   const meta = document.querySelector('meta[http-equiv="refresh" i]');
-  if (!meta) return null;
-  const delay = parseFloat((meta.getAttribute('content') || '').split(/[;,]/)[0]);
-  return Number.isFinite(delay) && delay >= 0 ? delay : null;
+  const delay = meta ? parseFloat((meta.getAttribute('content') || '').split(/[;,]/)[0]) : NaN;
+  const nav = performance.getEntriesByType('navigation')[0];
+  return [Number.isFinite(delay) && delay >= 0 ? delay : null,
+          nav && nav.loadEventEnd > 0 ? performance.now() - nav.loadEventEnd : null];
 }"""
 
 
-async def _meta_refresh_delay(page: Page) -> float | None:
-    """Seconds until the page's meta refresh fires, or None (none, or the page is navigating)."""
+@dataclass(frozen=True)
+class _DocumentState:
+    refresh_delay_s: float | None = None  # until its meta refresh fires (counted from load)
+    loaded_at: float | None = None  # monotonic time its load event ended (never later than now)
+
+
+async def _document_state(page: Page) -> _DocumentState:
+    """The page's current document as it reports itself; empty when it cannot (navigating, crashed)."""
     try:
-        delay = await page.evaluate(_META_REFRESH_DELAY)
-    except PlaywrightError:
-        return None  # a navigation replaced the document: the log sees it
-    return float(delay) if isinstance(delay, (int, float)) else None
+        delay, since_load_ms = await page.evaluate(_DOCUMENT_STATE)
+    except (PlaywrightError, TypeError, ValueError):
+        return _DocumentState()  # a navigation replaced the document: the log sees it
+    now = time.monotonic()
+    return _DocumentState(
+        refresh_delay_s=float(delay) if isinstance(delay, int | float) else None,
+        loaded_at=now - max(0.0, float(since_load_ms)) / 1000 if isinstance(since_load_ms, int | float) else None,
+    )
+
+
+async def _last_page_moment(page: Page, acted_at: float | None) -> float:
+    """The later of the run's last action and the current document's load: tags fire on either, so the
+    quiet window before leaving counts from there, not from when the run got round to asking."""
+    loaded_at = (await _document_state(page)).loaded_at
+    if loaded_at is None:
+        return time.monotonic()  # not loaded (or not answering): count from now
+    return max(loaded_at, acted_at or loaded_at)
 
 
 async def _cookies(context: BrowserContext) -> list[CookieRecord]:
@@ -274,6 +303,7 @@ async def run_visit(
     metrics: PageMetrics | None = None
     blocker: BlockRecorder | None = None
     abandoned_at: float | None = None
+    acted_at: float | None = None  # monotonic: when the run last did something to the page (consent, journey)
     blocklist = load_blocklist(conditions.blocker) if conditions.blocker else None  # bad file: before the browser
     context = await browser.new_context(
         **{**descriptor, **context_overrides(conditions, descriptor)},
@@ -324,6 +354,7 @@ async def run_visit(
                     consent_step = await answer_consent(page, conditions.consent, plan.consent_selectors, index=-1)
                     if consent_step is not None:
                         steps.append(consent_step)
+                        acted_at = time.monotonic()
                 except ConsentNotAnswered as exc:
                     steps.append(exc.record)
                     error = str(exc)
@@ -335,15 +366,18 @@ async def run_visit(
                 await plan.journey(page, steps)
             except PlaywrightError as exc:
                 error = f"journey: {_short(exc)}"
+            acted_at = time.monotonic()
         # Let the page finish loading (tags fire on load) and the requests it has in flight finish before
         # leaving: navigating away would abort them (an image pixel requested as the last step ended).
+        since = time.monotonic()
         if error is None and not log.crashed:
             await _loaded(page, options.capture_timeout_ms)
+            since = await _last_page_moment(page, acted_at)
         await proxy.wait_until_quiet(
             run_id,
             options.quiet_window_ms,
             options.capture_timeout_ms,
-            since=time.monotonic(),
+            since=since,
             expect_end_beacon=False,
         )
         metrics = recorder.landing()

@@ -103,6 +103,22 @@ def test_a_delayed_meta_refresh_and_a_redirect_after_load_join_the_chain(harness
     assert [urlsplit(u).path for u in journey_began_on] == ["/landing", "/landing"]
 
 
+def test_a_tag_that_fires_a_moment_after_the_last_action_is_kept(harness: Harness) -> None:
+    """The quiet window before leaving counts from the run's last action or the document's load, whichever
+    came later: a tag on a short timer after the last click (a debounced listener, a tag sequence) is in,
+    though the page had long loaded and the proxy had seen nothing for a while."""
+
+    async def click_then_a_late_tag(page: Page, _records: list[StepRecord]) -> None:
+        await page.wait_for_timeout(300)  # the landing's own hits are long answered
+        await page.evaluate(
+            "setTimeout(() => { new Image().src = 'https://www.facebook.com/tr/?id=1234567890&ev=AfterLastAction'; }, 40)"
+        )
+
+    result = harness.visit(CLICK.format(to="/r301"), journey=click_then_a_late_tag)
+    assert result.capture.error is None and result.capture.capture_complete
+    assert len(_hits(result, "ev=AfterLastAction")) == 1
+
+
 def test_the_sites_own_checkout_post_reaches_the_site(harness: Harness, site: CaptureTestSite) -> None:
     async def buy(page: Page, _records: list[StepRecord]) -> None:
         await page.click("#buy")
