@@ -252,6 +252,20 @@ async def _land_and_abandon(page: Page, url: str, abandon_after_ms: int, options
     return time.time()
 
 
+def _capture_note(complete: bool, open_before_leaving: list[str], cap_ms: int) -> str | None:
+    """Why the capture was cut off, naming the requests that held the page when it was left; None if whole."""
+    if open_before_leaving:
+        more = len(open_before_leaving) - 3
+        shown = "; ".join(open_before_leaving[:3]) + (f"; {more} more" if more > 0 else "")
+        return (
+            f"the page was left after {cap_ms} ms with requests still unanswered: {shown} "
+            "(a long poll or a stalled request); what the page would have sent once they answered is not in this run"
+        )
+    if not complete:
+        return f"requests were still open after {cap_ms} ms; later hits are not in this run"
+    return None
+
+
 def _short(error: Exception) -> str:
     """Playwright's first message line, without its call log."""
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -373,13 +387,16 @@ async def run_visit(
         if error is None and not log.crashed:
             await _loaded(page, options.capture_timeout_ms)
             since = await _last_page_moment(page, acted_at)
-        await proxy.wait_until_quiet(
+        quiet_before_leaving = await proxy.wait_until_quiet(
             run_id,
             options.quiet_window_ms,
             options.capture_timeout_ms,
             since=since,
             expect_end_beacon=False,
         )
+        # Leaving aborts what is still open (a long poll, a stalled API call): whatever the page would have
+        # sent once they answered is not in the run, so the capture is cut off; name them.
+        still_open = [] if quiet_before_leaving else proxy.open_requests(run_id)
         metrics = recorder.landing()
         if plan.truth is not None:
             truth = await read_truth(plan.truth, page, context, plan.truth_base)
@@ -434,10 +451,8 @@ async def run_visit(
         cookies=cookies,
         started_at=started_at,
         finished_at=time.time(),
-        capture_complete=complete,
-        capture_note=None
-        if complete
-        else f"requests were still open after {options.capture_timeout_ms} ms; later hits are not in this run",
+        capture_complete=complete and not still_open,
+        capture_note=_capture_note(complete, still_open, options.capture_timeout_ms),
         truth=truth,
         metrics=metrics,
         blocked=blocker.as_captured(run_id) if blocker else [],

@@ -135,13 +135,26 @@ def request_model(flow: http.HTTPFlow, request_id: str = "", seq: int = 0) -> Ca
     )
 
 
+@dataclass(frozen=True)
+class OpenFlow:
+    """A request of the run still waiting for (the end of) its answer."""
+
+    method: str
+    url: str
+    since: float  # monotonic
+
+    def describe(self, now: float) -> str:
+        return f"{self.method} {self.url} (open {now - self.since:.1f} s)"
+
+
 @dataclass
 class RunStore:
     """What the proxy knows of one run: finished requests and how many are still open."""
 
     run_id: str
     requests: list[CapturedRequest] = field(default_factory=list)
-    open_flows: int = 0
+    # Flows still waiting for their answer, by flow ID: what they are and since when (monotonic).
+    open: dict[str, OpenFlow] = field(default_factory=dict)
     last_activity: float = field(default_factory=time.monotonic)
     end_seen_at: float | None = None  # monotonic time the end-of-run beacon arrived
     end_trip_s: float | None = None  # how long the end-of-run beacon took from pagehide to the proxy
@@ -194,18 +207,26 @@ class CaptureLog:
     def next_seq(self) -> int:
         return next(self._seq)
 
-    def flow_started(self, run_id: str | None) -> None:
+    def flow_started(self, run_id: str | None, flow_id: str, method: str, url: str) -> None:
         with self._lock:
             store = self._runs.get(run_id or "")
             if store:
-                store.open_flows += 1
+                store.last_activity = time.monotonic()
+                store.open[flow_id] = OpenFlow(method, url, store.last_activity)
+
+    def flow_answered(self, run_id: str | None, flow_id: str) -> None:
+        """The flow's answer has begun and never ends by design (an event stream): it no longer holds the
+        run open, though it is recorded when it closes."""
+        with self._lock:
+            store = self._runs.get(run_id or "")
+            if store and store.open.pop(flow_id, None) is not None:
                 store.last_activity = time.monotonic()
 
-    def flow_finished(self, request: CapturedRequest, *, counted: bool, background: bool = False) -> None:
+    def flow_finished(self, request: CapturedRequest, *, flow_id: str | None, background: bool = False) -> None:
+        """Record a finished request; ``flow_id`` releases it from the run's open flows (None: not counted)."""
         with self._lock:
             store = self._runs.get(request.run_id or "")
-            if store and counted:
-                store.open_flows = max(0, store.open_flows - 1)
+            if store and flow_id is not None and store.open.pop(flow_id, None) is not None:
                 store.last_activity = time.monotonic()
             if background:
                 self.background.append(request)
@@ -237,7 +258,15 @@ class CaptureLog:
         with self._lock:
             store = self._runs[run_id]
             fresh = sum(1 for opened in store.fresh_connections.values() if now - opened < fresh_age_s)
-            return RunActivity(store.open_flows, store.last_activity, store.end_seen_at, store.end_trip_s, fresh)
+            return RunActivity(len(store.open), store.last_activity, store.end_seen_at, store.end_trip_s, fresh)
+
+    def open_requests(self, run_id: str) -> list[str]:
+        """The run's requests still waiting for their answer, oldest first, each as one line."""
+        now = time.monotonic()
+        with self._lock:
+            store = self._runs.get(run_id)
+            flows = sorted(store.open.values(), key=lambda f: f.since) if store else []
+        return [flow.describe(now) for flow in flows]
 
     def claim_unattributed(self, run_id: str, request_ids: set[str]) -> list[CapturedRequest]:
         """Move unattributed requests that the engine has matched to a run (by the IDs they carry)."""
@@ -355,7 +384,7 @@ class Recorder:
         flow.metadata[URL_KEY] = flow.request.pretty_url
         flow.metadata["eventpath_seq"] = self.log.next_seq()
         flow.metadata["eventpath_counted"] = True
-        self.log.flow_started(flow.metadata[RUN_KEY])
+        self.log.flow_started(flow.metadata[RUN_KEY], flow.id, flow.request.method, flow.metadata[URL_KEY])
 
     def request(self, flow: http.HTTPFlow) -> None:
         internal = flow.metadata.get("eventpath_internal")
@@ -376,6 +405,10 @@ class Recorder:
         prefix = BodyPrefix(MAX_DOCUMENT_BODY if is_document else 0)
         flow.response.stream = prefix
         flow.metadata[BODY_PREFIX_KEY] = prefix
+        if _never_ends(flow.response.headers.get("content-type", "")):
+            # Server-sent events (chat, live stock, notifications) stay open as long as the page does: the
+            # run must not wait for them to end before leaving.
+            self.log.flow_answered(flow.metadata.get(RUN_KEY), flow.id)
 
     def response(self, flow: http.HTTPFlow) -> None:
         self._finish(flow)
@@ -410,7 +443,15 @@ class Recorder:
             # No run's lane: not one of our browser contexts, so a backend sending through the proxy.
             captured.source = "server"
         background = captured.run_id is None and host_matches(captured.host, BROWSER_BACKGROUND_HOSTS)
-        self.log.flow_finished(captured, counted=True, background=background)
+        self.log.flow_finished(captured, flow_id=flow.id, background=background)
+
+
+# Responses that by design last as long as the page: server-sent events and server push of replaced parts.
+_ENDLESS_TYPES = ("text/event-stream", "multipart/x-mixed-replace")
+
+
+def _never_ends(content_type: str) -> bool:
+    return content_type.split(";")[0].strip().lower() in _ENDLESS_TYPES
 
 
 def _cors_headers(request: http.Request) -> dict[str, str]:

@@ -237,6 +237,10 @@ class CaptureProxy:
                 return False
             await asyncio.sleep(min(0.01, max(0.002, window - idle)))
 
+    def open_requests(self, run_id: str) -> list[str]:
+        """The run's requests still waiting for their answer, one line each (for explaining a cut-off)."""
+        return self.log.open_requests(run_id)
+
     def add_mappings(self, mappings: Sequence[HostMapping]) -> None:
         """Map more hosts while running (a demo shop started after the proxy). Thread-safe."""
         merged = {m.host: m for m in self.resolve}

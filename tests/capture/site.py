@@ -6,6 +6,8 @@ fires tag hits on load and on unload, and its own checkout API.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import threading
 import time
@@ -61,6 +63,24 @@ LATE_LCP_PAGE = """<!doctype html><html><head><title>Sale</title></head><body>
   late.textContent = 'Summer tents, 20% off, only this week, while stocks last';
   document.body.appendChild(late);
 }, 800));</script></body></html>"""
+
+# A page that keeps connections open as long as it lives, as chat widgets and live stock badges do: an
+# event stream, a WebSocket and (with ?poll=N) a long poll answered after N seconds.
+LIVE_PAGE = """<!doctype html><html><head><title>Live</title></head><body><h1>Live stock</h1>
+<script>
+new Image().src = 'https://www.facebook.com/tr/?id=1234567890&ev=PageView';
+const stream = new EventSource('/events');
+stream.onmessage = (m) => { document.body.dataset.stream = m.data; };
+const socket = new WebSocket('wss://' + location.host + '/socket');
+socket.onopen = () => { document.body.dataset.socket = 'open'; };
+const poll = new URLSearchParams(location.search).get('poll');
+if (poll) fetch('/poll?seconds=' + poll).then(() => {
+  new Image().src = 'https://www.facebook.com/tr/?id=1234567890&ev=AfterPoll';
+});
+addEventListener('pagehide', () => {
+  navigator.sendBeacon('https://www.google-analytics.com/g/collect?v=2&tid=G-TEST123&cid=1.2&en=user_engagement');
+});
+</script></body></html>"""
 
 HANGING_FORM_PAGE = """<!doctype html><html><head><title>Checkout</title></head><body>
 <input id="a"><input id="b"><input id="c"><input id="d"><img src="/hang.png" alt=""></body></html>"""
@@ -136,11 +156,50 @@ class _Handler(BaseHTTPRequestHandler):
         elif parts.path == "/hang.png":  # long past the journey's waits; short enough not to hold the run's end
             time.sleep(3)
             self._send(204)
+        elif parts.path == "/live":
+            self._html(LIVE_PAGE)
+        elif parts.path == "/events":  # server-sent events: a tick now and then, for as long as the page lives
+            self._stream_events()
+        elif parts.path == "/socket":
+            self._accept_websocket()
+        elif parts.path == "/poll":  # a long poll: nothing to say for a while
+            time.sleep(float(dict(query).get("seconds", "0")))
+            self._send(204)
         elif parts.path == "/late-handler.js":
             time.sleep(0.5)
             self._send(200, LATE_HANDLER_JS, {"content-type": "text/javascript"})
         else:
             self._send(404, b"not found", {"content-type": "text/plain"})
+
+    def _stream_events(self) -> None:
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.send_header("cache-control", "no-cache")
+        self.end_headers()
+        try:
+            for tick in range(600):
+                self.wfile.write(f"data: tick {tick}\n\n".encode())
+                self.wfile.flush()
+                time.sleep(0.2)
+        except OSError:
+            pass  # the page was left
+
+    def _accept_websocket(self) -> None:
+        """The handshake by hand (RFC 6455), then silence until the browser closes the socket."""
+        self.protocol_version = "HTTP/1.1"  # a 101 answer is an HTTP/1.1 one
+        key = self.headers.get("sec-websocket-key", "")
+        accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
+        self.send_response(101)
+        self.send_header("upgrade", "websocket")
+        self.send_header("connection", "Upgrade")
+        self.send_header("sec-websocket-accept", accept.decode())
+        self.end_headers()
+        self.wfile.flush()
+        try:
+            self.rfile.read(1)
+        except OSError:
+            pass
+        self.close_connection = True
 
     def do_POST(self) -> None:  # noqa: N802
         host = (self.headers.get("host") or "").split(":")[0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from mitmproxy import exceptions
-from mitmproxy.http import Headers, Request
+from mitmproxy.http import Headers, Request, Response
 from mitmproxy.test import taddons, tflow
 
 from harness.capture.addons import (
@@ -135,6 +135,27 @@ def test_recorder_counts_open_flows_and_records_errors_once() -> None:
     assert log.activity("run-a").open_flows == 0
     [captured] = log.close_run("run-a")
     assert captured.error == "Name or service not known" and captured.status is None
+
+
+def test_an_event_stream_stops_holding_the_run_at_its_headers_and_open_requests_are_named() -> None:
+    log = CaptureLog()
+    log.open_run("run-a")
+    recorder = Recorder(log)
+    stream = _flow("https://www.shop.example/events", run="run-a")
+    poll = _flow("https://www.shop.example/poll?since=42", run="run-a")
+    for flow in (stream, poll):
+        flow.response = None
+        recorder.requestheaders(flow)
+    assert log.activity("run-a").open_flows == 2
+    stream.response = Response.make(200, b"", {"content-type": "text/event-stream; charset=utf-8"})
+    recorder.responseheaders(stream)
+    assert log.activity("run-a").open_flows == 1
+    [still_open] = log.open_requests("run-a")
+    assert still_open.startswith("GET https://www.shop.example/poll?since=42 (open ")
+    recorder.error(stream)  # the page is left: the stream ends, is recorded once and counted no further
+    recorder.error(poll)
+    assert log.activity("run-a").open_flows == 0 and log.open_requests("run-a") == []
+    assert sorted(r.path for r in log.close_run("run-a")) == ["/events", "/poll"]
 
 
 def test_a_hit_arriving_after_its_run_closed_is_late_not_moved() -> None:

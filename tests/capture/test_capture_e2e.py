@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -11,11 +12,14 @@ import pytest
 from playwright.async_api import Page
 
 from harness.capture.proxy import CaptureProxy, ProxyStartError
+from harness.checks.base import CheckContext
+from harness.checks.run_health import run_completed
 from harness.decoders.registry import DecoderRegistry
 from harness.engine import Harness
 from harness.errors import BadInput, BrowserNotFound
 from harness.models import RunResult, StepRecord
 from harness.options import RunOptions
+from harness.scenario import Scenario
 from tests.capture.conftest import UNLOAD_HITS
 from tests.capture.site import CaptureTestSite
 
@@ -117,6 +121,42 @@ def test_a_tag_that_fires_a_moment_after_the_last_action_is_kept(harness: Harnes
     result = harness.visit(CLICK.format(to="/r301"), journey=click_then_a_late_tag)
     assert result.capture.error is None and result.capture.capture_complete
     assert len(_hits(result, "ev=AfterLastAction")) == 1
+
+
+@pytest.fixture(scope="module")
+def short_cap(site: CaptureTestSite) -> Iterator[Harness]:
+    """A harness that gives up on open requests after 1.5 s (the default is 5 s)."""
+    with Harness(RunOptions(resolve=site.mappings(), navigation_timeout_ms=8_000, capture_timeout_ms=1_500)) as h:
+        yield h
+
+
+async def _socket_open(page: Page, _records: list[StepRecord]) -> None:
+    await page.wait_for_selector("body[data-socket=open][data-stream]", state="attached", timeout=5_000)
+
+
+def test_an_event_stream_and_a_websocket_do_not_hold_the_run_open(short_cap: Harness) -> None:
+    """Chat widgets and live badges keep an event stream or a socket open as long as the page lives: the
+    run leaves on its quiet window all the same, with a whole capture (not at the cap, cut off)."""
+    result = short_cap.visit(CLICK.format(to="/live"), journey=_socket_open)
+    capture = result.capture
+    assert capture.error is None and capture.capture_complete and capture.capture_note is None, capture.capture_note
+    by_path = {r.path: r for r in capture.requests}
+    assert by_path["/events"].status == 200 and by_path["/socket"].status == 101
+    assert [e.event for e in result.events if e.vendor == "ga4"] == ["user_engagement"], "the unload hit is in"
+
+
+def test_a_long_poll_still_open_at_the_cap_is_named_and_the_capture_marked_cut(short_cap: Harness) -> None:
+    result = short_cap.visit(CLICK.format(to="/live") + "&poll=4", journey=_socket_open)
+    capture = result.capture
+    assert not capture.capture_complete
+    assert capture.capture_note and "GET https://www.site.test/poll?seconds=4" in capture.capture_note
+    assert "/events" not in capture.capture_note, "the event stream is not what held the page"
+    assert not _hits(result, "ev=AfterPoll"), "the hit the poll's answer would have sent never came"
+    assert _hits(result, "en=user_engagement"), "what was sent until the page was left is kept"
+    url = CLICK.format(to="/live")
+    context = CheckContext(Scenario.model_validate({"name": "live", "ad_click": {"url": url}}), result, url)
+    [failure] = [f for f in run_completed(context) if f.key == "run_completed:incomplete"]
+    assert "long poll" in failure.seen and "poll?seconds=4" in failure.seen
 
 
 def test_the_sites_own_checkout_post_reaches_the_site(harness: Harness, site: CaptureTestSite) -> None:
