@@ -10,7 +10,9 @@ use ``ord`` as a cache buster (or "1" for unique counting). ``u1``..``uN`` are c
 Google answers the first request with a redirect whose hop repeats the activity with ``dc_pre=``
 (``<src>.fls.doubleclick.net/activityi;dc_pre=...`` or ``adservice.google.com/ddm/fls/z/dc_pre=...``,
 seen in bestbuy.com captures); those decode too, flagged ``params["redirect_followup"] = True``.
-Click trackers (``/ddm/clk/``, ``/ddm/trackclk/``) are redirects of an ad click, never claimed.
+Click trackers (``/ddm/clk/``, ``/ddm/trackclk/``) are redirects of an ad click, never claimed; nor is
+Campaign Manager's ad-side event reporting on the same path (``activity;src=..;met=1;v=1;pid=..;aid=..``,
+rich-media and VAST tracking pings fired by a served creative, with no ``type``/``cat``).
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ def _matrix_start(request: CapturedRequest) -> int | None:
 def _matrix_start_of(host: str, path: str) -> int | None:
     if host_matches(host, DOUBLECLICK_HOSTS):
         match = _ACTIVITY_PATH.match(path)
+        if match and ";met=" in path and ";type=" not in path:
+            return None  # creative event reporting (met=), not an activity tag
     elif host == "adservice.google.com":
         match = _FLS_FOLLOWUP_PATH.match(path)
     else:

@@ -7,7 +7,8 @@ parameters override and extend the query's. ``ep.``/``epn.`` are event parameter
 ``up.``/``upn.`` user properties, ``pr1``..``prN`` items in the tilde format ``idSKU~nmName~pr12.5~qt1``.
 
 Hosts: ``*.google-analytics.com`` (www, region1, ...) and ``*.analytics.google.com``; any other host
-(server-side GTM, Google tag gateway) counts only with the payload signature ``v=2`` and a ``G-`` tid.
+(server-side GTM, Google tag gateway) counts only with the payload signature ``v=2`` and a ``G-`` tid,
+there also on the tag gateway's short collect path ``<prefix>/ag/g/c``.
 ``stats.g.doubleclick.net/g/collect`` is the Google Signals side-ping (no ``en``), not claimed.
 """
 
@@ -26,6 +27,7 @@ from harness.urls import parse_query
 
 GOOGLE_HOSTS: tuple[str, ...] = (".google-analytics.com", ".analytics.google.com")
 COLLECT_PATH = "/g/collect"
+GATEWAY_COLLECT_PATH = "/ag/g/c"  # Google tag gateway's short form, first-party hosts only
 
 # Item fields of the pr<N> tilde format, as the GA4 item schema names them.
 ITEM_FIELDS: dict[str, str] = {
@@ -135,7 +137,7 @@ class GA4Decoder(Decoder):
 
     def claims(self, request: CapturedRequest) -> bool:
         path = request.path
-        if not path.endswith(COLLECT_PATH):
+        if not path.endswith(COLLECT_PATH) and not path.endswith(GATEWAY_COLLECT_PATH):
             return False
         host = request.host
         if host_matches(host, GOOGLE_HOSTS):
@@ -145,7 +147,7 @@ class GA4Decoder(Decoder):
         return _is_first_party_hit(request)
 
     def may_claim_path(self, method: str, path: str) -> bool:
-        return path.endswith(COLLECT_PATH)
+        return path.endswith(COLLECT_PATH) or path.endswith(GATEWAY_COLLECT_PATH)
 
     def surely_claims(self, host: str, method: str, path: str) -> bool:
         return path == COLLECT_PATH and host_matches(host, GOOGLE_HOSTS)  # elsewhere the query decides

@@ -5,7 +5,8 @@ The pixel (``www.redditstatic.com/ads/pixel.js``, never a hit) sends
 &m.valueDecimal=..&m.currency=..&m.transactionId=..&m.customEventName=..&m.products=..&m.conversionId=..
 &uuid=..&em=..&external_id=..&integration=..&opt_out=0&sh=..&sw=..&v=..``; empty parameters are sent
 too, so an empty value means "not set". ``m.conversionId`` is the key Reddit deduplicates pixel and
-Conversions API events on, hence ``event_id``.
+Conversions API events on, hence ``event_id``. Newer pixels also ``POST alb.reddit.com/rp`` (fetch) with
+the same fields split between the query (``id``, ``event``) and a form body (``m.*``...).
 
 Server-side: ``POST ads-api.reddit.com/api/v2.0/conversions/events/<account>`` with
 ``{"events": [{event_type: {tracking_type, custom_event_name}, click_id, user, event_metadata}]}`` and
@@ -18,7 +19,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from harness.decoders.base import PIXEL_GIF, Decoder, new_event, register
+from harness.decoders.base import Decoder, new_event, pixel_reply, register
 from harness.decoders.wire import (
     json_body,
     query_value,
@@ -30,7 +31,7 @@ from harness.decoders.wire import (
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply, UserDataForm
 
 _PIXEL_HOST = "alb.reddit.com"
-_PIXEL_PATHS = ("/rp.gif", "/rp.gif/")
+_PIXEL_PATHS = ("/rp.gif", "/rp.gif/", "/rp", "/rp/")
 _CAPI_HOST = "ads-api.reddit.com"
 _CAPI_V2 = re.compile(r"^/api/v2\.0/conversions/events/(?P<account>[^/]+)/?$")
 _CAPI_V3 = re.compile(r"^/api/v3/pixels/(?P<account>[^/]+)/conversion_events/?$")
@@ -92,7 +93,7 @@ class RedditDecoder(Decoder):
 
     def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
         if request.host == _PIXEL_HOST:
-            return SinkholeReply(status=200, content_type="image/gif", body=PIXEL_GIF)
+            return pixel_reply(request)  # rp.gif is an image; the /rp fetch POST gets an empty 200
         return SinkholeReply(status=200, content_type="application/json", body=b"{}")
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:

@@ -6,6 +6,10 @@ The pixel (``sc-static.net/scevent.min.js``, never a hit) sends ``tr.snapchat.co
 event parameters, which the script spells ``e_pr`` (price), ``e_cur``, ``e_tid`` (transaction),
 ``e_ni`` ... and ``<noscript>`` images and hand-built hits spell plainly (``price``, ``currency``,
 ``transaction_id``, ``client_dedup_id``). ``tr.snapchat.com/cm/...`` are cookie syncs, not events.
+Newer scevent.min.js builds POST ``/p`` a JSON batch ``{"ctx": {...}, "req": [...]}`` whose entries are
+``{"t": {pid, ev, ...}}`` (a tracked event, same fields), ``{"i": {"pids": [...]}}`` (pixel init) or
+``{"log": {...}}`` (the script's own telemetry); only ``t`` entries are events, so a batch of ``i``/``log``
+entries alone decodes to none.
 
 Server-side: ``POST tr.snapchat.com/v3/<pixel>/events`` (``{"data": [...]}``, Meta-CAPI-like fields) and
 the older ``POST tr.snapchat.com/v2/conversion`` (one event object or a list of them).
@@ -123,29 +127,56 @@ class SnapchatDecoder(Decoder):
     def _decode_pixel(self, request: CapturedRequest) -> list[DecodedEvent]:
         params: dict[str, Any] = request_params_dict(request)
         body = json_body(request)
+        if isinstance(body, dict) and isinstance(body.get("req"), list):
+            return self._decode_pixel_batch(request, params, body)
         if isinstance(body, dict):  # some integrations post the same fields as JSON
             params = {**body, **params}
+        return [self._pixel_event(request, params)]
+
+    def _decode_pixel_batch(
+        self, request: CapturedRequest, query: dict[str, Any], body: dict[str, Any]
+    ) -> list[DecodedEvent]:
+        """The ``t`` entries of a ``{"ctx", "req"}`` batch, each over the shared ``ctx`` fields."""
+        if not body["req"]:
+            return [self.malformed(request, "empty req batch")]
+        ctx: dict[str, Any] = body["ctx"] if isinstance(body.get("ctx"), dict) else {}
+        events = []
+        for entry in body["req"]:
+            if not isinstance(entry, dict) or "t" not in entry:
+                continue  # pixel init (i) and telemetry (log) entries carry no event
+            tracked = entry["t"]
+            if not isinstance(tracked, dict):
+                events.append(self.malformed(request, "batch entry t is not an object"))
+                continue
+            events.append(self._pixel_event(request, {**ctx, **query, **tracked}, page_key="url"))
+        return events
+
+    def _pixel_event(
+        self, request: CapturedRequest, params: dict[str, Any], page_key: str | None = None
+    ) -> DecodedEvent:
         event = text_or_none(params.get("ev")) or text_or_none(params.get("e"))
         if not event:
-            return [self.malformed(request, "no event name (ev)")]
-        page_url = text_or_none(params.get("pl")) or request.header("referer")
-        return [
-            new_event(
-                vendor=self.vendor,
-                event=event,
-                account_id=text_or_none(params.get("pid")),
-                value=to_number(_first(params, _PRICE)),
-                currency=_first(params, _CURRENCY),
-                event_id=_first(params, _DEDUP),
-                transaction_id=_first(params, _TRANSACTION),
-                click_ids=_click_id(params, page_url),
-                user_data=_identifier_forms(params, _USER),
-                page_url=page_url,
-                source=self.source,
-                # Query strings and json_body values: safe already (parse_json), at the depth they had.
-                params={k: v for k, v in params.items() if k not in _KNOWN and k != "e"},
-            )
-        ]
+            return self.malformed(request, "no event name (ev)")
+        page_url = (
+            text_or_none(params.get("pl"))
+            or (text_or_none(params.get(page_key)) if page_key else None)
+            or request.header("referer")
+        )
+        return new_event(
+            vendor=self.vendor,
+            event=event,
+            account_id=text_or_none(params.get("pid")),
+            value=to_number(_first(params, _PRICE)),
+            currency=_first(params, _CURRENCY),
+            event_id=_first(params, _DEDUP),
+            transaction_id=_first(params, _TRANSACTION),
+            click_ids=_click_id(params, page_url),
+            user_data=_identifier_forms(params, _USER),
+            page_url=page_url,
+            source=self.source,
+            # Query strings and json_body values: safe already (parse_json), at the depth they had.
+            params={k: v for k, v in params.items() if k not in _KNOWN and k != "e"},
+        )
 
     def _decode_capi_v3(self, request: CapturedRequest) -> list[DecodedEvent]:
         match = _CAPI_V3.match(request.path)

@@ -1,7 +1,9 @@
 """X (Twitter) pixel hits.
 
 The website tag (``static.ads-twitter.com/uwt.js``, never a hit) sends the same hit twice, to
-``analytics.twitter.com`` and to ``t.co`` (for each domain's cookies), under ``/i/adsct`` or ``/1/i/adsct``:
+``analytics.twitter.com`` (or, newer, ``analytics.x.com``) and to ``t.co`` (for each domain's cookies),
+under ``/i/adsct`` or ``/1/i/adsct`` as an image GET, or under ``/i/adsctp`` or ``/1/i/adsctp`` as a
+form POST (fetch/beacon) carrying the same fields in its body:
 
 - legacy: ``?p_id=Twitter&txn_id=<pixel>&events=[["pageview",null]]|[["purchase",{value,currency,..}]]
   &tw_sale_amount=..&tw_order_quantity=..&tw_document_href=..&tpx_cb=..``
@@ -30,8 +32,17 @@ from harness.decoders.wire import (
 )
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply, UserDataForm
 
-_HOSTS = ("analytics.twitter.com", "t.co")
-_PATHS = ("/i/adsct", "/1/i/adsct", "/i/adsct/", "/1/i/adsct/")
+_HOSTS = ("analytics.twitter.com", "analytics.x.com", "t.co")
+_PATHS = (
+    "/i/adsct",
+    "/1/i/adsct",
+    "/i/adsct/",
+    "/1/i/adsct/",
+    "/i/adsctp",
+    "/1/i/adsctp",
+    "/i/adsctp/",
+    "/1/i/adsctp/",
+)
 _EVENT_TAG = re.compile(r"^tw-[0-9a-z]+-[0-9a-z]+$", re.IGNORECASE)
 _USER = {"email_address": "em", "phone_number": "ph"}
 _KNOWN = {"txn_id", "events", "event", "event_id", "tw_document_href", "twclid", "tw_sale_amount"}
