@@ -41,12 +41,6 @@ _HIT_PATHS = frozenset(_COLLECT_PATHS + _SIGNAL_PATHS + _ATTRIBUTION_PATHS)
 _MAX_INFLATED = 1 << 20
 
 
-# JSON nested past this depth is cut: pydantic cannot serialise ~255 levels and no real hit nests so deep.
-_MAX_JSON_DEPTH = 32
-
-
-
-
 def _partner_ids(raw: Any) -> list[str]:
     """``pid=15939,543`` (one beacon for several tags) or a JSON ``pids`` list, as separate IDs."""
     if isinstance(raw, list):

@@ -52,14 +52,6 @@ _IDENTIFIERS = (
 )
 
 
-# JSON nested past this depth is cut: pydantic cannot serialise ~255 levels and no real hit nests so deep.
-_MAX_JSON_DEPTH = 32
-
-
-
-
-
-
 def _json_object(raw: str | None) -> dict[str, Any]:
     if not raw:
         return {}

@@ -56,14 +56,6 @@ _PIXEL_KNOWN = {
 }
 
 
-# JSON nested past this depth is cut: pydantic cannot serialise ~255 levels and no real hit nests so deep.
-_MAX_JSON_DEPTH = 32
-
-
-
-
-
-
 def _identifier_forms(values: dict[str, Any], names: dict[str, str]) -> dict[str, UserDataForm]:
     found: dict[str, UserDataForm] = {}
     for wire_name, kind in names.items():

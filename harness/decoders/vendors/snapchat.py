@@ -47,14 +47,6 @@ _USER = {"u_hem": "em", "u_hpn": "ph", "u_hph": "ph", "user_email": "em", "user_
 _KNOWN = {"pid", "ev", "pl", *_PRICE, *_CURRENCY, *_TRANSACTION, *_DEDUP, *_USER}
 
 
-# JSON nested past this depth is cut: pydantic cannot serialise ~255 levels and no real hit nests so deep.
-_MAX_JSON_DEPTH = 32
-
-
-
-
-
-
 def _first(params: dict[str, Any], names: tuple[str, ...]) -> str | None:
     for name in names:
         text = text_or_none(params.get(name))

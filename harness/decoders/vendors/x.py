@@ -48,14 +48,6 @@ _USER = {"email_address": "em", "phone_number": "ph"}
 _KNOWN = {"txn_id", "events", "event", "event_id", "tw_document_href", "twclid", "tw_sale_amount"}
 
 
-# JSON nested past this depth is cut: pydantic cannot serialise ~255 levels and no real hit nests so deep.
-_MAX_JSON_DEPTH = 32
-
-
-
-
-
-
 def _json(raw: str | None) -> Any:
     if not raw:
         return None
