@@ -10,6 +10,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Frame, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+from harness.browser.page_calls import bounded
 from harness.models import StepRecord
 from harness.scenario import (
     ClickStep,
@@ -115,13 +116,13 @@ async def _perform(
         case WaitForUrlStep(wait_for_url=pattern):
             await page.wait_for_url(pattern, timeout=timeout)
         case ScrollStep(scroll="bottom"):
-            await page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+            await bounded(page.evaluate("window.scrollTo(0, document.body.scrollHeight)"), timeout)
         case ScrollStep(scroll="top"):
-            await page.evaluate("window.scrollTo(0, 0)")
+            await bounded(page.evaluate("window.scrollTo(0, 0)"), timeout)
         case ScrollStep(scroll=selector):
             await page.locator(selector).first.scroll_into_view_if_needed(timeout=timeout)
         case ScriptStep(script=script):
-            await page.evaluate(script)
+            await bounded(page.evaluate(script), timeout)
     return None
 
 

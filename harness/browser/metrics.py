@@ -18,6 +18,7 @@ from typing import Any
 from playwright.async_api import BrowserContext, Page
 from playwright.async_api import Error as PlaywrightError
 
+from harness.browser.page_calls import PROBE_TIMEOUT_MS, PageUnresponsive, bounded
 from harness.models import DecodedEvent, PageMetrics, RunResult
 
 BINDING = "__eventpath_report_metrics"
@@ -74,10 +75,13 @@ class MetricsRecorder:
         )
         self._reported.set()
 
-    async def mark_landing(self, page: Page) -> None:
-        """The page's current document is the landing (call once it has settled)."""
+    async def mark_landing(self, page: Page, timeout_ms: float = PROBE_TIMEOUT_MS) -> None:
+        """The page's current document is the landing (call once it has settled). Raises
+        ``PageUnresponsive`` when the page does not answer within ``timeout_ms``."""
         try:
-            document = await page.evaluate(_DOCUMENT)
+            document = await bounded(page.evaluate(_DOCUMENT), timeout_ms)
+        except PageUnresponsive:
+            raise
         except PlaywrightError:
             return  # crashed or navigating: no landing document to name
         if isinstance(document, int | float):

@@ -10,6 +10,7 @@ from typing import Any
 from playwright.async_api import BrowserContext, Page
 from playwright.async_api import Error as PlaywrightError
 
+from harness.browser.page_calls import bounded
 from harness.models import BackendTruth, TruthOrder
 from harness.scenario import TruthSource
 
@@ -53,8 +54,14 @@ def orders_from_json(data: Any) -> list[TruthOrder]:
     return orders
 
 
-async def read_truth(source: TruthSource, page: Page, context: BrowserContext, base: Path | None) -> BackendTruth:
-    """Never raises: a source that cannot be read is reported in ``error``."""
+_READ_TIMEOUT_MS = 2_000
+
+
+async def read_truth(
+    source: TruthSource, page: Page | None, context: BrowserContext, base: Path | None
+) -> BackendTruth:
+    """Never raises: a source that cannot be read is reported in ``error``. ``page`` is None when the final
+    page can no longer be read (it crashed or stopped answering)."""
     if source.order_api:
         label = f"order API {source.order_api}"
         try:
@@ -66,12 +73,15 @@ async def read_truth(source: TruthSource, page: Page, context: BrowserContext, b
         except (PlaywrightError, ValueError) as exc:
             return BackendTruth(source=label, error=str(exc).splitlines()[0])
     if source.page:
+        if page is None:
+            return BackendTruth(source="page", error="the final page crashed or stopped answering: nothing to read")
         label = f"page {page.url}"
         values: dict[str, str | None] = {}
         try:
             for key, selector in source.page.items():
                 locator = page.locator(selector).first
-                values[key] = await locator.text_content(timeout=2_000) if await locator.count() else None
+                found = await bounded(locator.count(), _READ_TIMEOUT_MS)
+                values[key] = await locator.text_content(timeout=_READ_TIMEOUT_MS) if found else None
         except PlaywrightError as exc:
             return BackendTruth(source=label, error=str(exc).splitlines()[0])
         if not any(values.values()):

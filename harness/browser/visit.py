@@ -26,6 +26,7 @@ from harness.browser.conditions import (
     seed_consent,
 )
 from harness.browser.metrics import MetricsRecorder
+from harness.browser.page_calls import PageUnresponsive, answers, bounded, unresponsive_message
 from harness.browser.truth import read_truth
 from harness.capture.addons import END_OF_RUN_PATH
 from harness.capture.proxy import CaptureProxy
@@ -84,6 +85,7 @@ class _NavigationLog:
     last_change: float = field(default_factory=time.monotonic)
     steps: list[StepRecord] = field(default_factory=list)  # the journey's records, as they grow
     crashed: bool = False
+    unresponsive: bool = False  # the page's main thread stopped answering (harness.browser.page_calls)
     leaving: bool = False  # set when the run leaves the page: that navigation is ours, not the site's
 
     def attach(self) -> None:
@@ -121,7 +123,14 @@ class _NavigationLog:
     async def settle(self, settle_ms: int, timeout_ms: int, max_hops: int) -> bool:
         """Wait until no main-frame navigation is pending or committed for ``settle_ms`` after the page
         loaded (script redirects run at load), and past a ``<meta http-equiv=refresh>`` the page has
-        scheduled. False when it never settles: a client-side loop."""
+        scheduled. False when it never settles: a client-side loop, a crash, a page that stopped answering."""
+        try:
+            return await self._settle(settle_ms, timeout_ms, max_hops)
+        except PageUnresponsive:
+            self.unresponsive = True
+            return False
+
+    async def _settle(self, settle_ms: int, timeout_ms: int, max_hops: int) -> bool:
         deadline = time.monotonic() + timeout_ms / 1000
         window = settle_ms / 1000
         checked = -1  # the navigation whose document was looked at
@@ -130,7 +139,7 @@ class _NavigationLog:
             if len(self.navigations) > max_hops + 1:
                 return False
             if not self.pending and checked != len(self.navigations):
-                document = await _document_state(self.page)
+                document = await _document_state(self.page, timeout_ms)
                 if document.loaded_at is None and time.monotonic() - self.last_change < window:
                     await asyncio.sleep(min(0.05, window))  # still loading (or replaced): look again
                     continue
@@ -173,10 +182,13 @@ class _DocumentState:
     loaded_at: float | None = None  # monotonic time its load event ended (never later than now)
 
 
-async def _document_state(page: Page) -> _DocumentState:
-    """The page's current document as it reports itself; empty when it cannot (navigating, crashed)."""
+async def _document_state(page: Page, timeout_ms: float) -> _DocumentState:
+    """The page's current document as it reports itself; empty when it cannot (navigating, crashed).
+    Raises ``PageUnresponsive`` when it does not answer within ``timeout_ms``."""
     try:
-        delay, since_load_ms = await page.evaluate(_DOCUMENT_STATE)
+        delay, since_load_ms = await bounded(page.evaluate(_DOCUMENT_STATE), timeout_ms)
+    except PageUnresponsive:
+        raise
     except (PlaywrightError, TypeError, ValueError):
         return _DocumentState()  # a navigation replaced the document: the log sees it
     now = time.monotonic()
@@ -186,10 +198,10 @@ async def _document_state(page: Page) -> _DocumentState:
     )
 
 
-async def _last_page_moment(page: Page, acted_at: float | None) -> float:
+async def _last_page_moment(page: Page, acted_at: float | None, timeout_ms: float) -> float:
     """The later of the run's last action and the current document's load: tags fire on either, so the
     quiet window before leaving counts from there, not from when the run got round to asking."""
-    loaded_at = (await _document_state(page)).loaded_at
+    loaded_at = (await _document_state(page, timeout_ms)).loaded_at
     if loaded_at is None:
         return time.monotonic()  # not loaded (or not answering): count from now
     return max(loaded_at, acted_at or loaded_at)
@@ -220,11 +232,11 @@ _ARM_END_BEACON = """(path) => {
 }"""
 
 
-async def _arm_end_beacon(page: Page) -> bool:
+async def _arm_end_beacon(page: Page, timeout_ms: float) -> bool:
     if not page.url.startswith(("http://", "https://")):
         return False
     try:
-        return bool(await page.evaluate(_ARM_END_BEACON, END_OF_RUN_PATH))
+        return bool(await bounded(page.evaluate(_ARM_END_BEACON, END_OF_RUN_PATH), timeout_ms))
     except PlaywrightError:
         return False
 
@@ -357,11 +369,12 @@ async def run_visit(
             if error is None and not await log.settle(
                 options.redirect_settle_ms, options.navigation_timeout_ms, options.max_hops
             ):
-                error = (
-                    "the page crashed"
-                    if log.crashed
-                    else f"the landing page never settled: more than {options.max_hops} navigations (a redirect loop?)"
-                )
+                if log.crashed:
+                    error = "the page crashed"
+                elif log.unresponsive:
+                    error = unresponsive_message(options.navigation_timeout_ms)
+                else:
+                    error = f"the landing page never settled: more than {options.max_hops} navigations (a redirect loop?)"
             landing_ended_at = time.time()
             if error is None:
                 try:
@@ -374,19 +387,31 @@ async def run_visit(
                     error = str(exc)
             if error is None:
                 # Its numbers arrive as the page reports them (LCP until the first input); read at the end.
-                await recorder.mark_landing(page)
+                try:
+                    await recorder.mark_landing(page, options.navigation_timeout_ms)
+                except PageUnresponsive as exc:
+                    log.unresponsive = True
+                    error = str(exc)
         if error is None and abandoned_at is None and plan.journey is not None:
             try:
                 await plan.journey(page, steps)
             except PlaywrightError as exc:
                 error = f"journey: {_short(exc)}"
             acted_at = time.monotonic()
+        if error is not None and not log.crashed and not log.unresponsive and not await answers(page):
+            # A step that timed out on a page that no longer runs scripts: say so, and stop asking it things.
+            log.unresponsive = True
+            error = f"{error}; the page stopped answering (an endless loop or a very long task in a script)"
         # Let the page finish loading (tags fire on load) and the requests it has in flight finish before
         # leaving: navigating away would abort them (an image pixel requested as the last step ended).
         since = time.monotonic()
         if error is None and not log.crashed:
             await _loaded(page, options.capture_timeout_ms)
-            since = await _last_page_moment(page, acted_at)
+            try:
+                since = await _last_page_moment(page, acted_at, options.navigation_timeout_ms)
+            except PageUnresponsive as exc:
+                log.unresponsive = True
+                error = str(exc)
         quiet_before_leaving = await proxy.wait_until_quiet(
             run_id,
             options.quiet_window_ms,
@@ -398,9 +423,12 @@ async def run_visit(
         # sent once they answered is not in the run, so the capture is cut off; name them.
         still_open = [] if quiet_before_leaving else proxy.open_requests(run_id)
         metrics = recorder.landing()
+        if log.crashed and error is None:
+            error = "the page crashed (its renderer process died); hits sent before are kept"
+        usable = not log.crashed and not log.unresponsive  # a page that can still be read and left
         if plan.truth is not None:
-            truth = await read_truth(plan.truth, page, context, plan.truth_base)
-        if plan.artifacts_dir is not None:
+            truth = await read_truth(plan.truth, page if usable else None, context, plan.truth_base)
+        if plan.artifacts_dir is not None and usable:
             try:
                 shot = plan.artifacts_dir / "final-page.png"
                 # In CSS pixels, the page as laid out for the device: a third of the bytes and a quarter of
@@ -413,10 +441,11 @@ async def run_visit(
         leaving_at = time.monotonic()
         try:
             cookies = await _cookies(context)
-            end_beacon = await _arm_end_beacon(page)
-            log.leaving = True
-            # Leaving the page fires pagehide and with it the beacons that tags send last.
-            await page.goto("about:blank", timeout=options.navigation_timeout_ms)
+            if usable:  # a hung page runs no pagehide handler: closing the context ends it
+                end_beacon = await _arm_end_beacon(page, options.navigation_timeout_ms)
+                log.leaving = True
+                # Leaving the page fires pagehide and with it the beacons that tags send last.
+                await page.goto("about:blank", timeout=options.navigation_timeout_ms)
         except PlaywrightError as exc:
             error = error or f"leaving the page: {_short(exc)}"
         complete = await proxy.wait_until_quiet(

@@ -215,6 +215,13 @@ TRICKLE_HEAD = _simple_page("Trickle", "send('img', 'trickle-0'); send('beacon',
 TO_UNMAPPED_PAGE = _simple_page(
     "Leaving", "send('img', 'before-unmapped'); addEventListener('load', () => { location.href = 'https://gone.invalid/'; });"
 )
+# Main threads that never yield: an endless loop in a tag after load, or in a button's click handler.
+BUSY_AFTER_LOAD_PAGE = _simple_page(
+    "Busy", "send('img', 'busy-0'); addEventListener('load', () => setTimeout(() => { for (;;) {} }, 20));"
+)
+BUSY_ON_CLICK_PAGE = _simple_page(
+    "Busy click", "send('img', 'busy-click-0');"
+).replace("<body>", '<body><button id="spin" onclick="for (;;) {}">Buy</button><p id="order-id">ORD-7</p>', 1)
 BIG_JS_PAGE = """<!doctype html><html><head><title>Big JS</title></head><body><h1>Big JS</h1>
 <script src="/big.js"></script></body></html>"""
 
@@ -274,6 +281,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._html(TO_UNMAPPED_PAGE)
         elif parts.path == "/marked":
             self._html(MARKED_PAGE)
+        elif parts.path == "/busy-after-load":
+            self._html(BUSY_AFTER_LOAD_PAGE)
+        elif parts.path == "/busy-on-click":
+            self._html(BUSY_ON_CLICK_PAGE)
         else:
             self._send(404, b"not found", "text/plain")
 

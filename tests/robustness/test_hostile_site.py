@@ -16,7 +16,7 @@ from harness.browser.visit import VisitPlan
 from harness.capture.addons import MAX_DOCUMENT_BODY
 from harness.engine import Harness
 from harness.models import RunResult, StepRecord
-from harness.scenario import ClickStep, RunConditions
+from harness.scenario import ClickStep, RunConditions, TruthSource
 from tests.robustness.conftest import NAVIGATION_TIMEOUT_MS, normal_timeouts
 from tests.robustness.site import BIG_BYTES, KEEPALIVE_IN_FLIGHT, HostileSite
 
@@ -149,6 +149,31 @@ def test_a_crashed_tab_ends_the_run_with_an_error(hostile_harness: Harness, host
     error = result.capture.error or ""
     assert "crash" in error.lower(), error
     assert hit_ids(result) == ["plain-0"], "the hit sent before the crash is kept"
+    assert_next_run_works(hostile_harness, hostile_site)
+
+
+def test_a_page_stuck_in_an_endless_loop_after_load_ends_its_run(
+    hostile_harness: Harness, hostile_site: HostileSite
+) -> None:
+    """Playwright's evaluate has no timeout of its own: a tag that never yields the main thread held the run
+    (and the suite behind it) forever. Now the run ends with that said, and the hit sent before is kept."""
+    result = hostile_harness.visit(hostile_site.url("/busy-after-load"))
+    error = result.capture.error or ""
+    assert "the page stopped answering" in error and f"{NAVIGATION_TIMEOUT_MS} ms" in error, error
+    assert hit_ids(result) == ["busy-0"]
+    assert_next_run_works(hostile_harness, hostile_site)
+
+
+def test_a_click_into_an_endless_loop_fails_its_step_and_the_run_still_ends(
+    hostile_harness: Harness, hostile_site: HostileSite
+) -> None:
+    journey = scenario_journey([ClickStep(click="#spin", timeout_ms=1_000)], "tok", NAVIGATION_TIMEOUT_MS)
+    plan = VisitPlan(journey=journey, truth=TruthSource(page={"order_id": "#order-id"}))
+    result = hostile_harness.visit(hostile_site.url("/busy-on-click"), plan=plan)
+    error = result.capture.error or ""
+    assert "#spin" in error and "the page stopped answering" in error, error
+    assert result.capture.truth is not None and "stopped answering" in (result.capture.truth.error or "")
+    assert hit_ids(result) == ["busy-click-0"]
     assert_next_run_works(hostile_harness, hostile_site)
 
 
