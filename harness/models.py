@@ -241,6 +241,9 @@ class DecodedEvent(_Model):
     params: dict[str, Any] = Field(default_factory=dict)
     malformed: bool = False
     malformed_reason: str | None = None
+    # The hit repeats another hit of the same action (Google's redirect hop, the tag's consent-mode twin):
+    # decoded and shown, never counted as a firing of its own.
+    repeats: bool = False
     request_id: str | None = None  # the CapturedRequest that carried it
     position: int = 0  # index inside a batched request
     run_id: str | None = None

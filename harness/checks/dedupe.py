@@ -27,12 +27,10 @@ class DedupePair:
     key: tuple[str, ...]  # DecodedEvent fields that must be equal on both hits
     rule: str  # how the platform dedupes, for the failure text
     events: frozenset[str] | None = None  # only these event names are deduplicated (None: all)
-    # Hits whose params set this flag repeat another hit of the same action (a redirect hop), not an action.
-    repeat_flag: str | None = None
 
     def applies_to(self, event: DecodedEvent) -> bool:
-        if self.repeat_flag and event.params.get(self.repeat_flag):
-            return False
+        if event.repeats:
+            return False  # it repeats another hit of the same action (a redirect hop), not an action
         return self.events is None or event.event in self.events
 
 
@@ -66,7 +64,6 @@ DEDUPE_PAIRS: tuple[DedupePair, ...] = (
         ("transaction_id",),
         "Google Ads deduplicates a tag conversion and an API-uploaded conversion of one action only by an equal order ID (oid / orderId)",
         frozenset({"conversion"}),
-        repeat_flag="redirect_followup",
     ),
 )
 

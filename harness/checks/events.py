@@ -60,8 +60,9 @@ def vendor_name(vendor: str) -> str:
 
 
 def matching_events(result: RunResult, vendor: str, event: str) -> list[DecodedEvent]:
-    """Well-formed events of this vendor and exact name (case-sensitive: platforms treat names so)."""
-    return [e for e in result.select(vendor, event) if not e.malformed]
+    """Well-formed events of this vendor and exact name (case-sensitive: platforms treat names so), each
+    action once: a hit that repeats another (a redirect hop, a consent-mode twin) is not a firing."""
+    return [e for e in result.select(vendor, event) if not e.malformed and not e.repeats]
 
 
 def requests_by_id(result: RunResult) -> dict[str, CapturedRequest]:

@@ -127,8 +127,8 @@ class Reconciliation:
 
 def is_purchase(event: DecodedEvent) -> bool:
     """True when the event is the vendor's purchase (or sales conversion), per ``PURCHASE_EVENTS``."""
-    if event.params.get("redirect_followup"):
-        return False  # Google's redirect hop repeats the same conversion
+    if event.repeats:
+        return False  # Google's redirect hop or consent-mode twin repeats the same conversion
     if event.vendor == "floodlight":
         return event.params.get("counting") == "sales"
     if event.vendor == "ua" and event.params.get("pa") == "purchase":

@@ -105,6 +105,28 @@ def ga4_hit(
     return _hit("POST", url, headers, urlencode(body))
 
 
+def google_ads_hit(
+    page_url: str, *, value: float, currency: str, order_id: str, endpoint: str = "pagead/conversion"
+) -> CapturedRequest:
+    """The Google tag's conversion (``pagead/conversion``), or its consent-mode twin (``ccm/conversion``,
+    same random, label, order and value), as captured on atomkraftwerke24.de (tests/decoders/fixtures)."""
+    query = urlencode(
+        {
+            "random": "1782761485612",
+            "en": "conversion",
+            "gtm": "45Pe66p0v9210171140z8836065292za20gzb836065292zd836065292xea",
+            "label": "1adstest1",
+            "bttype": "purchase",
+            "oid": order_id,
+            "value": f"{value:g}",
+            "currency_code": currency,
+            "url": page_url,
+        }
+    )
+    url = f"https://www.googleadservices.com/{endpoint}/1071635065/?{query}"
+    return _hit("GET", url, _browser_headers(page_url, [("sec-fetch-dest", "image")]))
+
+
 def meta_pixel_hit(
     event: str | None,
     page_url: str,

@@ -13,6 +13,7 @@ from tests.checks.hits import (
     THANK_YOU,
     Journey,
     ga4_hit,
+    google_ads_hit,
     meta_pixel_hit,
     tiktok_pixel_hit,
 )
@@ -180,6 +181,25 @@ def test_two_purchases_with_the_same_eid_are_one_action_counted_twice() -> None:
     assert failure.title == "meta_pixel Purchase fired 2 times, expected 1"
     assert "2 Purchase hits with the same event ID ORD-1 => one action counted 2 times" in failure.seen
     assert [e.request_id for e in failure.evidence] == ["r6", "r7"]
+
+
+def test_the_google_tags_consent_mode_twin_is_not_a_second_conversion() -> None:
+    """The Google tag sends ccm/conversion beside every pagead/conversion (same random, label and order):
+    one action, shown as two hits, counted once. Two real conversions are still two."""
+    journey = checkout_journey()
+    purchase = {"value": 89.9, "currency": "EUR", "order_id": "7192923"}
+    journey.hit(google_ads_hit(THANK_YOU, **purchase))
+    journey.hit(google_ads_hit(THANK_YOU, **purchase, endpoint="ccm/conversion"))
+    expected = [{"vendor": "google_ads", "event": "conversion", "value": 89.9, "currency": "EUR"}]
+    ctx = journey.context(events=expected)
+    assert [(e.params["endpoint"], e.repeats) for e in ctx.events if e.vendor == "google_ads"] == [
+        ("conversion", False),
+        ("ccm-conversion", True),
+    ]
+    assert list(event_count(ctx)) == [] and list(event_value(ctx)) == []
+    journey.hit(google_ads_hit(THANK_YOU, **purchase))
+    failure = only(list(event_count(journey.context(events=expected))))
+    assert failure.title == "google_ads conversion fired 2 times, expected 1"
 
 
 def test_duplicates_without_ids_say_the_platform_cannot_tell_them_apart() -> None:

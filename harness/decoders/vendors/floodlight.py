@@ -102,6 +102,7 @@ class FloodlightDecoder(Decoder):
                 page_url=page_url,
                 source=self.source,
                 params=_params(params, sales, request),
+                repeats="dc_pre" in params,  # Google's redirect hop repeats the activity it answers
             )
         ]
 

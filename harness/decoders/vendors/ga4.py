@@ -10,10 +10,16 @@ Hosts: ``*.google-analytics.com`` (www, region1, ...) and ``*.analytics.google.c
 (server-side GTM, Google tag gateway) counts only with the payload signature ``v=2`` and a ``G-`` tid,
 there also on the tag gateway's short collect path ``<prefix>/ag/g/c``.
 ``stats.g.doubleclick.net/g/collect`` is the Google Signals side-ping (no ``en``), not claimed.
+
+Stape's "custom loader" (server-side GTM) hides the whole hit on an obfuscated one-segment path: a single
+query value holds base64 of ``/g/collect?v=2&...`` (``data.europart.net/6ifbjhkjas?de5cc8ea=L2cv...``).
+Claimed only when that value decodes to a hit with the same ``v=2`` and ``G-`` signature; its events say
+``params["custom_loader"] = True``.
 """
 
 from __future__ import annotations
 
+import binascii
 import re
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -60,6 +66,10 @@ NUMERIC_PARAMS = frozenset({"_et", "_s", "sct", "seg", "tfd"})
 _ITEM_PARAM = re.compile(r"^pr(\d+)$")
 _CUSTOM_ITEM_KEY = re.compile(r"^k(\d+)$")
 _LINE_BREAKS = re.compile(r"[\r\n]+")
+# Stape's custom loader: one short obfuscated path segment, and base64 of "/g/collect?v=2&" (the first 15
+# bytes encode to these 20 characters whatever follows) opening one query value.
+_CUSTOM_LOADER_PATH = re.compile(r"^/[A-Za-z0-9]{4,32}$")
+_CUSTOM_LOADER_MARK = "=L2cvY29sbGVjdD92PTIm"
 
 _CONSUMED = (
     frozenset({"en", "tid", "cu", "dl", "em", "epn.value", "ep.value", "ep.currency"})
@@ -69,6 +79,32 @@ _CONSUMED = (
 
 def _is_first_party_hit(request: CapturedRequest) -> bool:
     params = query_dict(request.url)
+    return params.get("v") == "2" and params.get("tid", "").startswith("G-")
+
+
+def _custom_loader_url(request: CapturedRequest) -> str | None:
+    """The ``/g/collect`` URL a Stape custom-loader hit carries base64-encoded in its query (on the request's
+    own host), None for anything else."""
+    url = request.url
+    if _CUSTOM_LOADER_MARK not in url or not _CUSTOM_LOADER_PATH.match(request.path):
+        return None
+    for _name, value in query_dict(url).items():
+        if not value.startswith(_CUSTOM_LOADER_MARK[1:]):
+            continue
+        cleaned = value.strip().replace("-", "+").replace("_", "/")
+        try:
+            inner = binascii.a2b_base64(cleaned + "=" * (-len(cleaned) % 4), strict_mode=True).decode("utf-8")
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            return None
+        return f"https://{request.host}{inner}"
+    return None
+
+
+def _is_custom_loader_hit(request: CapturedRequest) -> bool:
+    inner = _custom_loader_url(request)
+    if inner is None:
+        return False
+    params = query_dict(inner)
     return params.get("v") == "2" and params.get("tid", "").startswith("G-")
 
 
@@ -138,7 +174,7 @@ class GA4Decoder(Decoder):
     def claims(self, request: CapturedRequest) -> bool:
         path = request.path
         if not path.endswith(COLLECT_PATH) and not path.endswith(GATEWAY_COLLECT_PATH):
-            return False
+            return _is_custom_loader_hit(request) and not host_matches(request.host, GOOGLE_HOSTS)
         host = request.host
         if host_matches(host, GOOGLE_HOSTS):
             return path == COLLECT_PATH
@@ -147,18 +183,30 @@ class GA4Decoder(Decoder):
         return _is_first_party_hit(request)
 
     def may_claim_path(self, method: str, path: str) -> bool:
-        return path.endswith(COLLECT_PATH) or path.endswith(GATEWAY_COLLECT_PATH)
+        return (
+            path.endswith(COLLECT_PATH)
+            or path.endswith(GATEWAY_COLLECT_PATH)
+            or (method in ("GET", "POST") and bool(_CUSTOM_LOADER_PATH.match(path)))
+        )
 
     def surely_claims(self, host: str, method: str, path: str) -> bool:
         return path == COLLECT_PATH and host_matches(host, GOOGLE_HOSTS)  # elsewhere the query decides
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
-        shared = query_dict(request.url)
+        path = request.path
+        inner = None
+        if not path.endswith(COLLECT_PATH) and not path.endswith(GATEWAY_COLLECT_PATH):
+            inner = _custom_loader_url(request)
+        shared = query_dict(inner or request.url)
         lines = body_lines(request.text) if request.body else []
         if lines is None:
             return [self.malformed(request, "body is not GA4 event lines")]
         hits = [{**shared, **params_dict(line)} for line in lines] or [shared]
-        return [self._event(request, hit) for hit in hits]
+        events = [self._event(request, hit) for hit in hits]
+        if inner is not None:
+            for event in events:
+                event.params["custom_loader"] = True
+        return events
 
     def _event(self, request: CapturedRequest, hit: dict[str, str]) -> DecodedEvent:
         if not hit.get("tid"):

@@ -8,11 +8,18 @@ One conversion in a browser shows up on several endpoints, and the decoder keeps
   mirrored by ``rmkt``: ``www.google.com/rmkt/collect/<ID>/``;
 * ``1p-conversion`` / ``1p-user-list``: ``www.google.<tld>/pagead/...`` - the redirect hops Google answers the
   two above with, flagged ``params["redirect_followup"] = True``;
-* ``ccm``: ``www.google.com/ccm/collect?en=...`` (Google tag's consent-mode collection, ``tid``/``tids``);
+* ``ccm``: ``www.google.com/ccm/collect?en=...`` (Google tag's consent-mode collection, ``tid``/``tids``;
+  also on ``pagead2.googlesyndication.com``);
+* ``ccm-conversion``: ``www.googleadservices.com/ccm/conversion/<ID>/``, the consent-mode twin the tag sends
+  beside every ``conversion`` (same ``random``, label, value and ``em``); through the Google tag gateway
+  it reaches the site's own host as ``<prefix>/<g|as>/d/ccm/conversion/<ID>/``, claimed there only with
+  the tag's query signature (``random``, ``gtm`` and ``en`` or ``label``) and flagged
+  ``params["first_party"] = True``;
 * ``rul``: ``td.doubleclick.net/td/rul/<ID>`` (Protected Audience iframe carrying the same fields);
 * ``landing``: ``/pagead/landing`` (landing-page ping; no conversion, so its default event is "landing").
 
-Shapes follow captured hits (bestbuy.com / qdrant.tech network logs, Omnibug's GoogleAds provider).
+Shapes follow captured hits (bestbuy.com / qdrant.tech network logs, Omnibug's GoogleAds provider, the
+atomkraftwerke24.de conversion captures of a public Ads debugger's tests, 6sense.com's tag gateway).
 """
 
 from __future__ import annotations
@@ -44,6 +51,12 @@ _RMKT = re.compile(r"^/rmkt/collect/(\d+)/?$")
 _RUL = re.compile(r"^/td/rul/(\d+)/?$")
 _LANDING = re.compile(r"^/pagead/landing(?:/(\d+))?/?$")
 _CCM = "/ccm/collect"
+_CCM_CONVERSION = re.compile(r"^/ccm/conversion/(\d+)/?$")
+# The tag gateway's form on a first-party host: any prefix, then the short host code and the ccm path.
+_GATEWAY_CCM_CONVERSION = re.compile(r"^/(?:[^?#]*/)?d/ccm/conversion/(\d+)/?$")
+_GATEWAY_MARK = "/d/ccm/conversion/"
+# ccm/collect is also sent to this syndication host (captured on taggrs.io).
+_CCM_ONLY_HOSTS = frozenset({"pagead2.googlesyndication.com"})
 _REDIRECT_FOLLOWUPS = frozenset({"1p-conversion", "1p-user-list"})
 
 # --- shared Google wire helpers (GA4, UA and Floodlight use them too) -----------------------------
@@ -140,7 +153,7 @@ def semicolon_pairs(text: str) -> dict[str, str]:
 
 
 def _is_ads_host(host: str) -> bool:
-    return bool(_GOOGLE_DOMAIN.match(host)) or host_matches(host, ADS_HOSTS)
+    return bool(_GOOGLE_DOMAIN.match(host)) or host_matches(host, ADS_HOSTS) or host in _CCM_ONLY_HOSTS
 
 
 def _endpoint(request: CapturedRequest) -> tuple[str, str | None] | None:
@@ -152,6 +165,8 @@ def _endpoint(request: CapturedRequest) -> tuple[str, str | None] | None:
 def _endpoint_of(host: str, path: str) -> tuple[str, str | None] | None:
     if not _is_ads_host(host):
         return None
+    if host in _CCM_ONLY_HOSTS:
+        return ("ccm", None) if path == _CCM else None
     google_domain = bool(_GOOGLE_DOMAIN.match(host))
     if match := _PAGEAD.match(path):
         return match.group(1), match.group(2)
@@ -163,7 +178,26 @@ def _endpoint_of(host: str, path: str) -> tuple[str, str | None] | None:
         return "landing", match.group(1)
     if google_domain and path == _CCM:
         return "ccm", None
+    if match := _CCM_CONVERSION.match(path):
+        return "ccm-conversion", match.group(1)
     return None
+
+
+@lru_cache(maxsize=1024)
+def _gateway_conversion_id(path: str) -> str | None:
+    """The conversion ID of a tag gateway ``.../d/ccm/conversion/<ID>/`` path, None for any other path."""
+    if _GATEWAY_MARK not in path:
+        return None
+    match = _GATEWAY_CCM_CONVERSION.match(path)
+    return match.group(1) if match else None
+
+
+def _has_gateway_signature(request: CapturedRequest) -> bool:
+    """The Google tag's own query on a first-party host: ``random``, ``gtm`` and ``en`` or ``label``."""
+    params = query_dict(request.url)
+    return bool(
+        params.get("random", "").isdigit() and params.get("gtm") and (params.get("en") or params.get("label"))
+    )
 
 
 _CONSUMED = frozenset(
@@ -209,16 +243,30 @@ class GoogleAdsDecoder(Decoder):
     )
 
     def claims(self, request: CapturedRequest) -> bool:
-        return self.surely_claims(request.host, request.method, request.path)
+        host, path = request.host, request.path
+        if _endpoint_of(host, path) is not None:
+            return True
+        # The tag gateway on the site's own host: the path and the tag's query signature decide.
+        return _gateway_conversion_id(path) is not None and _has_gateway_signature(request)
 
     def surely_claims(self, host: str, method: str, path: str) -> bool:
         return _endpoint_of(host, path) is not None
 
     def may_claim_host(self, host: str) -> bool:
-        return _is_ads_host(host)  # Google's country domains are a pattern, not a list
+        return True  # Google's hosts, and any host the tag gateway serves (``may_claim_path`` narrows)
+
+    def may_claim_path(self, method: str, path: str) -> bool:
+        # Every Ads endpoint path on Google's hosts, and the gateway's on any other.
+        return (
+            path.startswith(("/pagead/", "/rmkt/", "/td/", "/ccm/"))
+            or _gateway_conversion_id(path) is not None
+        )
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
         found = _endpoint(request)
+        first_party = False
+        if found is None and (gateway_id := _gateway_conversion_id(request.path)) is not None:
+            found, first_party = ("ccm-conversion", gateway_id), True
         if found is None:
             return [self.malformed(request, "not a Google Ads endpoint")]
         endpoint, conversion_id = found
@@ -227,10 +275,10 @@ class GoogleAdsDecoder(Decoder):
         accounts = _accounts(endpoint, conversion_id, params)
         if not accounts:
             return [self.malformed(request, f"{endpoint}: no conversion ID or tid")]
-        return [self._event(request, endpoint, account, params) for account in accounts]
+        return [self._event(request, endpoint, account, params, first_party) for account in accounts]
 
     def _event(
-        self, request: CapturedRequest, endpoint: str, account: str, params: dict[str, str]
+        self, request: CapturedRequest, endpoint: str, account: str, params: dict[str, str], first_party: bool
     ) -> DecodedEvent:
         data = semicolon_pairs(params.get("data", ""))
         default_event = "landing" if endpoint == "landing" else "conversion"
@@ -239,12 +287,16 @@ class GoogleAdsDecoder(Decoder):
         user_data, em_status = user_data_from_em(params.get("em"))
         extra: dict[str, Any] = {k: v for k, v in params.items() if k not in _CONSUMED}
         extra["endpoint"] = endpoint
+        if first_party:
+            extra["first_party"] = True
         if data:
             extra["data"] = data
         if em_status:
             extra["em_status"] = em_status
         if endpoint in _REDIRECT_FOLLOWUPS:
             extra["redirect_followup"] = True
+        # A redirect hop and the consent-mode twin on Google's host repeat the conversion hit beside them.
+        repeats = endpoint in _REDIRECT_FOLLOWUPS or (endpoint == "ccm-conversion" and not first_party)
         raw_value = params.get("value")
         if raw_value is not None and to_number(raw_value) is None:
             extra["value_raw"] = raw_value
@@ -262,6 +314,7 @@ class GoogleAdsDecoder(Decoder):
             page_url=page_url,
             source=self.source,
             params=extra,
+            repeats=repeats,
         )
 
     def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
