@@ -380,6 +380,7 @@ RootCauseName = Literal[
     "Unexpected vendor",
     "Event order",
     "Slow page",
+    "Broken page",
     "Event definition drift",
     "Run error",
 ]

@@ -256,6 +256,9 @@ class Expectations(_Strict):
     )
     utm_consistent: bool = Field(default=True, description="UTM parameters on the final URL match the ad's.")
     no_pii: bool = Field(default=True, description="No raw personal data the journey typed leaves the page.")
+    pages_answer: bool = Field(
+        default=True, description="The landing page and every page of the journey answer without an HTTP error (4xx/5xx)."
+    )
     consent: Literal["accept", "reject", "ignore"] | None = Field(
         default=None, description="The consent choice the journey makes; hits are judged against it."
     )

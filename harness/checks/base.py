@@ -48,6 +48,10 @@ ROOT_CAUSES: dict[RootCauseName, RootCause] = {
     "Slow page": RootCause(
         "Users leave before tags fire; clicks never become sessions", "Load tags early; speed up the landing page"
     ),
+    "Broken page": RootCause(
+        "Paid clicks land on an error page: the visit and its conversion are lost, whatever the tags send",
+        "Restore the page or 301 it to a live one, or correct the ad's final URL",
+    ),
     "Event definition drift": RootCause(
         "What the site sends changed since the baseline: reports shift without anyone deciding it",
         "Review the change (container publish, release); fix it, or accept it with --update-baseline",

@@ -357,17 +357,19 @@ class Journey:
         return record
 
     def capture(self) -> RunCapture:
-        chain = RedirectChain(hops=[RedirectHop(index=0, url=LANDING, kind="start", status=200)])
+        fields: dict[str, Any] = {
+            "chain": RedirectChain(hops=[RedirectHop(index=0, url=LANDING, kind="start", status=200)]),
+            **self.capture_fields,  # a test may bring its own chain
+        }
         return RunCapture(
             run_id="run-1",
             start_url=LANDING,
             device="Pixel 7",
-            chain=chain,
             steps=list(self.steps),
             requests=list(self.requests),
             started_at=self.start,
             finished_at=self.clock + 1,
-            **self.capture_fields,
+            **fields,
         )
 
     def result(self) -> RunResult:

@@ -14,9 +14,11 @@ from playwright.async_api import Page
 from harness.browser.journey import scenario_journey
 from harness.browser.visit import VisitPlan
 from harness.capture.addons import MAX_DOCUMENT_BODY
+from harness.checks.base import CheckContext
+from harness.checks.pages import pages_answer
 from harness.engine import Harness
 from harness.models import RunResult, StepRecord
-from harness.scenario import ClickStep, RunConditions, TruthSource
+from harness.scenario import ClickStep, RunConditions, Scenario, TruthSource
 from tests.robustness.conftest import NAVIGATION_TIMEOUT_MS, normal_timeouts
 from tests.robustness.site import BIG_BYTES, KEEPALIVE_IN_FLIGHT, HostileSite
 
@@ -175,6 +177,17 @@ def test_a_click_into_an_endless_loop_fails_its_step_and_the_run_still_ends(
     assert result.capture.truth is not None and "stopped answering" in (result.capture.truth.error or "")
     assert hit_ids(result) == ["busy-click-0"]
     assert_next_run_works(hostile_harness, hostile_site)
+
+
+def test_a_landing_page_that_answers_404_is_named_a_broken_page(
+    hostile_harness: Harness, hostile_site: HostileSite
+) -> None:
+    url = hostile_site.url("/product-sold-out")  # the hostile site answers unknown paths with a 404
+    result = hostile_harness.visit(url)
+    assert result.capture.error is None, "an error page is a page: the run itself completes"
+    scenario = Scenario.model_validate({"name": "gone", "ad_click": {"url": url}})
+    [failure] = pages_answer(CheckContext(scenario, result, url))
+    assert failure.root_cause == "Broken page" and "HTTP 404" in failure.title and "/product-sold-out" in failure.title
 
 
 def test_a_missing_consent_banner_names_the_selector(hostile_harness: Harness, hostile_site: HostileSite) -> None:
