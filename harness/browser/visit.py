@@ -25,6 +25,7 @@ from harness.browser.conditions import (
     context_overrides,
     seed_consent,
 )
+from harness.browser.csp import beacon_allowed
 from harness.browser.metrics import MetricsRecorder
 from harness.browser.page_calls import PageUnresponsive, answers, bounded, unresponsive_message
 from harness.browser.truth import read_truth
@@ -165,14 +166,17 @@ class _NavigationLog:
 # The longest <meta http-equiv=refresh> delay waited for as part of the landing's redirect chain.
 MAX_REFRESH_WAIT_S = 10.0
 
-# The document's meta refresh delay (s) and how long ago (ms, on the page's own monotonic clock, so a remote
-# browser's skewed clock does not matter) its load event ended; null for either when there is none yet.
+# The document's meta refresh delay (s), how long ago (ms, on the page's own monotonic clock, so a remote
+# browser's skewed clock does not matter) its load event ended (null for either when there is none yet),
+# and the Content-Security-Policies its <meta> elements set.
 _DOCUMENT_STATE = """() => {
   const meta = document.querySelector('meta[http-equiv="refresh" i]');
   const delay = meta ? parseFloat((meta.getAttribute('content') || '').split(/[;,]/)[0]) : NaN;
   const nav = performance.getEntriesByType('navigation')[0];
+  const policies = Array.from(document.querySelectorAll('meta[http-equiv="content-security-policy" i]'),
+                              (m) => m.getAttribute('content') || '');
   return [Number.isFinite(delay) && delay >= 0 ? delay : null,
-          nav && nav.loadEventEnd > 0 ? performance.now() - nav.loadEventEnd : null];
+          nav && nav.loadEventEnd > 0 ? performance.now() - nav.loadEventEnd : null, policies];
 }"""
 
 
@@ -180,13 +184,14 @@ _DOCUMENT_STATE = """() => {
 class _DocumentState:
     refresh_delay_s: float | None = None  # until its meta refresh fires (counted from load)
     loaded_at: float | None = None  # monotonic time its load event ended (never later than now)
+    meta_policies: tuple[str, ...] = ()  # Content-Security-Policy set by <meta> elements
 
 
 async def _document_state(page: Page, timeout_ms: float) -> _DocumentState:
     """The page's current document as it reports itself; empty when it cannot (navigating, crashed).
     Raises ``PageUnresponsive`` when it does not answer within ``timeout_ms``."""
     try:
-        delay, since_load_ms = await bounded(page.evaluate(_DOCUMENT_STATE), timeout_ms)
+        delay, since_load_ms, policies = await bounded(page.evaluate(_DOCUMENT_STATE), timeout_ms)
     except PageUnresponsive:
         raise
     except (PlaywrightError, TypeError, ValueError):
@@ -195,16 +200,16 @@ async def _document_state(page: Page, timeout_ms: float) -> _DocumentState:
     return _DocumentState(
         refresh_delay_s=float(delay) if isinstance(delay, int | float) else None,
         loaded_at=now - max(0.0, float(since_load_ms)) / 1000 if isinstance(since_load_ms, int | float) else None,
+        meta_policies=tuple(p for p in policies if isinstance(p, str)) if isinstance(policies, list) else (),
     )
 
 
-async def _last_page_moment(page: Page, acted_at: float | None, timeout_ms: float) -> float:
+def _last_page_moment(document: _DocumentState, acted_at: float | None) -> float:
     """The later of the run's last action and the current document's load: tags fire on either, so the
     quiet window before leaving counts from there, not from when the run got round to asking."""
-    loaded_at = (await _document_state(page, timeout_ms)).loaded_at
-    if loaded_at is None:
+    if document.loaded_at is None:
         return time.monotonic()  # not loaded (or not answering): count from now
-    return max(loaded_at, acted_at or loaded_at)
+    return max(document.loaded_at, acted_at or document.loaded_at)
 
 
 async def _cookies(context: BrowserContext) -> list[CookieRecord]:
@@ -405,10 +410,12 @@ async def run_visit(
         # Let the page finish loading (tags fire on load) and the requests it has in flight finish before
         # leaving: navigating away would abort them (an image pixel requested as the last step ended).
         since = time.monotonic()
+        document = _DocumentState()
         if error is None and not log.crashed:
             await _loaded(page, options.capture_timeout_ms)
             try:
-                since = await _last_page_moment(page, acted_at, options.navigation_timeout_ms)
+                document = await _document_state(page, options.navigation_timeout_ms)
+                since = _last_page_moment(document, acted_at)
             except PageUnresponsive as exc:
                 log.unresponsive = True
                 error = str(exc)
@@ -442,7 +449,11 @@ async def run_visit(
         try:
             cookies = await _cookies(context)
             if usable:  # a hung page runs no pagehide handler: closing the context ends it
-                end_beacon = await _arm_end_beacon(page, options.navigation_timeout_ms)
+                policies = [*proxy.document_header(run_id, page.url, "content-security-policy"), *document.meta_policies]
+                # A policy that keeps the page from its own origin would block the beacon, and the run would
+                # wait for it until the cap: without it the run ends on its quiet window.
+                if beacon_allowed(page.url, policies):
+                    end_beacon = await _arm_end_beacon(page, options.navigation_timeout_ms)
                 log.leaving = True
                 # Leaving the page fires pagehide and with it the beacons that tags send last.
                 await page.goto("about:blank", timeout=options.navigation_timeout_ms)

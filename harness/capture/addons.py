@@ -260,6 +260,18 @@ class CaptureLog:
             fresh = sum(1 for opened in store.fresh_connections.values() if now - opened < fresh_age_s)
             return RunActivity(len(store.open), store.last_activity, store.end_seen_at, store.end_trip_s, fresh)
 
+    def document_header(self, run_id: str, url: str, name: str) -> list[str]:
+        """The values of response header ``name`` on the run's latest document request for ``url`` (without
+        its fragment); empty when there is none (yet)."""
+        url = url.split("#", 1)[0]
+        with self._lock:
+            store = self._runs.get(run_id)
+            documents = [r for r in store.requests if r.url == url and r.is_navigation] if store else []
+        if not documents:
+            return []
+        latest = max(documents, key=lambda r: r.seq)
+        return [v for k, v in latest.response_headers if k.lower() == name]
+
     def open_requests(self, run_id: str) -> list[str]:
         """The run's requests still waiting for their answer, oldest first, each as one line."""
         now = time.monotonic()

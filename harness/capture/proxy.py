@@ -237,6 +237,10 @@ class CaptureProxy:
                 return False
             await asyncio.sleep(min(0.01, max(0.002, window - idle)))
 
+    def document_header(self, run_id: str, url: str, name: str) -> list[str]:
+        """A response header of the run's latest document at ``url`` (e.g. its Content-Security-Policy)."""
+        return self.log.document_header(run_id, url, name)
+
     def open_requests(self, run_id: str) -> list[str]:
         """The run's requests still waiting for their answer, one line each (for explaining a cut-off)."""
         return self.log.open_requests(run_id)

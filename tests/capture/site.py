@@ -64,6 +64,9 @@ LATE_LCP_PAGE = """<!doctype html><html><head><title>Sale</title></head><body>
   document.body.appendChild(late);
 }, 800));</script></body></html>"""
 
+# Fetches and beacons only to the vendors: none to the page's own origin (an API-less brochure site).
+STRICT_CSP = "default-src 'self' 'unsafe-inline'; connect-src https://www.google-analytics.com https://www.facebook.com"
+
 # A page that keeps connections open as long as it lives, as chat widgets and live stock badges do: an
 # event stream, a WebSocket and (with ?poll=N) a long poll answered after N seconds.
 LIVE_PAGE = """<!doctype html><html><head><title>Live</title></head><body><h1>Live stock</h1>
@@ -156,6 +159,13 @@ class _Handler(BaseHTTPRequestHandler):
         elif parts.path == "/hang.png":  # long past the journey's waits; short enough not to hold the run's end
             time.sleep(3)
             self._send(204)
+        elif parts.path in ("/strict-csp", "/strict-csp-meta"):  # a policy that leaves the page's own origin out
+            page = HIT_PAGE.replace("UNLOAD_HITS", str(self.server.unload_hits))
+            if parts.path == "/strict-csp":
+                self._send(200, page.encode(), {"content-type": "text/html; charset=utf-8", "content-security-policy": STRICT_CSP})
+            else:
+                meta = f'<meta http-equiv="Content-Security-Policy" content="{STRICT_CSP}">'
+                self._html(page.replace("<head>", "<head>" + meta, 1))
         elif parts.path == "/live":
             self._html(LIVE_PAGE)
         elif parts.path == "/events":  # server-sent events: a tick now and then, for as long as the page lives

@@ -145,6 +145,21 @@ def test_an_event_stream_and_a_websocket_do_not_hold_the_run_open(short_cap: Har
     assert [e.event for e in result.events if e.vendor == "ga4"] == ["user_engagement"], "the unload hit is in"
 
 
+@pytest.mark.parametrize("where", ["header", "meta"])
+def test_a_policy_that_blocks_beacons_to_the_pages_own_origin_does_not_cut_the_capture(
+    short_cap: Harness, where: str
+) -> None:
+    """The end-of-run beacon goes to the page's own origin. A Content-Security-Policy that leaves it out of
+    connect-src blocked it, so every run on such a site waited the whole cap and called its capture cut
+    off. Now the beacon is left out there and the run ends on its quiet window, unload hits and all."""
+    path = "/strict-csp" if where == "header" else "/strict-csp-meta"
+    result = short_cap.visit(CLICK.format(to=path))
+    capture = result.capture
+    assert capture.error is None and capture.capture_complete and capture.capture_note is None, capture.capture_note
+    assert len(_hits(result, "en=user_engagement")) == UNLOAD_HITS
+    assert not _hits(result, "en=first_party_view"), "the policy really is enforced: the page's own beacon is blocked"
+
+
 def test_a_long_poll_still_open_at_the_cap_is_named_and_the_capture_marked_cut(short_cap: Harness) -> None:
     result = short_cap.visit(CLICK.format(to="/live") + "&poll=4", journey=_socket_open)
     capture = result.capture
