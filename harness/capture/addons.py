@@ -103,6 +103,10 @@ def _decoded_prefix(raw: bytes, encoding: str) -> bytes:
             import brotli  # mitmproxy's own dependency
 
             return brotli.Decompressor().process(raw)
+        if encoding == "zstd":  # Chromium asks for it, and CDNs (Cloudflare among them) answer with it
+            import zstandard  # mitmproxy's own dependency
+
+            return zstandard.ZstdDecompressor().decompressobj().decompress(raw)
     except Exception:  # noqa: BLE001 - a cut or odd body stays raw rather than lost
         return raw
     return raw

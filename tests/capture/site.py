@@ -124,6 +124,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(301, headers={"location": "/landing?" + kept})
         elif parts.path == "/meta":
             self._html(f'<html><head><meta http-equiv="refresh" content="0;url=/landing{qs}"></head></html>')
+        elif parts.path == "/meta-zstd":  # the interstitial as a CDN serves it to a browser that asks for zstd
+            html = f'<html><head><meta http-equiv="refresh" content="0;url=/landing{qs}"></head></html>'.encode()
+            if "zstd" not in (self.headers.get("accept-encoding") or ""):
+                self._send(406, b"this test wants a browser that accepts zstd")
+            else:
+                import zstandard  # mitmproxy's dependency
+
+                self._send(200, zstandard.ZstdCompressor().compress(html), {"content-type": "text/html", "content-encoding": "zstd"})
         elif parts.path == "/meta-later":  # an interstitial: "you are being redirected" for 1.2 s
             self._html(f'<html><head><meta http-equiv="refresh" content="1.2; url=/landing{qs}"></head></html>')
         elif parts.path == "/js-after-load":  # a tracker that redirects once its script has run, after load

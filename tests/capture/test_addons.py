@@ -15,6 +15,7 @@ from harness.capture.addons import (
     Recorder,
     RunLanes,
     Sinkhole,
+    _decoded_prefix,
 )
 from harness.models import CapturedRequest, SinkholeReply
 
@@ -246,3 +247,28 @@ def test_the_end_beacon_says_how_long_its_trip_took_and_a_skewed_clock_is_ignore
     assert trip is not None and 0.04 <= trip < 1
     assert log.activity("run-b").end_trip_s is None, "a page clock ahead of ours is skew, not a trip"
     assert log.activity("run-c").end_trip_s is None and log.activity("run-c").end_seen_at is not None
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "zstd", "identity"])
+def test_the_start_of_a_compressed_document_is_decoded_though_the_body_was_cut(encoding: str) -> None:
+    """The proxy keeps only the first bytes of a document (enough for a meta refresh and the chain): they
+    decode in every encoding Chromium asks for, cut mid-stream as they are."""
+    import base64
+    import random
+    import zlib
+
+    import brotli
+    import zstandard
+
+    filler = base64.b64encode(random.Random(7).randbytes(200_000))
+    html = b'<html><head><meta http-equiv="refresh" content="0;url=/landing?gclid=G1"></head><body>' + filler
+    compress = {
+        "gzip": lambda b: zlib.compress(b, wbits=16 + zlib.MAX_WBITS),
+        "deflate": zlib.compress,
+        "br": brotli.compress,
+        "zstd": zstandard.ZstdCompressor().compress,
+        "identity": lambda b: b,
+    }[encoding]
+    body = compress(html)
+    start = _decoded_prefix(body[: len(body) // 2], encoding.upper())
+    assert start.startswith(b'<html><head><meta http-equiv="refresh" content="0;url=/landing?gclid=G1">')

@@ -91,6 +91,13 @@ def test_meta_refresh_and_js_redirects_join_the_chain(harness: Harness) -> None:
     assert [(p.param, p.hop) for p in js.dropped] == [("fbclid", 2)]
 
 
+def test_a_zstd_encoded_interstitial_is_still_read_as_a_meta_refresh(harness: Harness) -> None:
+    """Chromium asks for zstd and CDNs answer with it: the proxy decodes the start it keeps of a document."""
+    chain = harness.visit(CLICK.format(to="/meta-zstd")).capture.chain
+    assert [h.kind for h in chain.hops] == ["start", "http", "meta"], chain.hops
+    assert chain.hops[1].status == 200 and chain.dropped == []
+
+
 def test_a_delayed_meta_refresh_and_a_redirect_after_load_join_the_chain(harness: Harness) -> None:
     """The settle window after load is short (100 ms); a meta refresh the page scheduled is waited for on
     top of it, and a script redirect a moment after load still falls inside it: the journey starts on the
