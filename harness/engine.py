@@ -18,7 +18,7 @@ from playwright.async_api import Error as PlaywrightError
 
 from harness.attribution import UnclaimedServerHits, run_keys
 from harness.browser.launcher import NO_BROWSER_HELP, find_browser, launch_args
-from harness.browser.visit import Journey, VisitPlan, run_visit
+from harness.browser.visit import Journey, VisitPlan, device_descriptor, run_visit
 from harness.capture.addons import PROBE_BEACONS, PROBE_PATH
 from harness.capture.proxy import CaptureProxy
 from harness.decoders.registry import DecoderRegistry
@@ -159,6 +159,12 @@ class Harness:
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
     # --- runs -------------------------------------------------------------------------------------
+
+    def check_device(self, name: str) -> None:
+        """Raise ``BadInput`` (with the closest names) unless ``name`` is a device of the started browser."""
+        if self._playwright is None:
+            raise RuntimeError("Harness.check_device() before start()")
+        device_descriptor(self._playwright, name)
 
     def visit(
         self,

@@ -28,6 +28,7 @@ from harness.errors import BadInput
 from harness.options import HostMapping, RunOptions
 from harness.results import ScenarioRun, SuiteResult, test_id
 from harness.scenario import AppUnderTest, RunConditions, Scenario
+from harness.scenario_loader import ScenarioFileError
 
 BUGS_PARAM = "eventpath_bugs"
 KeepArtifacts = Literal["on-failure", "always", "never"]  # the demo shop's per-run switch parameter
@@ -120,6 +121,12 @@ class SuiteSession:
         if self.harness is None:
             self.__enter__()
         assert self.harness is not None and self.harness.proxy is not None
+        try:
+            self.harness.check_device(planned.device)
+        except BadInput as exc:
+            if planned.file is not None and planned.device in planned.scenario.devices:
+                raise ScenarioFileError(planned.file, None, "devices", str(exc)) from None
+            raise
         if planned.scenario.demo and self.demo_shop is None:
             from harness.demo.server import DemoShop  # the demo is only started when asked for
 

@@ -100,6 +100,14 @@ def parse_scenario(text: str, path: Path) -> Scenario:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         raise ScenarioFileError(path, line, None, f"not valid YAML: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:  # the reader's: a character YAML does not allow (a binary file, a stray NUL)
+        position = getattr(exc, "position", None)
+        line = text.count("\n", 0, position) + 1 if isinstance(position, int) else None
+        character = getattr(exc, "character", None)
+        what = f"the character U+{character:04X}" if isinstance(character, int) else "a character"
+        raise ScenarioFileError(
+            path, line, None, f"not valid YAML: {what} is not allowed in YAML (is this a text file?)"
+        ) from None
     if node is None or data is None:
         raise ScenarioFileError(path, None, None, "the file is empty: a scenario needs at least name and ad_click")
     if not isinstance(data, dict):

@@ -97,6 +97,17 @@ def test_half_written_and_empty_files_are_clear_errors(tmp_path: Path) -> None:
         load_scenario(_write(tmp_path, "", "empty.scenario.yaml"))
 
 
+def test_a_binary_file_or_a_stray_control_character_is_a_clear_error(tmp_path: Path) -> None:
+    """YAML's reader refuses control characters with an error of its own (no line mark): no traceback."""
+    stray = _write(tmp_path, GOOD.replace("name: purchase", "name: purchase\x00"), "stray.scenario.yaml")
+    with pytest.raises(ScenarioFileError, match=r"stray.scenario.yaml:1: not valid YAML: the character U\+0000"):
+        load_scenario(stray)
+    binary = tmp_path / "png.scenario.yaml"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    with pytest.raises(ScenarioFileError, match="png.scenario.yaml"):
+        load_scenario(binary)
+
+
 def test_only_scenario_files_are_collected_and_names_are_unique(tmp_path: Path) -> None:
     _write(tmp_path, GOOD, "a.scenario.yaml")
     _write(tmp_path, "not: a scenario\n", "a.baseline.yaml")
@@ -115,6 +126,17 @@ def test_eventpath_run_stops_on_a_bad_file_before_any_browser(tmp_path: Path) ->
     )
     assert done.returncode == 2
     assert f"{path}:4: ad_click.platform:" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.browser
+def test_an_unknown_device_names_its_scenario_file_and_field(tmp_path: Path) -> None:
+    """Device names are Playwright's, known once the browser is up: the suite stops before any run, naming
+    the file and the field, with the closest names."""
+    path = _write(tmp_path, GOOD.replace("devices: [Pixel 7, iPhone 13]", "devices: [Pixel 7, iPhone 31]"))
+    done = subprocess.run(["eventpath", "run", str(path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert f"{path}: devices: unknown device 'iPhone 31'" in done.stderr and "did you mean" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_eventpath_schema_describes_scenarios() -> None:
