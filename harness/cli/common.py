@@ -122,6 +122,21 @@ def select_runs(runs: list[PlannedRun], args: argparse.Namespace) -> list[Planne
     return shard(runs, index, total, durations)
 
 
+def check_output_file(path: Path | None, flag: str) -> None:
+    """Refuse an output file that cannot be written, before the suite runs (not after 50 runs)."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise BadInput(f"{flag} {path}: that is a folder; give a file name in it, e.g. {path / 'results'}")
+    for folder in (path.parent, *path.parent.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise BadInput(f"{flag} {path}: {folder} is a file, not a folder; choose another path")
+            if not os.access(folder, os.W_OK):
+                raise BadInput(f"{flag} {path}: {folder} is not writable; choose another path")
+            return
+
+
 def store_durations(suite: SuiteResult, path: Path | None) -> None:
     """Merge this suite's run durations into ``path`` (other shards' entries are kept)."""
     if path is None:

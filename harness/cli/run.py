@@ -14,6 +14,7 @@ from harness.cli.common import (
     add_report_options,
     add_run_options,
     add_suite_options,
+    check_output_file,
     paint,
     report_dir_from,
     run_options,
@@ -22,6 +23,7 @@ from harness.cli.common import (
     use_color,
 )
 from harness.console import explain_run, summary_table
+from harness.errors import BadInput
 from harness.junit import write_junit
 from harness.report import write_report
 from harness.results import ScenarioRun, SuiteResult
@@ -71,11 +73,14 @@ def write_outputs(
 ) -> Path:
     """The HTML report and results.json in ``report_dir``; ``--json`` and ``--junit`` copies where asked."""
     paths = write_report(suite, report_dir, redact=not args.no_redact, scenarios=scenarios)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(paths.json.read_text(encoding="utf-8"), encoding="utf-8")
-    if args.junit:
-        write_junit(suite, args.junit)
+    try:
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(paths.json.read_text(encoding="utf-8"), encoding="utf-8")
+        if args.junit:
+            write_junit(suite, args.junit)
+    except OSError as exc:  # checked before the suite ran; the disk can still fill or a folder vanish
+        raise BadInput(f"cannot write {exc.filename or 'an output file'}: {exc.strerror or exc}; the report and results.json are in {report_dir}") from None
     return paths.html
 
 
@@ -85,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"eventpath: no scenario files (*.scenario.yaml) under {', '.join(args.paths)}", file=sys.stderr)
         return 2
     options = run_options(args)
+    for path, flag in ((args.json, "--json"), (args.junit, "--junit"), (args.store_durations, "--store-durations")):
+        check_output_file(path, flag)
     runs = select_runs(plan_runs(entries, [args.device] if args.device else None), args)
     if args.list:
         print("\n".join(r.test_id for r in runs))

@@ -128,6 +128,20 @@ def test_eventpath_run_stops_on_a_bad_file_before_any_browser(tmp_path: Path) ->
     assert f"{path}:4: ad_click.platform:" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize("flag", ["--json", "--junit", "--store-durations"])
+def test_an_output_file_that_cannot_be_written_stops_the_suite_before_it_runs(tmp_path: Path, flag: str) -> None:
+    path = _write(tmp_path, GOOD)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder is needed", encoding="utf-8")
+    done = subprocess.run(
+        ["eventpath", "run", str(path), flag, str(blocker / "out.xml")], capture_output=True, text=True, timeout=60,
+        env={**__import__("os").environ, "EVENTPATH_BROWSER": "/nonexistent"},  # no browser is reached
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"{flag} {blocker / 'out.xml'}: {blocker} is a file, not a folder" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 @pytest.mark.browser
 def test_an_unknown_device_names_its_scenario_file_and_field(tmp_path: Path) -> None:
     """Device names are Playwright's, known once the browser is up: the suite stops before any run, naming
