@@ -92,7 +92,10 @@ def report_dir_from(args: argparse.Namespace) -> Path:
     from harness.report import default_report_dir
 
     if args.report is not None:
-        args.report.mkdir(parents=True, exist_ok=True)
+        try:
+            args.report.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a file in the way, no permission: before any run, not after
+            raise BadInput(f"--report {args.report}: cannot make that folder ({exc.strerror or exc}); choose another path") from None
         return Path(args.report)
     return default_report_dir()
 

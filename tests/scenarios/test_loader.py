@@ -142,6 +142,18 @@ def test_an_output_file_that_cannot_be_written_stops_the_suite_before_it_runs(tm
     assert "Traceback" not in done.stderr
 
 
+def test_a_report_folder_that_cannot_be_made_stops_the_suite_before_it_runs(tmp_path: Path) -> None:
+    path = _write(tmp_path, GOOD)
+    taken = tmp_path / "report"
+    taken.write_text("a file where the report folder should go", encoding="utf-8")
+    done = subprocess.run(
+        ["eventpath", "run", str(path), "--report", str(taken)], capture_output=True, text=True, timeout=60,
+        env={**__import__("os").environ, "EVENTPATH_BROWSER": "/nonexistent"},
+    )
+    assert done.returncode == 2 and f"--report {taken}: cannot make that folder" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
 @pytest.mark.browser
 def test_an_unknown_device_names_its_scenario_file_and_field(tmp_path: Path) -> None:
     """Device names are Playwright's, known once the browser is up: the suite stops before any run, naming
