@@ -12,6 +12,7 @@ from harness.cli.common import (
     add_report_options,
     add_run_options,
     add_suite_options,
+    check_output_file,
     report_dir_from,
     run_options,
     select_runs,
@@ -60,6 +61,9 @@ def run_suite(args: argparse.Namespace) -> int:
     from harness.runner import SuiteRunner
     from harness.scenario_loader import load_all
 
+    if args.bugs:  # it would be ignored: a typo or a wish must not silently run the whole suite
+        raise BadInput("--bugs goes with --serve (the printed ad click URL); the demo suite runs every seeded bug")
+    check_output_file(args.store_durations, "--store-durations")
     entries = demo_entries(load_all(args.paths or [demo_scenarios()]))
     runs, uncovered = plan_demo(entries)
     if args.device:
