@@ -414,18 +414,58 @@ class ConditionMatrix(_Strict):
         return [RunConditions(**dict(zip(names, combo, strict=True))) for combo in combos]
 
 
-class ConsentSelectors(_Strict):
-    """Where the CMP's buttons are. ``custom`` choices open ``settings``, set each purpose's toggle in
-    ``purposes`` (checked when granted, unchecked otherwise) and click ``save``."""
+# The consent platforms a scenario may name in ``consent_selectors.cmp`` (the JSON Schema lists them); each
+# is an entry of harness/browser/cmps.py, whose test checks both agree.
+CmpName = Literal[
+    "onetrust",
+    "cookiebot",
+    "usercentrics",
+    "didomi",
+    "quantcast",
+    "sourcepoint",
+    "trustarc",
+    "cookieyes",
+    "complianz",
+    "osano",
+    "iubenda",
+    "axeptio",
+    "consentmanager",
+    "klaro",
+    "cookieconsent",
+    "shopify",
+    "demo",
+]
 
-    accept: str = "#consent-accept"
-    reject: str = "#consent-reject"
+
+class ConsentSelectors(_Strict):
+    """Where the CMP's buttons are. ``accept``/``reject`` left unset: the known CMPs' buttons are raced
+    (``cmp: auto``) or one CMP's (``cmp: onetrust``), see ``harness/browser/cmps.py``; set, the selector is
+    clicked as written. ``custom`` choices open ``settings``, set each purpose's toggle in ``purposes``
+    (checked when granted, unchecked otherwise) and click ``save``."""
+
+    cmp: Literal["auto", CmpName] = Field(
+        default="auto",
+        description="Which consent platform answers `consent: accept|reject` when `accept`/`reject` are unset: "
+        "auto (the first known CMP whose button appears) or one of them.",
+    )
+    accept: str = Field(
+        default="#consent-accept",
+        description="Accept button, clicked as written when set; unset, the CMP's (`cmp`) is found.",
+    )
+    reject: str = Field(
+        default="#consent-reject",
+        description="Reject button, clicked as written when set; unset, the CMP's (`cmp`) is found.",
+    )
     close: str | None = "#consent-close"
     settings: str | None = Field(default=None, description="Button that opens the CMP's purpose settings, if any.")
     purposes: dict[str, str] = Field(
         default_factory=dict, description="Purpose name -> selector of its checkbox/switch, e.g. {analytics: '#c-analytics'}."
     )
     save: str | None = Field(default=None, description="Button that saves the chosen purposes.")
+
+    def explicit(self, choice: Literal["accept", "reject"]) -> str | None:
+        """The selector the scenario wrote for ``choice``; None when it left it to CMP detection."""
+        return getattr(self, choice) if choice in self.model_fields_set else None
 
 
 class AppUnderTest(_Strict):

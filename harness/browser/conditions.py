@@ -21,16 +21,20 @@ packet-level link:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import reduce
 from typing import Any, Literal
 
-from playwright.async_api import BrowserContext, CDPSession, Page, Route
+from playwright.async_api import BrowserContext, CDPSession, FrameLocator, Locator, Page, Route
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from harness.blocklists import BlockList, load_blocklist
+from harness.browser.cmps import KnownCmp, cmps_named
 from harness.models import CapturedRequest, StepRecord
 from harness.scenario import (
     ConsentChoice,
@@ -196,15 +200,21 @@ async def answer_consent(
     """Click the CMP's accept or reject button, or grant only some purposes (``{custom: [...]}``);
     ``ignore``, a seeded choice (see ``seed_consent``) or None leave the banner alone.
 
-    Returns the step ("consent: accept", ``consent`` set to what the answer amounts to); raises
-    ``ConsentNotAnswered`` when a control does not become visible within ``timeout_ms`` (no CMP, or another
-    selector) or a custom purpose has no selector.
+    The button is the scenario's ``consent_selectors.accept``/``reject`` when it sets one; otherwise the first
+    known CMP's (``harness/browser/cmps.py``, narrowed by ``consent_selectors.cmp``) to become visible, in the
+    page or in the CMP's iframe.
+
+    Returns the step ("consent: accept (OneTrust)", ``consent`` set to what the answer amounts to); raises
+    ``ConsentNotAnswered`` when no control becomes visible within ``timeout_ms`` (no CMP, or another
+    selector), a CMP has no known reject button, or a custom purpose has no selector.
     """
     if choice is None or choice == "ignore" or isinstance(choice, SeededConsent):
         return None
     if isinstance(choice, CustomConsent):
         return await _answer_custom(page, choice, selectors, index=index, timeout_ms=timeout_ms)
-    selector = selectors.accept if choice == "accept" else selectors.reject
+    selector = selectors.explicit(choice)
+    if selector is None:
+        return await _answer_known_cmp(page, choice, cmps_named(selectors.cmp), index=index, timeout_ms=timeout_ms)
     record = _consent_record(index, f"consent: {choice}", selector, consent=choice)
     await _click(page, selector, record, timeout_ms)
     return _answered(page, record)
@@ -243,17 +253,115 @@ def _consent_record(index: int, label: str, target: str, consent: Literal["accep
 
 
 async def _click(page: Page, selector: str, record: StepRecord, timeout_ms: int) -> None:
-    button = page.locator(selector).first
+    await _click_when_visible(
+        page.locator(selector).first, record, timeout_ms, f"selector {selector!r} did not appear within {timeout_ms} ms"
+    )
+
+
+async def _click_when_visible(
+    button: Locator, record: StepRecord, timeout_ms: int, missing: str, what: str = "no consent banner found"
+) -> None:
+    """Wait for ``button`` to be visible, then click it; ``missing`` is the error when it never shows."""
     try:
         await button.wait_for(state="visible", timeout=timeout_ms)
     except PlaywrightTimeout:
-        record.error = f"selector {selector!r} did not appear within {timeout_ms} ms"
-        raise _not_answered("no consent banner found", record) from None
+        record.error = missing
+        raise _not_answered(what, record) from None
     try:
         await button.click(timeout=timeout_ms)
     except PlaywrightError as exc:  # covered by an overlay, detached by the CMP's own animation, ...
-        record.error = f"selector {selector!r} could not be clicked: {_first_line(exc)}"
+        record.error = f"selector {record.target!r} could not be clicked: {_first_line(exc)}"
         raise _not_answered("consent banner not answered", record) from None
+
+
+# --- consent: the known CMPs ----------------------------------------------------------------------
+
+
+async def _answer_known_cmp(
+    page: Page, choice: Literal["accept", "reject"], cmps: Sequence[KnownCmp], *, index: int, timeout_ms: int
+) -> StepRecord:
+    """Wait for the first of ``cmps`` whose banner shows, then click its ``choice`` button.
+
+    A reject never falls back to an accept: a CMP without a known reject button is a run error."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    names = ", ".join(dict.fromkeys(c.name for c in cmps))
+    record = _consent_record(index, f"consent: {choice}", f"known CMPs: {names}", consent=choice)
+    cmp = await _first_banner(page, choice, cmps, timeout_ms)
+    if cmp is None:
+        tried = "; ".join(f"{c.name} {c.quoted(_banner_marks(c, choice))}" for c in cmps)
+        record.error = (
+            f"no known CMP's banner appeared within {timeout_ms} ms (looked for {tried}); "
+            f"set consent_selectors.{choice} to this site's {choice} button"
+        )
+        raise _not_answered("no consent banner found", record)
+    if cmp.key != "demo":  # the demo shop's step reads as it always has
+        record.label = f"consent: {choice} ({cmp.name})"
+    selector = cmp.selector(choice)
+    if selector is None:
+        record.target = cmp.where(cmp.accept)
+        hint = f" ({cmp.reject_hint})" if cmp.reject_hint else ""
+        record.error = (
+            f"{cmp.name}'s banner is up but has no known one-click reject button, and a reject never clicks "
+            f"accept: set consent_selectors.reject to this site's reject button{hint}"
+        )
+        raise _not_answered("consent banner not answered", record)
+    record.target = cmp.where(selector)
+    remaining = max(1, round((deadline - time.monotonic()) * 1000))
+    button = _scope(page, cmp.frame).locator(selector).filter(visible=True).first
+    missing = (
+        f"{cmp.name}'s banner is up but its {choice} button {cmp.quoted(selector)} did not appear within "
+        f"{timeout_ms} ms: set consent_selectors.{choice} to this site's {choice} button"
+    )
+    await _click_when_visible(button, record, remaining, missing, "consent banner not answered")
+    return _answered(page, record)
+
+
+def _banner_marks(cmp: KnownCmp, choice: Literal["accept", "reject"]) -> str:
+    """What shows that ``cmp``'s banner is up when answering ``choice``: the button itself, and for a reject
+    the accept button too (so a CMP without a reject button, or a slow one, is recognised and named)."""
+    if choice == "reject" and cmp.reject is not None:
+        return f"{cmp.reject}, {cmp.accept}"
+    return cmp.accept
+
+
+def _scope(page: Page, frame: str | None) -> Page | FrameLocator:
+    return page if frame is None else page.locator(frame).first.content_frame
+
+
+async def _first_banner(
+    page: Page, choice: Literal["accept", "reject"], cmps: Sequence[KnownCmp], timeout_ms: int
+) -> KnownCmp | None:
+    """The first CMP whose banner becomes visible within ``timeout_ms``, or None.
+
+    One union locator per frame (the page itself, each CMP iframe), all waited for at once; the frame that
+    shows a banner first wins and the other waits are cancelled (Playwright aborts a cancelled call)."""
+    by_frame: dict[str | None, list[KnownCmp]] = {}
+    for cmp in cmps:
+        by_frame.setdefault(cmp.frame, []).append(cmp)
+
+    async def watch(frame: str | None, group: list[KnownCmp]) -> KnownCmp | None:
+        scope = _scope(page, frame)
+        marks = [scope.locator(_banner_marks(c, choice)).filter(visible=True) for c in group]
+        await reduce(Locator.or_, marks).first.wait_for(state="visible", timeout=timeout_ms)
+        for cmp, mark in zip(group, marks, strict=True):  # which one: table order among those showing
+            if await mark.count():
+                return cmp
+        return None  # gone again in between
+
+    watches = [asyncio.ensure_future(watch(frame, group)) for frame, group in by_frame.items()]
+    try:
+        for next_done in asyncio.as_completed(watches):
+            try:
+                found = await next_done
+            except PlaywrightError:  # timed out, or the frame went away
+                continue
+            if found is not None:
+                return found
+        return None
+    finally:
+        for pending in watches:
+            pending.cancel()
+        await asyncio.gather(*watches, return_exceptions=True)
 
 
 def _answered(page: Page, record: StepRecord) -> StepRecord:

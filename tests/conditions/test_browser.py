@@ -134,8 +134,20 @@ def test_a_missing_cmp_is_a_clear_run_error(chromium: BrowserRunner, site: Site)
 
     with pytest.raises(ConsentNotAnswered) as caught:
         chromium.run(_with_page(chromium, f"{site.url}/plain", answer))
-    assert str(caught.value) == "no consent banner found: selector '#consent-accept' did not appear within 300 ms"
+    # Selectors left unset: every known CMP was looked for, the demo shop's own among them.
+    error = str(caught.value)
+    assert error.startswith("no consent banner found: no known CMP's banner appeared within 300 ms (looked for ")
+    assert "OneTrust '#onetrust-accept-btn-handler'" in error and "demo shop '#consent-accept'" in error
     assert caught.value.record.error and caught.value.record.consent == "accept"
+
+
+def test_a_written_selector_that_never_appears_is_named_as_before(chromium: BrowserRunner, site: Site) -> None:
+    async def answer(page: Page) -> None:
+        await answer_consent(page, "accept", ConsentSelectors(accept="#consent-accept"), timeout_ms=300)
+
+    with pytest.raises(ConsentNotAnswered) as caught:
+        chromium.run(_with_page(chromium, f"{site.url}/plain", answer))
+    assert str(caught.value) == "no consent banner found: selector '#consent-accept' did not appear within 300 ms"
 
 
 def test_the_blocker_aborts_a_tag_hit_and_records_it_for_decoding(chromium: BrowserRunner, site: Site) -> None:
