@@ -26,6 +26,9 @@ BASE_ARGS = (
     "--no-first-run",
     "--disable-default-apps",
     "--disable-quic",  # mitmproxy intercepts TCP; QUIC would bypass it
+    # navigator.webdriver stays false, as for a visitor: consent platforms hide their banner from automated
+    # browsers (CookieConsent's hideFromBots is on by default) and the run must see what visitors see.
+    "--disable-blink-features=AutomationControlled",
     # No --disable-features/--enable-features here: Chromium keeps only the last of each, so ours would
     # silently replace Playwright's own list (PreconnectToSearch, NetworkTimeServiceQuerying, PaintHolding,
     # ThirdPartyStoragePartitioning, ...), turning its background requests and quirks back on.
