@@ -265,16 +265,18 @@ class CaptureLog:
             return RunActivity(len(store.open), store.last_activity, store.end_seen_at, store.end_trip_s, fresh)
 
     def document_header(self, run_id: str, url: str, name: str) -> list[str]:
-        """The values of response header ``name`` on the run's latest document request for ``url`` (without
-        its fragment); empty when there is none (yet)."""
+        """The values of response header ``name`` on the document the page at ``url`` shows: the run's latest
+        document request for that URL (without its fragment), else its latest answered document (a
+        single-page app changes its URL with history.pushState, not with a request). Empty when none."""
         url = url.split("#", 1)[0]
         with self._lock:
             store = self._runs.get(run_id)
-            documents = [r for r in store.requests if r.url == url and r.is_navigation] if store else []
-        if not documents:
+            answered = [r for r in store.requests if r.is_navigation and r.status and not 300 <= r.status < 400] if store else []
+        if not answered:
             return []
-        latest = max(documents, key=lambda r: r.seq)
-        return [v for k, v in latest.response_headers if k.lower() == name]
+        exact = [r for r in answered if r.url == url]
+        document = max(exact or answered, key=lambda r: r.seq)
+        return [v for k, v in document.response_headers if k.lower() == name]
 
     def open_requests(self, run_id: str) -> list[str]:
         """The run's requests still waiting for their answer, oldest first, each as one line."""

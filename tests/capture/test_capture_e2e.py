@@ -167,6 +167,17 @@ def test_a_policy_that_blocks_beacons_to_the_pages_own_origin_does_not_cut_the_c
     assert not _hits(result, "en=first_party_view"), "the policy really is enforced: the page's own beacon is blocked"
 
 
+def test_the_policy_is_read_after_a_single_page_app_changed_its_url(short_cap: Harness) -> None:
+    """history.pushState changes the page's URL without a request: the policy is the last document's."""
+
+    async def route_in_page(page: Page, _records: list[StepRecord]) -> None:
+        await page.evaluate("history.pushState({}, '', '/checkout/step-2')")
+
+    result = short_cap.visit(CLICK.format(to="/strict-csp"), journey=route_in_page)
+    assert result.capture.capture_complete and result.capture.capture_note is None, result.capture.capture_note
+    assert len(_hits(result, "en=user_engagement")) == UNLOAD_HITS
+
+
 def test_a_long_poll_still_open_at_the_cap_is_named_and_the_capture_marked_cut(short_cap: Harness) -> None:
     result = short_cap.visit(CLICK.format(to="/live") + "&poll=4", journey=_socket_open)
     capture = result.capture
