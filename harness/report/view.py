@@ -169,6 +169,7 @@ class EventView:
     source: str
     purchase: bool
     malformed: str | None
+    repeats: bool = False  # another hit of the same action (a redirect hop, a twin): shown, not counted
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,7 @@ def event_view(event: DecodedEvent) -> EventView:
         source=event.source,
         purchase=is_purchase(event),
         malformed=clean(event.malformed_reason or "malformed") if event.malformed else None,
+        repeats=event.repeats,
     )
 
 

@@ -260,3 +260,15 @@ def test_expected_purchases_are_read_from_the_scenario_file(scenario: Scenario, 
     html = read(write_report(SuiteResult(started_at=T0, finished_at=T0 + 6, runs=[run]), tmp_path / "r").html)
     table = text_of(section(html, "run0-reconciliation"))
     assert "expected (no backend source named) meta_pixel Purchase 1 59.90 EUR reference" in table
+
+
+def test_a_hit_that_repeats_another_is_marked_in_the_timeline(scenario: Scenario, tmp_path: Path) -> None:
+    """The Google tag's ccm/conversion twin is decoded and shown, marked as a repeat (it is never counted)."""
+    query = "random=1782761485612&en=conversion&label=1adstest1&oid=ord-1&value=59.9&currency_code=EUR"
+    conversion = request(40, f"https://www.googleadservices.com/pagead/conversion/1071635065/?{query}", at=5.0)
+    twin = request(41, f"https://www.googleadservices.com/ccm/conversion/1071635065/?{query}", at=5.01)
+    run = scenario_run(checkout_capture([conversion, twin]), scenario, truth=BACKEND)
+    html = read(write_report(SuiteResult(started_at=T0, finished_at=T0 + 6, runs=[run]), tmp_path).html)
+    rows = [row for row in html.split('<tr class="hit"') if "googleadservices.com" in row]
+    assert len(rows) == 2
+    assert ">repeat</span>" in rows[1] and ">repeat</span>" not in rows[0]
