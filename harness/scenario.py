@@ -124,30 +124,41 @@ class _Step(_Strict):
     )
 
 
+class _ElementStep(_Step):
+    frame: str | list[str] | None = Field(
+        default=None,
+        description="The iframe the element is in, as a selector (or a list, outermost first): the card fields "
+        "of Stripe, Adyen or Braintree, an embedded form.",
+    )
+
+    def frames(self) -> list[str]:
+        return [self.frame] if isinstance(self.frame, str) else list(self.frame or [])
+
+
 class GotoStep(_Step):
     goto: str = Field(description="URL to open; a path is relative to the current page.")
 
 
-class ClickStep(_Step):
+class ClickStep(_ElementStep):
     click: str = Field(description="Playwright selector to click.")
 
 
-class FillStep(_Step):
+class FillStep(_ElementStep):
     fill: str = Field(description="Playwright selector of the field.")
     value: str = Field(description="Text to type; {run} is replaced by a run-unique token.")
 
 
-class SelectStep(_Step):
+class SelectStep(_ElementStep):
     select: str = Field(description="Playwright selector of the <select>.")
     value: str
 
 
-class PressStep(_Step):
+class PressStep(_ElementStep):
     press: str = Field(description="Playwright selector to focus.")
     key: str = Field(description="Key to press, e.g. Enter.")
 
 
-class WaitForStep(_Step):
+class WaitForStep(_ElementStep):
     wait_for: str = Field(description="Playwright selector to wait for (visible).")
 
 
@@ -155,7 +166,7 @@ class WaitForUrlStep(_Step):
     wait_for_url: str = Field(description="URL glob (e.g. '**/thank-you**') to wait for.")
 
 
-class ScrollStep(_Step):
+class ScrollStep(_ElementStep):
     scroll: Literal["bottom", "top"] | str = Field(description="'bottom', 'top' or a selector to scroll into view.")
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from urllib.parse import urljoin
 
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Frame, Page
+from playwright.async_api import Frame, FrameLocator, Locator, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from harness.browser.page_calls import bounded
@@ -22,6 +22,7 @@ from harness.scenario import (
     SelectStep,
     WaitForStep,
     WaitForUrlStep,
+    _ElementStep,
     _Step,
     step_action,
     step_label,
@@ -37,13 +38,33 @@ def substitute(text: str, run_token: str) -> str:
     return text.replace("{run}", run_token)
 
 
-def _target(step: _Step) -> str | None:
+def _selector(step: _Step) -> str | None:
     for attr in ("goto", "click", "fill", "select", "press", "wait_for", "wait_for_url", "scroll"):
         value = getattr(step, attr, None)
         if isinstance(value, str):
             return value
     return None
 
+
+def _target(step: _Step) -> str | None:
+    """What the step acts on, as the report shows it: the selector, and the iframe it is in."""
+    selector = _selector(step)
+    frames = step.frames() if isinstance(step, _ElementStep) else []
+    return f"{selector} (in {' > '.join(frames)})" if selector and frames else selector
+
+
+def _locate(page: Page, step: _ElementStep, selector: str) -> Locator:
+    """The step's element: in the page, or through each iframe of ``frame`` (outermost first)."""
+    scope: Page | FrameLocator = page
+    for frame in step.frames():
+        scope = scope.frame_locator(frame)
+    return scope.locator(selector).first
+
+
+_SCROLL_TO_END = """(html, end) => {
+  const doc = html.ownerDocument;
+  doc.defaultView.scrollTo(0, end === 'bottom' ? doc.body.scrollHeight : 0);
+}"""
 
 # Steps after which a new document may be on its way (a link, a submit, a script that sets location).
 _MAY_NAVIGATE = (ClickStep, PressStep, ScriptStep, SelectStep)
@@ -73,7 +94,7 @@ class _LoadPatience:
 
 
 async def _wait_until_wired(
-    page: Page, selector: str, timeout: float, navigation_possible: bool, patience: _LoadPatience
+    page: Page, element: Locator, timeout: float, navigation_possible: bool, patience: _LoadPatience
 ) -> float:
     """Wait for ``selector``'s page to finish loading before touching it; return the time left to act.
 
@@ -84,7 +105,7 @@ async def _wait_until_wired(
     """
     started = time.monotonic()
     if navigation_possible:
-        await page.locator(selector).first.wait_for(state="attached", timeout=timeout)
+        await element.wait_for(state="attached", timeout=timeout)
     await patience.wait_for_load(page, timeout)
     # Playwright reads a timeout of 0 as "no timeout": never hand it one.
     return max(1.0, timeout - (time.monotonic() - started) * 1000)
@@ -94,33 +115,33 @@ async def _perform(
     page: Page, step: _Step, run_token: str, timeout: float, after: _Step | None, patience: _LoadPatience
 ) -> str | None:
     """Do one step (``after`` the one before it, if any); return what it typed, if anything."""
-    if isinstance(step, ClickStep | FillStep | SelectStep | PressStep):
+    element = _locate(page, step, _selector(step) or "") if isinstance(step, _ElementStep) else None
+    if element is not None and isinstance(step, ClickStep | FillStep | SelectStep | PressStep):
         navigation_possible = isinstance(after, _MAY_NAVIGATE)
-        timeout = await _wait_until_wired(page, _target(step) or "", timeout, navigation_possible, patience)
+        timeout = await _wait_until_wired(page, element, timeout, navigation_possible, patience)
     match step:
         case GotoStep(goto=url):
             await page.goto(urljoin(page.url, url), timeout=timeout)
-        case ClickStep(click=selector):
-            await page.click(selector, timeout=timeout)
-        case FillStep(fill=selector, value=value):
+        case ClickStep() if element is not None:
+            await element.click(timeout=timeout)
+        case FillStep(value=value) if element is not None:
             typed = substitute(value, run_token)
-            await page.fill(selector, typed, timeout=timeout)
+            await element.fill(typed, timeout=timeout)
             return typed
-        case SelectStep(select=selector, value=value):
-            await page.select_option(selector, value, timeout=timeout)
+        case SelectStep(value=value) if element is not None:
+            await element.select_option(value, timeout=timeout)
             return None
-        case PressStep(press=selector, key=key):
-            await page.press(selector, key, timeout=timeout)
-        case WaitForStep(wait_for=selector):
-            await page.wait_for_selector(selector, state="visible", timeout=timeout)
+        case PressStep(key=key) if element is not None:
+            await element.press(key, timeout=timeout)
+        case WaitForStep() if element is not None:
+            await element.wait_for(state="visible", timeout=timeout)
         case WaitForUrlStep(wait_for_url=pattern):
             await page.wait_for_url(pattern, timeout=timeout)
-        case ScrollStep(scroll="bottom"):
-            await bounded(page.evaluate("window.scrollTo(0, document.body.scrollHeight)"), timeout)
-        case ScrollStep(scroll="top"):
-            await bounded(page.evaluate("window.scrollTo(0, 0)"), timeout)
-        case ScrollStep(scroll=selector):
-            await page.locator(selector).first.scroll_into_view_if_needed(timeout=timeout)
+        case ScrollStep(scroll="bottom" | "top" as end):
+            # The document that scrolls is the page's, or the frame's when the step names one.
+            await bounded(_locate(page, step, "html").evaluate(_SCROLL_TO_END, end), timeout)
+        case ScrollStep() if element is not None:
+            await element.scroll_into_view_if_needed(timeout=timeout)
         case ScriptStep(script=script):
             await bounded(page.evaluate(script), timeout)
     return None

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from harness.options import HostMapping
 
-HOSTS = ("ads.test", "www.site.test")
+HOSTS = ("ads.test", "www.site.test", "js.pay.test")
 
 HIT_PAGE = """<!doctype html><html><head><title>Landing</title></head><body>
 <h1>Landing</h1><button id="buy">Buy</button><div id="result"></div>
@@ -66,6 +66,23 @@ LATE_LCP_PAGE = """<!doctype html><html><head><title>Sale</title></head><body>
 
 # Fetches and beacons only to the vendors: none to the page's own origin (an API-less brochure site).
 STRICT_CSP = "default-src 'self' 'unsafe-inline'; connect-src https://www.google-analytics.com https://www.facebook.com"
+
+# A checkout whose card fields live in a payment provider's cross-site iframe, the CVC one frame deeper, as
+# Stripe, Adyen and Braintree build them; paying sends the site's purchase hit from the top page.
+CARD_CHECKOUT_PAGE = """<!doctype html><html><head><title>Checkout</title></head><body><h1>Pay</h1>
+<iframe id="card-frame" title="Secure card payment" src="https://js.pay.test/card" style="width:360px;height:200px"></iframe>
+<div id="paid"></div>
+<script>addEventListener('message', (m) => {
+  if (m.origin !== 'https://js.pay.test') return;
+  document.getElementById('paid').textContent = 'ORD-' + m.data.last4;
+  new Image().src = 'https://www.facebook.com/tr/?id=1234567890&ev=Purchase&cd[value]=10&cd[currency]=EUR&cd[last4]=' + m.data.last4;
+});</script></body></html>"""
+CARD_FRAME = """<!doctype html><html><body><input name="cardnumber" autocomplete="cc-number">
+<iframe id="cvc-frame" title="Secure CVC" src="/cvc" style="width:200px;height:60px"></iframe>
+<select name="country"><option>DE</option><option>FR</option></select>
+<button id="pay" onclick="parent.postMessage({last4: document.querySelector('input').value.slice(-4)}, '*'); this.textContent = 'Paid'">Pay</button>
+</body></html>"""
+CVC_FRAME = """<!doctype html><html><body><input name="cvc" autocomplete="cc-csc"></body></html>"""
 
 # A page that keeps connections open as long as it lives, as chat widgets and live stock badges do: an
 # event stream, a WebSocket and (with ?poll=N) a long poll answered after N seconds.
@@ -174,6 +191,12 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 meta = f'<meta http-equiv="Content-Security-Policy" content="{STRICT_CSP}">'
                 self._html(page.replace("<head>", "<head>" + meta, 1))
+        elif route == ("www.site.test", "/card-checkout"):
+            self._html(CARD_CHECKOUT_PAGE)
+        elif route == ("js.pay.test", "/card"):
+            self._html(CARD_FRAME)
+        elif route == ("js.pay.test", "/cvc"):
+            self._html(CVC_FRAME)
         elif parts.path == "/live":
             self._html(LIVE_PAGE)
         elif parts.path == "/events":  # server-sent events: a tick now and then, for as long as the page lives

@@ -43,6 +43,35 @@ def test_every_step_kind_runs_and_is_recorded(harness: Harness) -> None:
     assert [n.step for n in result.capture.navigations][-1] == 8, "the goto step's navigation is tagged with it"
 
 
+def test_steps_reach_into_a_payment_providers_iframes(harness: Harness) -> None:
+    """Card fields live in a cross-site iframe (the CVC one frame deeper): `frame` names it, outermost first."""
+    card = "iframe[title='Secure card payment']"
+    scenario = _steps(
+        {"goto": "/card-checkout"},
+        {"fill": "input[name=cardnumber]", "value": "4242424242424242", "frame": card},
+        {"fill": "input[name=cvc]", "value": "123", "frame": [card, "#cvc-frame"]},
+        {"select": "select[name=country]", "value": "FR", "frame": card},
+        {"scroll": "bottom", "frame": card},
+        {"click": "#pay", "frame": card, "name": "pay"},
+        {"wait_for": "#pay:has-text('Paid')", "frame": card},
+        {"wait_for": "#paid:has-text('ORD-4242')"},
+    )
+    result = harness.visit(CLICK, journey=scenario_journey(scenario.steps, "T0K3N", 5_000))
+    assert result.capture.error is None, result.capture.error
+    steps = result.capture.steps
+    assert steps[2].target == "input[name=cvc] (in iframe[title='Secure card payment'] > #cvc-frame)"
+    assert [s.typed for s in steps[1:3]] == ["4242424242424242", "123"]
+    [purchase] = [e for e in result.events if e.event == "Purchase"]
+    assert purchase.params["cd"]["last4"] == "4242"
+
+
+def test_a_frame_that_never_appears_names_it(harness: Harness) -> None:
+    scenario = _steps({"fill": "input[name=cardnumber]", "value": "4242", "frame": "#no-such-frame", "timeout_ms": 500})
+    result = harness.visit(CLICK, journey=scenario_journey(scenario.steps, "x", 5_000))
+    [step] = result.capture.steps
+    assert step.error and "input[name=cardnumber] (in #no-such-frame)" in step.error
+
+
 def test_a_failing_step_stops_the_journey_and_names_the_step(harness: Harness) -> None:
     scenario = _steps({"click": "#buy"}, {"name": "open cart", "click": "#no-such-button", "timeout_ms": 300})
     result = harness.visit(CLICK, journey=scenario_journey(scenario.steps, "x", 5_000))

@@ -70,6 +70,8 @@ def test_the_ad_url_gets_a_realistic_platform_click_id_and_utms() -> None:
         (GOOD.replace("value: 59.9", "value: lots"), 16, "expect.events[0].value", "valid number"),
         (GOOD.replace("https://ads.example/click?campaign=7", "ads.example/click"), 3, "ad_click.url", "absolute http"),
         (GOOD.replace("after_step: fill email", "after_step: pay"), None, None, "after_step 'pay' names no step"),
+        # An iframe belongs to steps that act on an element, not to a URL wait.
+        (GOOD.replace('  - wait_for_url: "**/thank-you**"', '  - {wait_for_url: "**/thank-you**", frame: "#pay"}'), 13, "steps[2].frame", "unknown field"),
     ],
 )
 def test_bad_fields_name_file_line_field_and_expectation(
