@@ -30,6 +30,7 @@ CLICK_ID_PARAMS: tuple[str, ...] = (
     "ScCid",
     "twclid",
     "rdt_cid",
+    "tblci",
 )
 
 

@@ -26,7 +26,9 @@ class _Strict(BaseModel):
 
 # --- the ad click ---------------------------------------------------------------------------------
 
-Platform = Literal["google", "meta", "tiktok", "microsoft", "linkedin", "pinterest", "snapchat", "reddit", "x", "other"]
+Platform = Literal[
+    "google", "meta", "tiktok", "microsoft", "linkedin", "pinterest", "snapchat", "reddit", "x", "taboola", "other"
+]
 
 # Which click ID each platform appends, so ``platform: google`` alone gives a realistic ad URL.
 PLATFORM_CLICK_ID: dict[str, str] = {
@@ -39,6 +41,7 @@ PLATFORM_CLICK_ID: dict[str, str] = {
     "snapchat": "ScCid",
     "reddit": "rdt_cid",
     "x": "twclid",
+    "taboola": "tblci",  # Taboola appends it to every landing URL
 }
 
 

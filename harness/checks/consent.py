@@ -29,7 +29,20 @@ from harness.scenario import consent_means
 GOOGLE_AD_VENDORS = frozenset({"google_ads", "floodlight"})
 GOOGLE_VENDORS = GOOGLE_AD_VENDORS | {"ga4", "ua"}
 NON_GOOGLE_AD_VENDORS = frozenset(
-    {"meta_pixel", "tiktok_pixel", "bing_uet", "linkedin", "pinterest", "snapchat", "reddit", "x"}
+    {
+        "meta_pixel",
+        "tiktok_pixel",
+        "bing_uet",
+        "linkedin",
+        "pinterest",
+        "snapchat",
+        "reddit",
+        "x",
+        "criteo",
+        "tradedesk",
+        "outbrain",
+        "taboola",
+    }
 )
 SIGNALS = ("ad_storage", "analytics_storage", "ad_user_data", "ad_personalization")
 

@@ -31,6 +31,10 @@ VENDOR_NAMES: dict[str, str] = {
     "snapchat": "Snap Pixel",
     "reddit": "Reddit Pixel",
     "x": "X Pixel",
+    "criteo": "Criteo OneTag",
+    "tradedesk": "The Trade Desk pixel",
+    "outbrain": "Outbrain pixel",
+    "taboola": "Taboola pixel",
     "segment": "Segment",
     "snowplow": "Snowplow tracker",
 }

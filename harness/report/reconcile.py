@@ -21,6 +21,10 @@ linkedin            ``conversion``
 pinterest           ``checkout``
 snapchat            ``PURCHASE``
 reddit, x           ``Purchase``
+criteo              ``vc`` (OneTag's trackTransaction)
+tradedesk           ``conversion`` (a conversion tag), ``purchase`` (the real-time conversion API)
+outbrain            ``Purchase``
+taboola             ``make_purchase``
 segment             ``Order Completed``
 snowplow            ``transaction``
 =================== ===============================================================
@@ -55,6 +59,10 @@ PURCHASE_EVENTS: dict[str, frozenset[str]] = {
     "snapchat": frozenset({"purchase"}),
     "reddit": frozenset({"purchase"}),
     "x": frozenset({"purchase"}),
+    "criteo": frozenset({"vc"}),
+    "tradedesk": frozenset({"conversion", "purchase"}),
+    "outbrain": frozenset({"purchase"}),
+    "taboola": frozenset({"make_purchase"}),
     "segment": frozenset({"order completed"}),
     "snowplow": frozenset({"transaction"}),
 }
@@ -75,6 +83,10 @@ PLATFORM_NAMES: dict[str, str] = {
     "snapchat": "Snapchat",
     "reddit": "Reddit",
     "x": "X",
+    "criteo": "Criteo",
+    "tradedesk": "The Trade Desk",
+    "outbrain": "Outbrain",
+    "taboola": "Taboola",
     "segment": "Segment",
     "snowplow": "Snowplow",
 }

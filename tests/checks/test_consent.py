@@ -130,3 +130,20 @@ def test_declared_reject_without_a_step_judges_every_hit() -> None:
     journey.hit(meta_pixel_hit("PageView", f"{SHOP}/"))
     [failure] = consent_respected(context_for(journey, AD, consent="reject"))
     assert failure.title == "meta_pixel PageView fired although the visitor rejects consent"
+
+
+def test_the_retargeting_and_native_ad_tags_count_as_ad_tags_before_consent() -> None:
+    """Criteo, The Trade Desk, Outbrain and Taboola tags are ad tags: before the consent click they fail."""
+    journey = Journey()
+    for url in (
+        "https://sslwidget.criteo.com/event?a=123456&v=5.5.0&p0=e%3Dexd%26site_type%3Dm&p1=e%3Dvh",
+        "https://insight.adsrvr.org/track/conv/?adv=abc1234&ct=0:xyz5678&fmt=3",
+        "https://tr.outbrain.com/unifiedPixel?marketerId=00f1d2c3b4a5&obApiVersion=1.1&name=PAGE_VIEW",
+        "https://trc.taboola.com/1234567/log/3/unip?en=page_view&item-url=https%3A%2F%2Fshop.example%2F",
+    ):
+        journey.hit(CapturedRequest(id="unstamped", method="GET", url=url, tag_hit=True, sinkholed=True, status=204))
+    journey.step("accept cookies", consent="accept", target="#cmp-accept")
+    failures = list(consent_respected(context_for(journey, AD)))
+    fired = {f.title.split(" ", 1)[0] for f in failures}
+    assert fired == {"criteo", "tradedesk", "outbrain", "taboola"}, [f.title for f in failures]
+    assert {f.root_cause for f in failures} == {"Consent sequencing issue"}

@@ -111,3 +111,20 @@ def test_malformed_purchases_are_not_counted_but_mentioned(scenario: Scenario) -
     capi = rows_by_vendor(reconcile(run).platforms)["meta_capi"]
     assert capi.count == 1
     assert "1 malformed hit not counted" in capi.note
+
+
+def test_the_purchases_of_criteo_the_trade_desk_outbrain_and_taboola_count() -> None:
+    registry = DecoderRegistry.default()
+    purchases = {
+        "https://sslwidget.criteo.com/event?a=123456&v=5.5.0&p0=e%3Dvc%26c%3DEUR%26id%3Dord-1%26p%3D%255Bi%253DSKU1%2526pr%253D59.9%2526q%253D1%255D": True,
+        "https://sslwidget.criteo.com/event?a=123456&v=5.5.0&p0=e%3Dvh": False,
+        "https://insight.adsrvr.org/track/conv/?adv=abc1234&ct=0:xyz5678&fmt=3&v=59.9&vf=EUR&orderid=ord-1": True,
+        "https://tr.outbrain.com/unifiedPixel?marketerId=00f1d2c3b4a5&obApiVersion=1.1&name=Purchase&orderValue=59.9&currency=EUR&orderId=ord-1": True,
+        "https://trc.taboola.com/1234567/log/3/unip?en=make_purchase&revenue=59.9&currency=EUR&orderid=ord-1": True,
+        "https://trc.taboola.com/1234567/log/3/unip?en=page_view": False,
+    }
+    for url, expected in purchases.items():
+        [event] = registry.decode(CapturedRequest(id="1", method="GET", url=url))
+        assert is_purchase(event) is expected, (url, event.event)
+        if expected:
+            assert event.value == 59.9 and event.transaction_id == "ord-1", (url, event)

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from harness.cli.schema import scenario_schema
+from harness.models import CLICK_ID_PARAMS
 from harness.scenario import AdClick, generate_click_id
 from harness.scenario_loader import ScenarioFileError, discover, load_all, load_scenario
 
@@ -58,6 +59,12 @@ def test_the_ad_url_gets_a_realistic_platform_click_id_and_utms() -> None:
     explicit = AdClick(url="https://a.example/", click_ids={"gclid": "EAIaIQ-fixed", "msclkid": "auto"})
     query = parse_qs(urlsplit(explicit.build_url()).query)
     assert query["gclid"] == ["EAIaIQ-fixed"] and len(query["msclkid"][0]) == 32
+
+
+def test_a_taboola_click_carries_tblci_and_the_chain_follows_it() -> None:
+    query = parse_qs(urlsplit(AdClick(url="https://shop.example/lp", platform="taboola").build_url()).query)
+    assert len(query["tblci"][0]) >= 20
+    assert "tblci" in CLICK_ID_PARAMS  # its fate through the redirect chain is tracked like gclid's
 
 
 @pytest.mark.parametrize(
