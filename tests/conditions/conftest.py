@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.async_api import Browser, Playwright, async_playwright
+from playwright.async_api import Browser, Page, Playwright, async_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -118,6 +118,21 @@ class BrowserRunner:
     async def start(self) -> None:
         self.playwright = await async_playwright().start()
         self.browser = await self.playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+
+    def on_page(self, url: str, action: Callable[[Page], Awaitable[T]]) -> T:
+        """``action(page)`` on ``url`` in a fresh context of the browser, closed afterwards."""
+
+        async def in_context() -> T:
+            assert self.browser is not None
+            context = await self.browser.new_context()
+            try:
+                page = await context.new_page()
+                await page.goto(url)
+                return await action(page)
+            finally:
+                await context.close()
+
+        return self.run(in_context())
 
     async def stop(self) -> None:
         assert self.browser is not None and self.playwright is not None

@@ -97,16 +97,6 @@ def test_the_in_app_user_agent_reaches_the_server(chromium: BrowserRunner, site:
     assert context_overrides(RunConditions(), {}) == {}
 
 
-async def _with_page(chromium: BrowserRunner, url: str, action):  # type: ignore[no-untyped-def]
-    assert chromium.browser is not None
-    context = await chromium.browser.new_context()
-    try:
-        page = await context.new_page()
-        await page.goto(url)
-        return await action(page)
-    finally:
-        await context.close()
-
 
 @pytest.mark.parametrize("choice", ["accept", "reject"])
 def test_consent_is_answered_with_the_cmp_button(chromium: BrowserRunner, site: Site, choice: str) -> None:
@@ -115,7 +105,7 @@ def test_consent_is_answered_with_the_cmp_button(chromium: BrowserRunner, site: 
         return record, await page.evaluate("window.__choice")
 
     # The banner appears 300 ms after load, as CMPs do once their script has run.
-    record, clicked = chromium.run(_with_page(chromium, f"{site.url}/consent?delay=300", answer))
+    record, clicked = chromium.on_page(f"{site.url}/consent?delay=300", answer)
     assert clicked == f"consent-{choice}"
     assert record is not None and record.label == f"consent: {choice}" and record.consent == choice
     assert record.target == f"#consent-{choice}" and record.ended_at and record.error is None
@@ -125,7 +115,7 @@ def test_ignore_leaves_the_banner_alone(chromium: BrowserRunner, site: Site) -> 
     async def ignore(page: Page) -> tuple[object, object]:
         return await answer_consent(page, "ignore", ConsentSelectors()), await page.evaluate("window.__choice")
 
-    assert chromium.run(_with_page(chromium, f"{site.url}/consent", ignore)) == (None, None)
+    assert chromium.on_page(f"{site.url}/consent", ignore) == (None, None)
 
 
 def test_a_missing_cmp_is_a_clear_run_error(chromium: BrowserRunner, site: Site) -> None:
@@ -133,7 +123,7 @@ def test_a_missing_cmp_is_a_clear_run_error(chromium: BrowserRunner, site: Site)
         await answer_consent(page, "accept", ConsentSelectors(), timeout_ms=300)
 
     with pytest.raises(ConsentNotAnswered) as caught:
-        chromium.run(_with_page(chromium, f"{site.url}/plain", answer))
+        chromium.on_page(f"{site.url}/plain", answer)
     # Selectors left unset: every known CMP was looked for, the demo shop's own among them.
     error = str(caught.value)
     assert error.startswith("no consent banner found: no known CMP's banner appeared within 300 ms (looked for ")
@@ -146,7 +136,7 @@ def test_a_written_selector_that_never_appears_is_named_as_before(chromium: Brow
         await answer_consent(page, "accept", ConsentSelectors(accept="#consent-accept"), timeout_ms=300)
 
     with pytest.raises(ConsentNotAnswered) as caught:
-        chromium.run(_with_page(chromium, f"{site.url}/plain", answer))
+        chromium.on_page(f"{site.url}/plain", answer)
     assert str(caught.value) == "no consent banner found: selector '#consent-accept' did not appear within 300 ms"
 
 

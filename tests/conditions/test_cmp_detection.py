@@ -226,16 +226,6 @@ def test_the_first_banner_to_show_wins_across_frames(cmp_harness: Harness, cmp_s
 # --- error cases, on a page directly (short timeouts) ---------------------------------------------------
 
 
-async def _on_page(chromium: BrowserRunner, url: str, action):  # type: ignore[no-untyped-def]
-    assert chromium.browser is not None
-    context = await chromium.browser.new_context()
-    try:
-        page = await context.new_page()
-        await page.goto(url)
-        return await action(page)
-    finally:
-        await context.close()
-
 
 @pytest_browser
 def test_the_fake_banners_are_where_the_vendors_put_them(chromium: BrowserRunner, cmp_site: CmpSite) -> None:
@@ -253,7 +243,7 @@ def test_the_fake_banners_are_where_the_vendors_put_them(chromium: BrowserRunner
         )
 
     url = cmp_site.direct("/banners?show=usercentrics,sourcepoint&delay=0")
-    assert chromium.run(_on_page(chromium, url, look)) == [None, None, True]
+    assert chromium.on_page(url, look) == [None, None, True]
 
 
 @pytest_browser
@@ -263,7 +253,7 @@ def test_no_banner_is_a_clear_error_naming_what_was_tried(chromium: BrowserRunne
         await answer_consent(page, choice, ConsentSelectors(), timeout_ms=400)  # type: ignore[arg-type]
 
     with pytest.raises(ConsentNotAnswered) as caught:
-        chromium.run(_on_page(chromium, cmp_site.direct("/banners"), answer))
+        chromium.on_page(cmp_site.direct("/banners"), answer)
     error = str(caught.value)
     assert error.startswith("no consent banner found: no known CMP's banner appeared within 400 ms (looked for OneTrust '#onetrust-")
     sourcepoint = "'button.sp_choice_type_11'" if choice == "accept" else "'button.sp_choice_type_13, button.sp_choice_type_11'"
@@ -285,7 +275,7 @@ def test_a_missing_reject_button_never_falls_back_to_accept(chromium: BrowserRun
             return str(exc), await page.evaluate("window.__clicked || []")
         raise AssertionError("answered a banner without a reject button")
 
-    error, clicks = chromium.run(_on_page(chromium, cmp_site.direct("/banners?show=onetrust-noreject&delay=0"), answer))
+    error, clicks = chromium.on_page(cmp_site.direct("/banners?show=onetrust-noreject&delay=0"), answer)
     assert error == (
         "consent banner not answered: OneTrust's banner is up but its reject button '#onetrust-reject-all-handler' did "
         "not appear within 1000 ms: set consent_selectors.reject to this site's reject button"

@@ -83,16 +83,6 @@ def test_the_json_schema_describes_each_consent_form() -> None:
 pytest_browser = pytest.mark.browser
 
 
-async def _with_page(chromium: BrowserRunner, url: str, action):  # type: ignore[no-untyped-def]
-    assert chromium.browser is not None
-    context = await chromium.browser.new_context()
-    try:
-        page = await context.new_page()
-        await page.goto(url)
-        return await action(page)
-    finally:
-        await context.close()
-
 
 @pytest_browser
 def test_custom_consent_sets_each_purpose_and_saves(chromium: BrowserRunner, site: Site) -> None:
@@ -100,7 +90,7 @@ def test_custom_consent_sets_each_purpose_and_saves(chromium: BrowserRunner, sit
         record = await answer_consent(page, CustomConsent(custom=["analytics"]), SELECTORS, index=0)
         return record, await page.evaluate("window.__purposes")
 
-    record, purposes = chromium.run(_with_page(chromium, f"{site.url}/cmp-settings", answer))
+    record, purposes = chromium.on_page(f"{site.url}/cmp-settings", answer)
     # Analytics ticked, advertising (pre-ticked by the CMP) unticked: only what was named is granted.
     assert purposes == {"analytics": True, "ads": False}
     assert record is not None and record.label == "consent: custom(analytics)" and record.error is None
@@ -113,7 +103,7 @@ def test_custom_consent_with_an_unknown_purpose_is_a_clear_run_error(chromium: B
         await answer_consent(page, CustomConsent(custom=["marketing"]), SELECTORS, timeout_ms=300)
 
     with pytest.raises(ConsentNotAnswered, match="purpose 'marketing' has no selector") as caught:
-        chromium.run(_with_page(chromium, f"{site.url}/cmp-settings", answer))
+        chromium.on_page(f"{site.url}/cmp-settings", answer)
     assert "known: analytics, ads" in str(caught.value)
 
 
