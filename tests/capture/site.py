@@ -9,12 +9,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from harness.options import HostMapping
+from tests.local_site import LocalSite
 
 HOSTS = ("ads.test", "www.site.test", "js.pay.test")
 
@@ -255,30 +255,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404)
 
 
-class CaptureTestSite(ThreadingHTTPServer):
-    daemon_threads = True
-
+class CaptureTestSite(LocalSite):
     def __init__(self, unload_hits: int = 3) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.unload_hits = unload_hits
         self.checkouts: list[dict[str, object]] = []
         self.seen: list[tuple[str, str, str, str | None]] = []  # (method, host, path, x-forwarded-proto)
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
     def handle_error(self, request: object, client_address: object) -> None:
         pass  # browsers drop connections mid-request when a page is left; that is not the site's error
-
-    def __enter__(self) -> CaptureTestSite:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.shutdown()
-        self.server_close()
-
-    @property
-    def port(self) -> int:
-        return self.server_address[1]
 
     def mappings(self) -> list[HostMapping]:
         return [HostMapping(host=h, addr="127.0.0.1", port=self.port) for h in HOSTS]

@@ -17,12 +17,12 @@ which button was clicked. Iframes come from another site (``consent.cmpvendor.te
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from harness.options import HostMapping
+from tests.local_site import LocalSite
 
 SITE_HOST = "www.cmp.test"
 VENDOR_HOST = "consent.cmpvendor.test"
@@ -206,25 +206,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(b"not found", "text/plain", 404)
 
 
-class CmpSite(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
+class CmpSite(LocalSite):
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
-
-    def __enter__(self) -> CmpSite:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.shutdown()
-        self.server_close()
-
-    @property
-    def port(self) -> int:
-        return self.server_address[1]
+        super().__init__(_Handler)
 
     def url(self, path: str) -> str:
         """Through the harness (mapped host names, HTTPS from the proxy)."""

@@ -28,10 +28,11 @@ import json
 import socket
 import struct
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qsl, urlsplit
 
 from harness.options import HostMapping
+from tests.local_site import LocalSite
 
 SITE_HOST = "www.hostile.test"
 GARBAGE_HOST = "tls.hostile.test"
@@ -310,33 +311,20 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the client gave up: that is the point
 
 
-class HostileSite(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-
+class HostileSite(LocalSite):
     def __init__(self) -> None:
-        super().__init__(("0.0.0.0", 0), _Handler)  # noqa: S104 - reached on eth0 too, for the TLS case
+        super().__init__(_Handler, host="0.0.0.0")  # noqa: S104 - reached on eth0 too, for the TLS case
         self.paths: list[str] = []
         self.stopping = threading.Event()
         self.big_html = big_html()
         self.big_js = big_js()
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
     def handle_error(self, request: object, client_address: object) -> None:
         pass  # dropped connections are the point of this site
 
-    def __enter__(self) -> HostileSite:
-        self._thread.start()
-        return self
-
     def __exit__(self, *exc: object) -> None:
-        self.stopping.set()
-        self.shutdown()
-        self.server_close()
-
-    @property
-    def port(self) -> int:
-        return self.server_address[1]
+        self.stopping.set()  # the trickling page's loop ends first
+        super().__exit__(*exc)
 
     def url(self, path: str) -> str:
         return f"https://{SITE_HOST}{path}"
