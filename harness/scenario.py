@@ -142,8 +142,15 @@ class GotoStep(_Step):
     goto: str = Field(description="URL to open; a path is relative to the current page.")
 
 
+_POPUP = Field(
+    default=False,
+    description="The step opens a new tab or window (target=_blank, window.open): the steps after it act there.",
+)
+
+
 class ClickStep(_ElementStep):
     click: str = Field(description="Playwright selector to click.")
+    popup: bool = _POPUP
 
 
 class FillStep(_ElementStep):
@@ -159,6 +166,7 @@ class SelectStep(_ElementStep):
 class PressStep(_ElementStep):
     press: str = Field(description="Playwright selector to focus.")
     key: str = Field(description="Key to press, e.g. Enter.")
+    popup: bool = _POPUP
 
 
 class WaitForStep(_ElementStep):

@@ -111,10 +111,22 @@ async def _wait_until_wired(
     return max(1.0, timeout - (time.monotonic() - started) * 1000)
 
 
-async def _perform(
-    page: Page, step: _Step, run_token: str, timeout: float, after: _Step | None, patience: _LoadPatience
-) -> str | None:
+class _Cursor:
+    """The page the journey acts on: the landing page, until a step opens a popup (then that one)."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.patience = _LoadPatience(page)
+
+    def move_to(self, page: Page) -> None:
+        self.page = page
+        self.patience = _LoadPatience(page)
+
+
+async def _perform(cursor: _Cursor, step: _Step, run_token: str, timeout: float, after: _Step | None) -> str | None:
     """Do one step (``after`` the one before it, if any); return what it typed, if anything."""
+    page, patience = cursor.page, cursor.patience
+    step_timeout = timeout  # what the step was given; ``timeout`` is what is left of it once the page is ready
     element = _locate(page, step, _selector(step) or "") if isinstance(step, _ElementStep) else None
     if element is not None and isinstance(step, ClickStep | FillStep | SelectStep | PressStep):
         navigation_possible = isinstance(after, _MAY_NAVIGATE)
@@ -122,6 +134,24 @@ async def _perform(
     match step:
         case GotoStep(goto=url):
             await page.goto(urljoin(page.url, url), timeout=timeout)
+        case ClickStep(popup=True) | PressStep(popup=True) if element is not None:
+            acted = False
+            try:
+                async with page.expect_popup(timeout=timeout) as opened:
+                    if isinstance(step, PressStep):
+                        await element.press(step.key, timeout=timeout)
+                    else:
+                        await element.click(timeout=timeout)
+                    acted = True
+                popup = await opened.value
+            except PlaywrightTimeout:
+                if not acted:
+                    raise  # the element itself never came: the usual message names it
+                raise StepFailed(
+                    f"no new tab or window opened within {step_timeout:.0f} ms (popup: true); if the page opens in "
+                    "the same tab, drop popup"
+                ) from None
+            cursor.move_to(popup)  # the steps after this one act in the new tab
         case ClickStep() if element is not None:
             await element.click(timeout=timeout)
         case FillStep(value=value) if element is not None:
@@ -158,8 +188,9 @@ def _step_error(exc: PlaywrightError, target: str | None, timeout_ms: float) -> 
 def scenario_journey(steps: Sequence[_Step], run_token: str, default_timeout_ms: int):  # type: ignore[no-untyped-def]
     """An async journey for ``run_visit`` that performs ``steps`` and appends a record of each."""
 
-    async def journey(page: Page, records: list[StepRecord]) -> None:
-        patience = _LoadPatience(page)
+    async def journey(page: Page, records: list[StepRecord]) -> Page:
+        """Returns the page it ended on: the landing page, or a popup a step moved to."""
+        cursor = _Cursor(page)
         for index, step in enumerate(steps):
             record = StepRecord(
                 index=index,
@@ -173,12 +204,13 @@ def scenario_journey(steps: Sequence[_Step], run_token: str, default_timeout_ms:
             timeout = step.timeout_ms or default_timeout_ms
             try:
                 before = steps[index - 1] if index else None
-                record.typed = await _perform(page, step, run_token, timeout, before, patience)
+                record.typed = await _perform(cursor, step, run_token, timeout, before)
             except PlaywrightError as exc:
                 record.error = _step_error(exc, record.target, timeout)
                 record.ended_at = time.time()
                 raise StepFailed(f"{record.label}: {record.error}") from None
             record.ended_at = time.time()
-            record.url_after = page.url
+            record.url_after = cursor.page.url
+        return cursor.page
 
     return journey

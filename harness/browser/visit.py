@@ -47,8 +47,9 @@ from harness.options import RunOptions
 from harness.scenario import ConsentSelectors, RunConditions, TruthSource
 
 # A journey drives the page after landing (click, fill, checkout) and records each step it performs;
-# scenarios build one from their steps (browser/journey.py).
-Journey = Callable[[Page, list[StepRecord]], Awaitable[None]]
+# scenarios build one from their steps (browser/journey.py). It may return the page it ended on (a popup a
+# step moved to); None means the landing page.
+Journey = Callable[[Page, list[StepRecord]], Awaitable[Page | None]]
 
 
 @dataclass
@@ -210,6 +211,15 @@ def _last_page_moment(document: _DocumentState, acted_at: float | None) -> float
     if document.loaded_at is None:
         return time.monotonic()  # not loaded (or not answering): count from now
     return max(document.loaded_at, acted_at or document.loaded_at)
+
+
+async def _leave_popups(context: BrowserContext, landing: Page, timeout_ms: int) -> None:
+    """Navigate every other open page away, so its pagehide handlers send their beacons too."""
+    for other in [p for p in context.pages if p is not landing and not p.is_closed()]:
+        try:
+            await other.goto("about:blank", timeout=timeout_ms)
+        except PlaywrightError:
+            pass  # closed or crashed meanwhile: nothing more to send
 
 
 async def _cookies(context: BrowserContext) -> list[CookieRecord]:
@@ -397,9 +407,10 @@ async def run_visit(
                 except PageUnresponsive as exc:
                     log.unresponsive = True
                     error = str(exc)
+        ended_on: Page | None = None
         if error is None and abandoned_at is None and plan.journey is not None:
             try:
-                await plan.journey(page, steps)
+                ended_on = await plan.journey(page, steps)
             except PlaywrightError as exc:
                 error = f"journey: {_short(exc)}"
             acted_at = time.monotonic()
@@ -411,10 +422,11 @@ async def run_visit(
         # leaving: navigating away would abort them (an image pixel requested as the last step ended).
         since = time.monotonic()
         document = _DocumentState()
+        final = ended_on if ended_on is not None and not ended_on.is_closed() else page
         if error is None and not log.crashed:
-            await _loaded(page, options.capture_timeout_ms)
+            await _loaded(final, options.capture_timeout_ms)
             try:
-                document = await _document_state(page, options.navigation_timeout_ms)
+                document = await _document_state(final, options.navigation_timeout_ms)
                 since = _last_page_moment(document, acted_at)
             except PageUnresponsive as exc:
                 log.unresponsive = True
@@ -434,13 +446,13 @@ async def run_visit(
             error = "the page crashed (its renderer process died); hits sent before are kept"
         usable = not log.crashed and not log.unresponsive  # a page that can still be read and left
         if plan.truth is not None:
-            truth = await read_truth(plan.truth, page if usable else None, context, plan.truth_base)
+            truth = await read_truth(plan.truth, final if usable else None, context, plan.truth_base)
         if plan.artifacts_dir is not None and usable:
             try:
                 shot = plan.artifacts_dir / "final-page.png"
                 # In CSS pixels, the page as laid out for the device: a third of the bytes and a quarter of
                 # the time of the device-pixel image (1080x2400 PNG for a Pixel 7), which the report shrinks.
-                await page.screenshot(path=str(shot), timeout=5_000, scale="css")
+                await final.screenshot(path=str(shot), timeout=5_000, scale="css")
                 artifacts["screenshot"] = str(shot)
             except PlaywrightError:
                 pass  # a crashed or blank page has no screenshot; the run goes on
@@ -449,7 +461,10 @@ async def run_visit(
         try:
             cookies = await _cookies(context)
             if usable:  # a hung page runs no pagehide handler: closing the context ends it
-                policies = [*proxy.document_header(run_id, page.url, "content-security-policy"), *document.meta_policies]
+                # Popups first (their pagehide beacons leave before the landing page's end beacon is queued).
+                await _leave_popups(context, page, options.navigation_timeout_ms)
+                meta = document.meta_policies if final is page else ()
+                policies = [*proxy.document_header(run_id, page.url, "content-security-policy"), *meta]
                 # A policy that keeps the page from its own origin would block the beacon, and the run would
                 # wait for it until the cap: without it the run ends on its quiet window.
                 if beacon_allowed(page.url, policies):

@@ -84,6 +84,20 @@ CARD_FRAME = """<!doctype html><html><body><input name="cardnumber" autocomplete
 </body></html>"""
 CVC_FRAME = """<!doctype html><html><body><input name="cvc" autocomplete="cc-csc"></body></html>"""
 
+# "Book now" opens the shop in a new tab; the purchase happens there, and that tab says goodbye on pagehide.
+OPENER_PAGE = """<!doctype html><html><body><h1>Deals</h1>
+<a id="open" href="/popup-shop" target="_blank">Book now</a><button id="stay">Stay</button></body></html>"""
+POPUP_SHOP_PAGE = """<!doctype html><html><body><h1>Shop</h1><button id="buy-in-popup">Buy</button><p id="done"></p>
+<script>
+document.getElementById('buy-in-popup').addEventListener('click', () => {
+  new Image().src = 'https://www.facebook.com/tr/?id=1234567890&ev=Purchase&cd[value]=10&cd[currency]=EUR';
+  document.getElementById('done').textContent = 'ORD-POPUP';
+});
+addEventListener('pagehide', () => {
+  navigator.sendBeacon('https://www.google-analytics.com/g/collect?v=2&tid=G-TEST123&cid=1.2&en=popup_leave');
+});
+</script></body></html>"""
+
 # A page that keeps connections open as long as it lives, as chat widgets and live stock badges do: an
 # event stream, a WebSocket and (with ?poll=N) a long poll answered after N seconds.
 LIVE_PAGE = """<!doctype html><html><head><title>Live</title></head><body><h1>Live stock</h1>
@@ -191,6 +205,10 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 meta = f'<meta http-equiv="Content-Security-Policy" content="{STRICT_CSP}">'
                 self._html(page.replace("<head>", "<head>" + meta, 1))
+        elif route == ("www.site.test", "/opener"):
+            self._html(OPENER_PAGE)
+        elif route == ("www.site.test", "/popup-shop"):
+            self._html(POPUP_SHOP_PAGE)
         elif route == ("www.site.test", "/card-checkout"):
             self._html(CARD_CHECKOUT_PAGE)
         elif route == ("js.pay.test", "/card"):

@@ -65,6 +65,29 @@ def test_steps_reach_into_a_payment_providers_iframes(harness: Harness) -> None:
     assert purchase.params["cd"]["last4"] == "4242"
 
 
+def test_a_step_that_opens_a_new_tab_moves_the_journey_there(harness: Harness) -> None:
+    """popup: true follows a target=_blank link; the purchase happens in the new tab, which is left (its
+    pagehide beacon is in) and read like the landing page would be."""
+    scenario = _steps(
+        {"goto": "/opener"},
+        {"click": "#open", "popup": True, "name": "book"},
+        {"click": "#buy-in-popup"},
+        {"wait_for": "#done:has-text('ORD-POPUP')"},
+    )
+    result = harness.visit(CLICK, journey=scenario_journey(scenario.steps, "x", 5_000))
+    capture = result.capture
+    assert capture.error is None and capture.capture_complete, capture.error
+    assert capture.steps[1].url_after == "https://www.site.test/popup-shop"
+    assert [e.event for e in result.events if e.event == "Purchase"] == ["Purchase"]
+    assert len([r for r in capture.tag_hits if "en=popup_leave" in r.url]) == 1, "the new tab was left too"
+
+
+def test_popup_on_a_click_that_opens_no_tab_says_so(harness: Harness) -> None:
+    scenario = _steps({"goto": "/opener"}, {"click": "#stay", "popup": True, "timeout_ms": 800})
+    result = harness.visit(CLICK, journey=scenario_journey(scenario.steps, "x", 5_000))
+    assert result.capture.steps[-1].error and "no new tab or window opened within 800 ms" in result.capture.steps[-1].error
+
+
 def test_a_frame_that_never_appears_names_it(harness: Harness) -> None:
     scenario = _steps({"fill": "input[name=cardnumber]", "value": "4242", "frame": "#no-such-frame", "timeout_ms": 500})
     result = harness.visit(CLICK, journey=scenario_journey(scenario.steps, "x", 5_000))
