@@ -36,6 +36,7 @@ VENDOR_NAMES: dict[str, str] = {
     "outbrain": "Outbrain pixel",
     "taboola": "Taboola pixel",
     "segment": "Segment",
+    "rudderstack": "RudderStack",
     "snowplow": "Snowplow tracker",
 }
 

@@ -26,6 +26,7 @@ tradedesk           ``conversion`` (a conversion tag), ``purchase`` (the real-ti
 outbrain            ``Purchase``
 taboola             ``make_purchase``
 segment             ``Order Completed``
+rudderstack         ``Order Completed``
 snowplow            ``transaction``
 =================== ===============================================================
 
@@ -64,6 +65,7 @@ PURCHASE_EVENTS: dict[str, frozenset[str]] = {
     "outbrain": frozenset({"purchase"}),
     "taboola": frozenset({"make_purchase"}),
     "segment": frozenset({"order completed"}),
+    "rudderstack": frozenset({"order completed"}),
     "snowplow": frozenset({"transaction"}),
 }
 
@@ -88,6 +90,7 @@ PLATFORM_NAMES: dict[str, str] = {
     "outbrain": "Outbrain",
     "taboola": "Taboola",
     "segment": "Segment",
+    "rudderstack": "RudderStack",
     "snowplow": "Snowplow",
 }
 

@@ -170,3 +170,14 @@ def test_decode_never_raises_and_always_says_something(body: bytes) -> None:
     for event in events:
         assert event.vendor == "segment"
         assert event.malformed == (event.malformed_reason is not None)
+
+
+def test_a_preflight_probe_to_a_rudderstack_data_plane_is_not_segments() -> None:
+    probe = CapturedRequest(
+        id="p",
+        method="POST",
+        url="https://acmeshopbyx.dataplane.rudderstack.com/v1/track",
+        request_headers=[("access-control-request-headers", "authorization,content-type")],
+    )
+    assert not SegmentDecoder().claims(probe)
+    assert SegmentDecoder().claims(probe.model_copy(update={"url": "https://cdp.shop.example/v1/track"}))

@@ -94,6 +94,10 @@ def _is_preflight_probe(request: CapturedRequest) -> bool:
     return not request.body and "authorization" in wanted
 
 
+# RudderStack's hosted data planes speak Segment's protocol too; their hits are rudderstack's.
+_RUDDERSTACK_HOSTS = (".dataplane.rudderstack.com",)
+
+
 def _is_rudderstack(message: dict[str, Any]) -> bool:
     # RudderStack speaks the same protocol on its own data planes; it is not Segment.
     library = message.get("context", {}).get("library") if isinstance(message.get("context"), dict) else None
@@ -143,7 +147,7 @@ class SegmentDecoder(Decoder):
             return True
         # A custom (proxied) host: the path alone could be a site's own API, so the body must be Segment's.
         if _is_preflight_probe(request):
-            return True
+            return not host_matches(request.host, _RUDDERSTACK_HOSTS)  # RudderStack's own data planes
         body = json_body(request)
         if not _is_segment_body(request, call, body):
             return False

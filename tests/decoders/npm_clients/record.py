@@ -1,8 +1,11 @@
-"""Record Segment and Snowplow decoder fixtures from their real npm clients, driven in Chromium.
+"""Record Segment, Snowplow and RudderStack decoder fixtures from their real npm clients, driven in Chromium.
 
 Run by hand (needs node_modules and the built bundles; the normal test run only reads the fixtures)::
 
-    cd tests/decoders/npm_clients && npm ci && npm run build && python record.py
+    cd tests/decoders/npm_clients && npm ci && npm run build && python record.py [vendor ...]
+
+With vendor names (``segment``, ``snowplow``, ``rudderstack``) only those vendors' scenarios run and only
+their ``npm-*`` fixtures are rewritten.
 
 Each scenario serves a landing page (with click IDs and UTMs in its URL) through ``page.route``, loads the
 bundled client into it, runs the scenario and captures every request the client makes, answering each
@@ -63,7 +66,7 @@ class Scenario:
     package: str  # the npm package whose client sends the hits
     bundle: str
     call: str  # JS expression run in the page once the bundle is loaded
-    settings: dict[str, Any] | None = None  # Segment CDN settings answered locally
+    settings: dict[str, Any] | None = None  # Segment CDN settings / RudderStack source config answered locally
     move_mouse: bool = False
     captured: list[dict[str, Any]] = field(default_factory=list)
 
@@ -102,6 +105,35 @@ def _snowplow(name: str, **config: Any) -> Scenario:
     )
 
 
+def _rudderstack_config(write_key: str) -> dict[str, Any]:
+    # The smallest source config the v3 SDK accepts (isValidSourceConfig): no device-mode destinations,
+    # no stats collection (so no error/metrics beacons).
+    return {
+        "isHosted": True,
+        "source": {
+            "id": "2aEventpathSourceId0000000",
+            "name": "shop-web",
+            "writeKey": write_key,
+            "workspaceId": "2aEventpathWorkspaceId0000",
+            "enabled": True,
+            "config": {"statsCollection": {"errors": {"enabled": False}, "metrics": {"enabled": False}}},
+            "destinations": [],
+        },
+    }
+
+
+def _rudderstack(name: str, write_key: str, data_plane: str, **load_options: Any) -> Scenario:
+    call = {"writeKey": write_key, "dataPlaneUrl": data_plane, "loadOptions": load_options, "settleMs": 2000}
+    return Scenario(
+        vendor="rudderstack",
+        name=name,
+        package="@rudderstack/analytics-js",
+        bundle="dist/rudderstack.js",
+        call=f"window.eventpathRudderstack({json.dumps(call)})",
+        settings=_rudderstack_config(write_key),
+    )
+
+
 SCENARIOS = [
     _segment("us", "wkUS1234567890abcdef", "api.segment.io/v1"),
     _segment(
@@ -120,6 +152,14 @@ SCENARIOS = [
         eventMethod="post",
         postPath="/com.example-shop/collect",
     ),
+    _rudderstack("dataplane", "2RsWk1234567890abcdefghijk", "https://acmeshopbyx.dataplane.rudderstack.com"),
+    _rudderstack(
+        "batching",
+        "2RsWkBatch567890abcdefghij",
+        "https://acmeshopbyx.dataplane.rudderstack.com",
+        queueOptions={"batch": {"enabled": True, "maxItems": 3, "flushInterval": 500}},
+    ),
+    _rudderstack("proxied", "2RsWkProxy567890abcdefghij", "https://rs.example-shop.com"),
 ]
 
 
@@ -193,6 +233,20 @@ def snowplow_expected(payload: dict[str, str]) -> dict[str, Any]:
     return expected
 
 
+def _basic_auth_user(headers: list[list[str]]) -> str:
+    value = next(v for k, v in headers if k == "authorization")
+    return base64.b64decode(value.split(" ", 1)[1]).decode().partition(":")[0]
+
+
+def rudderstack_expected(message: dict[str, Any], write_key: str) -> dict[str, Any]:
+    expected = segment_expected(message, write_key)  # same spec, same scenario inputs
+    expected["vendor"] = "rudderstack"
+    # The SDK keeps identify's traits and sends them in context.traits of every later call: all but the
+    # page view the scenario sends first carry the email and phone.
+    expected["user_data"] = {} if message.get("type") == "page" else {"em": "raw", "ph": "raw"}
+    return expected
+
+
 def expected_events(scenario: Scenario, hit: dict[str, Any]) -> tuple[str | None, list[dict[str, Any]]]:
     """The vendor expected to claim the hit, and its events' expected fields."""
     url, body = hit["url"], hit.get("body", "")
@@ -203,6 +257,10 @@ def expected_events(scenario: Scenario, hit: dict[str, Any]) -> tuple[str | None
         messages = data["batch"] if "batch" in data else [data]
         write_key = data.get("writeKey") or messages[0].get("writeKey")
         return "segment", [segment_expected(m, write_key) for m in messages]
+    if scenario.vendor == "rudderstack":
+        data = json.loads(body)
+        messages = data["batch"] if "batch" in data else [data]
+        return "rudderstack", [rudderstack_expected(m, _basic_auth_user(hit["headers"])) for m in messages]
     if hit["method"] == "GET":
         payloads = [dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))]
     else:
@@ -213,7 +271,7 @@ def expected_events(scenario: Scenario, hit: dict[str, Any]) -> tuple[str | None
 def hit_label(scenario: Scenario, hit: dict[str, Any]) -> str:
     if scenario.vendor == "segment" and urlsplit(hit["url"]).path.endswith("/m"):
         return "metrics"
-    if scenario.vendor == "segment":
+    if scenario.vendor in ("segment", "rudderstack"):
         data = json.loads(hit["body"])
         if "batch" in data:
             return f"batch{len(data['batch'])}"
@@ -229,7 +287,7 @@ def _cors(origin: str | None) -> dict[str, str]:
     return {
         "access-control-allow-origin": origin or "*",
         "access-control-allow-credentials": "true",
-        "access-control-allow-headers": "content-type, authorization, x-retry-count",
+        "access-control-allow-headers": "content-type, authorization, x-retry-count, anonymousid",
     }
 
 
@@ -244,6 +302,11 @@ def _handler(scenario: Scenario, page_html: str) -> Callable[[Route], None]:
         if re.match(r"https://cdn\.segment\.com/v1/projects/[^/]+/settings", url):
             # analytics-next needs its CDN settings before it sends anything: answer them locally.
             route.fulfill(status=200, content_type="application/json", body=json.dumps(scenario.settings))
+            return
+        if re.match(r"https://api\.rudderstack\.com/sourceConfig/", url):
+            # The RudderStack SDK fetches its source config before it sends anything: answer it locally.
+            route.fulfill(status=200, content_type="application/json", body=json.dumps(scenario.settings),
+                          headers=_cors(headers.get("origin")))
             return
         if urlsplit(url).hostname == urlsplit(LANDING).hostname:
             route.fulfill(status=404, body="")  # favicon and the like: not the client's traffic
@@ -266,6 +329,8 @@ def _handler(scenario: Scenario, page_html: str) -> Callable[[Route], None]:
         if scenario.vendor == "segment":
             route.fulfill(status=200, content_type="application/json", body='{"success": true}',
                           headers=_cors(headers.get("origin")))
+        elif scenario.vendor == "rudderstack":  # the data plane answers "OK"
+            route.fulfill(status=200, content_type="text/plain", body="OK", headers=_cors(headers.get("origin")))
         elif request.method == "GET":
             route.fulfill(status=200, content_type="image/gif", body=PIXEL_GIF, headers=_cors(headers.get("origin")))
         else:
@@ -308,14 +373,15 @@ def fixture_for(scenario: Scenario, index: int, hit: dict[str, Any]) -> tuple[Pa
     return path, data
 
 
-def main() -> int:
-    for vendor in {s.vendor for s in SCENARIOS}:
+def main(argv: list[str]) -> int:
+    scenarios = [s for s in SCENARIOS if not argv or s.vendor in argv]
+    for vendor in {s.vendor for s in scenarios}:
         (FIXTURES / vendor).mkdir(parents=True, exist_ok=True)
         for old in (FIXTURES / vendor).glob("npm-*.json"):
             old.unlink()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        for scenario in SCENARIOS:
+        for scenario in scenarios:
             run_scenario(browser, scenario)
             print(f"{scenario.vendor}/{scenario.name}: {len(scenario.captured)} hits")
             for index, hit in enumerate(scenario.captured, start=1):
@@ -326,4 +392,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
