@@ -19,7 +19,10 @@ from mitmproxy.addons import core, disable_h2c, next_layer, proxyserver, tlsconf
 from mitmproxy.proxy.mode_specs import ProxyMode
 from playwright.async_api import ProxySettings
 
-from harness.capture import mitm_context  # noqa: F401 - before any Master exists
+from harness.capture import (
+    informational,
+    mitm_context,  # noqa: F401 - before any Master exists
+)
 from harness.capture.addons import CaptureLog, Classifier, HostMapper, Recorder, RunLanes, Sinkhole
 from harness.capture.ca import CertificateAuthority, ensure_ca
 from harness.errors import EventpathError
@@ -86,6 +89,7 @@ class CaptureProxy:
     # --- lifecycle --------------------------------------------------------------------------------
 
     def start(self) -> CaptureProxy:
+        informational.install()  # an HTTP/1 site's 103 Early Hints must not end its answer
         self._thread = threading.Thread(target=self._serve, name="eventpath-proxy", daemon=True)
         self._thread.start()
         if not self._started.wait(STARTUP_TIMEOUT_S):

@@ -205,6 +205,13 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 meta = f'<meta http-equiv="Content-Security-Policy" content="{STRICT_CSP}">'
                 self._html(page.replace("<head>", "<head>" + meta, 1))
+        elif parts.path == "/early-hints":  # 103 Early Hints before the page, as Rails and CDN origins send
+            self.protocol_version = "HTTP/1.1"
+            self.send_response_only(103)
+            self.send_header("link", "</late-handler.js>; rel=preload; as=script")
+            self.end_headers()
+            self.wfile.flush()
+            self._html(HIT_PAGE.replace("UNLOAD_HITS", str(self.server.unload_hits)))
         elif route == ("www.site.test", "/opener"):
             self._html(OPENER_PAGE)
         elif route == ("www.site.test", "/popup-shop"):

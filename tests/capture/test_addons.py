@@ -272,3 +272,25 @@ def test_the_start_of_a_compressed_document_is_decoded_though_the_body_was_cut(e
     body = compress(html)
     start = _decoded_prefix(body[: len(body) // 2], encoding.upper())
     assert start.startswith(b'<html><head><meta http-equiv="refresh" content="0;url=/landing?gclid=G1">')
+
+
+def test_informational_heads_are_dropped_but_101_and_partial_heads_are_kept() -> None:
+    from h11._receivebuffer import ReceiveBuffer
+
+    from harness.capture.informational import drop_informational_heads
+
+    def left(data: bytes) -> bytes:
+        buffer = ReceiveBuffer()
+        buffer += data
+        drop_informational_heads(buffer)
+        return bytes(buffer)
+
+    answer = b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"
+    hints = b"HTTP/1.1 103 Early Hints\r\nlink: </a.css>; rel=preload\r\n\r\n"
+    assert left(hints + answer) == answer
+    assert left(b"HTTP/1.1 100 Continue\r\n\r\n" + hints + answer) == answer
+    assert left(hints) == b""
+    assert left(hints[:20]) == hints[:20], "a head not complete yet waits for the rest"
+    upgrade = b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n\r\n"
+    assert left(upgrade) == upgrade
+    assert left(answer) == answer

@@ -98,6 +98,16 @@ def test_a_zstd_encoded_interstitial_is_still_read_as_a_meta_refresh(harness: Ha
     assert chain.hops[1].status == 200 and chain.dropped == []
 
 
+def test_103_early_hints_before_the_page_do_not_end_its_answer(harness: Harness) -> None:
+    """An HTTP/1 site that sends 103 Early Hints first: mitmproxy's HTTP/1 client took the hint for the
+    answer and dropped the connection, so the landing never loaded."""
+    result = harness.visit(CLICK.format(to="/early-hints"))
+    assert result.capture.error is None, result.capture.error
+    landing = result.capture.chain.hops[-1]
+    assert landing.url.startswith("https://www.site.test/early-hints") and landing.status == 200
+    assert len(_hits(result, "en=user_engagement")) == UNLOAD_HITS
+
+
 def test_a_delayed_meta_refresh_and_a_redirect_after_load_join_the_chain(harness: Harness) -> None:
     """The settle window after load is short (100 ms); a meta refresh the page scheduled is waited for on
     top of it, and a script redirect a moment after load still falls inside it: the journey starts on the
