@@ -345,6 +345,7 @@ async def run_visit(
     blocker: BlockRecorder | None = None
     abandoned_at: float | None = None
     acted_at: float | None = None  # monotonic: when the run last did something to the page (consent, journey)
+    step_failed = False  # a consent answer or a journey step failed (the page may have stopped answering)
     blocklist = load_blocklist(conditions.blocker) if conditions.blocker else None  # bad file: before the browser
     context = await browser.new_context(
         **{**descriptor, **context_overrides(conditions, descriptor)},
@@ -400,6 +401,7 @@ async def run_visit(
                 except ConsentNotAnswered as exc:
                     steps.append(exc.record)
                     error = str(exc)
+                    step_failed = True
             if error is None:
                 # Its numbers arrive as the page reports them (LCP until the first input); read at the end.
                 try:
@@ -413,9 +415,11 @@ async def run_visit(
                 ended_on = await plan.journey(page, steps)
             except PlaywrightError as exc:
                 error = f"journey: {_short(exc)}"
+                step_failed = True
             acted_at = time.monotonic()
-        if error is not None and not log.crashed and not log.unresponsive and not await answers(page):
+        if step_failed and not log.crashed and not log.unresponsive and not await answers(page):
             # A step that timed out on a page that no longer runs scripts: say so, and stop asking it things.
+            # (Not after a landing that never loaded: a page still navigating does not answer either.)
             log.unresponsive = True
             error = f"{error}; the page stopped answering (an endless loop or a very long task in a script)"
         # Let the page finish loading (tags fire on load) and the requests it has in flight finish before
