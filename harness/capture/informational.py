@@ -14,7 +14,6 @@ from collections.abc import Callable, Generator
 from typing import Any
 
 from mitmproxy.proxy import events
-from mitmproxy.proxy.layers.http._http1 import Http1Client
 
 _INFORMATIONAL_HEAD = re.compile(rb"HTTP/1\.[01] 1(?!01)\d\d[ \r]")
 _HEAD_END = b"\r\n\r\n"
@@ -30,12 +29,18 @@ def drop_informational_heads(buffer: Any) -> None:
 
 
 def install() -> None:
-    """Patch mitmproxy's HTTP/1 client once per process (idempotent)."""
-    original: Callable[..., Generator[Any, Any, None]] = Http1Client.read_headers
+    """Patch mitmproxy's HTTP/1 client once per process (idempotent). Its module is private: should a
+    later mitmproxy move it, the proxy runs unpatched rather than not at all."""
+    try:
+        from mitmproxy.proxy.layers.http._http1 import Http1Client
+
+        original: Callable[..., Generator[Any, Any, None]] = Http1Client.read_headers
+    except (ImportError, AttributeError):
+        return
     if getattr(original, "eventpath_drops_1xx", False):
         return
 
-    def read_headers(self: Http1Client, event: events.ConnectionEvent) -> Generator[Any, Any, None]:
+    def read_headers(self: Any, event: events.ConnectionEvent) -> Generator[Any, Any, None]:
         if isinstance(event, events.DataReceived) and self.request is not None:
             drop_informational_heads(self.buf)
             if not self.buf:
