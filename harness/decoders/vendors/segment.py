@@ -54,8 +54,10 @@ TRAIT_IDENTIFIERS = {
     "phone": "ph",
     "firstName": "fn",
     "first_name": "fn",
+    "firstname": "fn",
     "lastName": "ln",
     "last_name": "ln",
+    "lastname": "ln",
 }
 # Fields promoted to DecodedEvent fields; the rest of a message goes to params.
 PROMOTED = ("event", "messageId", "writeKey")
@@ -64,7 +66,7 @@ _CLICK_ID_NAMES = frozenset(CLICK_ID_PARAMS)
 
 
 @lru_cache(maxsize=1024)  # asked by claims and decode of every POST: a site sends to few paths
-def _call_from_path(path: str) -> str | None:
+def call_from_path(path: str) -> str | None:
     """"track" for ``/v1/t``, "batch" for ``/v1/b``, None for any other path (metrics, settings...)."""
     match = _PATH.search(path)
     if not match:
@@ -94,15 +96,22 @@ def _is_preflight_probe(request: CapturedRequest) -> bool:
     return not request.body and "authorization" in wanted
 
 
-# RudderStack's hosted data planes speak Segment's protocol too; their hits are rudderstack's.
-_RUDDERSTACK_HOSTS = (".dataplane.rudderstack.com",)
+# RudderStack's hosted data planes speak Segment's protocol too; their hits are rudderstack's (rudderstack.py).
+RUDDERSTACK_HOSTS = (".dataplane.rudderstack.com",)
+
+
+def library_name(message: Any) -> str | None:
+    """``context.library.name`` of a message: which SDK sent it."""
+    context = message.get("context") if isinstance(message, dict) else None
+    library = context.get("library") if isinstance(context, dict) else None
+    name = library.get("name") if isinstance(library, dict) else None
+    return name if isinstance(name, str) else None
 
 
 def _is_rudderstack(message: dict[str, Any]) -> bool:
     # RudderStack speaks the same protocol on its own data planes; it is not Segment.
-    library = message.get("context", {}).get("library") if isinstance(message.get("context"), dict) else None
-    name = library.get("name") if isinstance(library, dict) else None
-    return isinstance(name, str) and "rudder" in name.lower()
+    name = library_name(message)
+    return name is not None and "rudder" in name.lower()
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -140,14 +149,16 @@ class SegmentDecoder(Decoder):
     def claims(self, request: CapturedRequest) -> bool:
         if request.method != "POST":
             return False
-        call = _call_from_path(request.path)
+        call = call_from_path(request.path)
         if call is None:
             return False
         if host_matches(request.host, SEGMENT_HOSTS):
             return True
+        if host_matches(request.host, RUDDERSTACK_HOSTS):
+            return False  # the same protocol on RudderStack's own data planes
         # A custom (proxied) host: the path alone could be a site's own API, so the body must be Segment's.
         if _is_preflight_probe(request):
-            return not host_matches(request.host, _RUDDERSTACK_HOSTS)  # RudderStack's own data planes
+            return True
         body = json_body(request)
         if not _is_segment_body(request, call, body):
             return False
@@ -155,11 +166,11 @@ class SegmentDecoder(Decoder):
         return True
 
     def may_claim_path(self, method: str, path: str) -> bool:
-        return method == "POST" and _call_from_path(path) is not None
+        return method == "POST" and call_from_path(path) is not None
 
     def surely_claims(self, host: str, method: str, path: str) -> bool:
         # Segment's own hosts; on any other the body decides.
-        return method == "POST" and _call_from_path(path) is not None and host_matches(host, SEGMENT_HOSTS)
+        return method == "POST" and call_from_path(path) is not None and host_matches(host, SEGMENT_HOSTS)
 
     def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
         return SinkholeReply(status=200, content_type="application/json", body=b'{"success": true}')
@@ -168,7 +179,7 @@ class SegmentDecoder(Decoder):
         body = self._parsed.take(request)
         if not isinstance(body, dict):
             return [self.malformed(request, "body is not a JSON object")]
-        call = _call_from_path(request.path)
+        call = call_from_path(request.path)
         # The Authorization header's key only stands in for a missing writeKey: read it only then.
         body_key = text_or_none(body.get("writeKey"))
         if "batch" in body or call == "batch":
