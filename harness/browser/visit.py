@@ -25,11 +25,10 @@ from harness.browser.conditions import (
     context_overrides,
     seed_consent,
 )
-from harness.browser.csp import beacon_allowed
+from harness.browser.csp import end_beacon_url
 from harness.browser.metrics import MetricsRecorder
 from harness.browser.page_calls import PageUnresponsive, answers, bounded, unresponsive_message
 from harness.browser.truth import read_truth
-from harness.capture.addons import END_OF_RUN_PATH
 from harness.capture.proxy import CaptureProxy
 from harness.chain import build_chain
 from harness.errors import BadInput
@@ -241,17 +240,15 @@ async def _cookies(context: BrowserContext) -> list[CookieRecord]:
 
 # Registered when the run leaves the page, so it is the last pagehide listener: its beacon is queued after
 # every beacon the page's own tags send.
-_ARM_END_BEACON = """(path) => {
-  addEventListener('pagehide', () => { navigator.sendBeacon(path + '?sent_at=' + Date.now()); });
+_ARM_END_BEACON = """(url) => {
+  addEventListener('pagehide', () => { navigator.sendBeacon(url + '?sent_at=' + Date.now()); });
   return true;
 }"""
 
 
-async def _arm_end_beacon(page: Page, timeout_ms: float) -> bool:
-    if not page.url.startswith(("http://", "https://")):
-        return False
+async def _arm_end_beacon(page: Page, url: str, timeout_ms: float) -> bool:
     try:
-        return bool(await bounded(page.evaluate(_ARM_END_BEACON, END_OF_RUN_PATH), timeout_ms))
+        return bool(await bounded(page.evaluate(_ARM_END_BEACON, url), timeout_ms))
     except PlaywrightError:
         return False
 
@@ -469,10 +466,9 @@ async def run_visit(
                 await _leave_popups(context, page, options.navigation_timeout_ms)
                 meta = document.meta_policies if final is page else ()
                 policies = [*proxy.document_header(run_id, page.url, "content-security-policy"), *meta]
-                # A policy that keeps the page from its own origin would block the beacon, and the run would
-                # wait for it until the cap: without it the run ends on its quiet window.
-                if beacon_allowed(page.url, policies):
-                    end_beacon = await _arm_end_beacon(page, options.navigation_timeout_ms)
+                # Where the page's policy lets the beacon go: a blocked one would hold the run until the cap.
+                if beacon_url := end_beacon_url(page.url, policies):
+                    end_beacon = await _arm_end_beacon(page, beacon_url, options.navigation_timeout_ms)
                 log.leaving = True
                 # Leaving the page fires pagehide and with it the beacons that tags send last.
                 await page.goto("about:blank", timeout=options.navigation_timeout_ms)

@@ -198,10 +198,18 @@ class _Handler(BaseHTTPRequestHandler):
         elif parts.path == "/hang.png":  # long past the journey's waits; short enough not to hold the run's end
             time.sleep(3)
             self._send(204)
-        elif parts.path in ("/strict-csp", "/strict-csp-meta"):  # a policy that leaves the page's own origin out
+        elif parts.path in ("/strict-csp", "/strict-csp-meta", "/strict-csp-regional", "/strict-csp-wildcard"):
+            # A policy that leaves the page's own origin out.
             page = HIT_PAGE.replace("UNLOAD_HITS", str(self.server.unload_hits))
-            if parts.path == "/strict-csp":
-                self._send(200, page.encode(), {"content-type": "text/html; charset=utf-8", "content-security-policy": STRICT_CSP})
+            policy = STRICT_CSP
+            if parts.path.endswith(("-regional", "-wildcard")):  # unload hits to a host the page had not talked to
+                page = page.replace("https://www.google-analytics.com/g/collect?v=2&tid=G-TEST123&cid=1.2&en=user_engagement&_n=",
+                                    "https://region1.google-analytics.com/g/collect?v=2&tid=G-TEST123&cid=1.2&en=user_engagement&_n=")
+                policy += " https://region1.google-analytics.com"
+            if parts.path.endswith("-wildcard"):
+                policy = policy.replace("https://www.google-analytics.com", "https://*.google-analytics.com")
+            if parts.path != "/strict-csp-meta":
+                self._send(200, page.encode(), {"content-type": "text/html; charset=utf-8", "content-security-policy": policy})
             else:
                 meta = f'<meta http-equiv="Content-Security-Policy" content="{STRICT_CSP}">'
                 self._html(page.replace("<head>", "<head>" + meta, 1))
