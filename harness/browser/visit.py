@@ -343,6 +343,7 @@ async def run_visit(
     abandoned_at: float | None = None
     acted_at: float | None = None  # monotonic: when the run last did something to the page (consent, journey)
     step_failed = False  # a consent answer or a journey step failed (the page may have stopped answering)
+    looping = False  # the landing navigates on for ever (script or meta refresh): leave it as found
     blocklist = load_blocklist(conditions.blocker) if conditions.blocker else None  # bad file: before the browser
     context = await browser.new_context(
         **{**descriptor, **context_overrides(conditions, descriptor)},
@@ -388,6 +389,7 @@ async def run_visit(
                     error = unresponsive_message(options.navigation_timeout_ms)
                 else:
                     error = f"the landing page never settled: more than {options.max_hops} navigations (a redirect loop?)"
+                    looping = True
             landing_ended_at = time.time()
             if error is None:
                 try:
@@ -432,7 +434,8 @@ async def run_visit(
             except PageUnresponsive as exc:
                 log.unresponsive = True
                 error = str(exc)
-        quiet_before_leaving = await proxy.wait_until_quiet(
+        # A loop never falls quiet: waiting would only let it go on (and send hits) until the cap.
+        quiet_before_leaving = looping or await proxy.wait_until_quiet(
             run_id,
             options.quiet_window_ms,
             options.capture_timeout_ms,

@@ -45,6 +45,13 @@ document.getElementById('buy').addEventListener('click', async () => {
 </script></body></html>"""
 
 
+# A page that sends its hit, then the visitor on to its twin, which sends them back: a loop in script.
+SCRIPT_LOOP_PAGE = """<!doctype html><html><body>Loop<script>
+new Image().src = 'https://www.facebook.com/tr/?id=1234567890&ev=PageView&dl=' + encodeURIComponent(location.href);
+setTimeout(() => location.replace('OTHER'), 20);
+</script></body></html>"""
+
+
 # A product page as many shops build it: the markup first, the script that wires the button at the end.
 LATE_HANDLER_PAGE = """<!doctype html><html><head><title>Product</title></head><body>
 <button id="checkout-now">Checkout</button>
@@ -189,6 +196,12 @@ class _Handler(BaseHTTPRequestHandler):
             )
         elif parts.path == "/loop":
             self._send(302, headers={"location": "/loop" + qs})
+        elif parts.path in ("/script-loop-a", "/script-loop-b"):  # two pages that send each other on, for ever
+            other = "/script-loop-b" if parts.path.endswith("a") else "/script-loop-a"
+            self._html(SCRIPT_LOOP_PAGE.replace("OTHER", other + qs))
+        elif parts.path == "/refresh-loop":  # a page that refreshes itself at once, for ever
+            self._html(f'<!doctype html><html><head><meta http-equiv="refresh" content="0;url=/refresh-loop{qs}"></head><body>'
+                       '<img src="https://www.facebook.com/tr/?id=1234567890&ev=PageView"></body></html>')
         elif parts.path == "/landing":
             self._html(HIT_PAGE.replace("UNLOAD_HITS", str(self.server.unload_hits)))
         elif parts.path == "/late-handler":  # the button is on screen before the script that makes it work

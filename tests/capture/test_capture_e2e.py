@@ -251,6 +251,18 @@ def test_an_unmapped_host_fails_fast_with_a_clear_error(harness: Harness) -> Non
     assert capture.chain.hops[0].error
 
 
+@pytest.mark.parametrize("path", ["/script-loop-a", "/refresh-loop"])
+def test_a_loop_in_script_or_meta_refresh_is_left_where_it_is_found(harness: Harness, path: str) -> None:
+    """The browser stops a 3xx loop itself; one in script or meta refresh goes on as long as the page is
+    open. The run leaves it once the hop limit is passed, rather than let it run (and send hits) until the
+    capture cap, and shows the loop."""
+    capture = harness.visit(f"https://www.site.test{path}?gclid=abc").capture
+    assert capture.chain.loop_detected and capture.error and "redirect loop" in capture.error
+    limit = harness.options.max_hops
+    assert limit + 1 < len(capture.navigations) <= limit + 4, "left as the limit was passed, not some time later"
+    assert capture.capture_complete, "what the page sent until it was left is all in"
+
+
 def test_a_redirect_loop_is_stopped_and_shown(harness: Harness) -> None:
     capture = harness.visit("https://www.site.test/loop?gclid=abc").capture
     assert capture.chain.loop_detected and capture.error and "redirect loop" in capture.error
