@@ -23,7 +23,7 @@ from harness.capture.addons import PROBE_BEACONS, PROBE_PATH
 from harness.capture.proxy import CaptureProxy
 from harness.decoders.registry import DecoderRegistry
 from harness.errors import BadInput, BrowserNotFound, EventpathError
-from harness.models import RunResult
+from harness.models import RunCapture, RunResult
 from harness.options import RunOptions
 
 T = TypeVar("T")
@@ -60,6 +60,8 @@ class Harness:
         self._thread = threading.Thread(target=self._loop.run_forever, name="eventpath-browser", daemon=True)
         self._playwright: Playwright | None = None
         self._browser: Browser | None = None
+        self._restarting = asyncio.Lock()  # parallel runs that find the browser dead start one new browser
+        self.browser_restarts = 0
 
     # --- lifecycle --------------------------------------------------------------------------------
 
@@ -80,9 +82,13 @@ class Harness:
         return self
 
     async def _launch(self) -> None:
-        assert self.proxy is not None
-        options = self.options
         self._playwright = await async_playwright().start()
+        await self._start_browser()
+
+    async def _start_browser(self) -> None:
+        """Launch the browser, or connect to the remote one (and probe its trust of our CA)."""
+        assert self.proxy is not None and self._playwright is not None
+        options = self.options
         engine = getattr(self._playwright, options.browser)
         remote = options.cdp_url or options.browser_ws
         try:
@@ -178,22 +184,23 @@ class Harness:
         if self.proxy is None or self._browser is None or self._playwright is None:
             raise RuntimeError("Harness.visit() before start()")
         options = self.options.model_copy(update={"device": device}) if device else self.options
-        capture = self._call(
-            run_visit(
-                self._playwright,
-                self._browser,
-                self.proxy,
-                validate_url(url),
-                options,
-                plan or VisitPlan(journey=journey),
-            )
-        )
+        capture = self._call(self._visit(validate_url(url), options, plan or VisitPlan(journey=journey)))
         result = self.registry.decode_run(capture)
         for blocked in capture.blocked:
             blocked.tag_hit = self.registry.claimant(blocked) is not None
             result.blocked_events.extend(self.registry.decode(blocked) if blocked.tag_hit else [])
         self._claim_server_hits(result)
         return result
+
+    async def _visit(self, url: str, options: RunOptions, plan: VisitPlan) -> RunCapture:
+        assert self.proxy is not None and self._playwright is not None and self._browser is not None
+        async with self._restarting:
+            if not self._browser.is_connected():
+                # It died (killed, out of memory, crashed) during an earlier run, which said so: a suite of
+                # many runs goes on with a new one rather than fail every run after.
+                self.browser_restarts += 1
+                await self._start_browser()
+        return await run_visit(self._playwright, self._browser, self.proxy, url, options, plan)
 
     def _claim_server_hits(self, result: RunResult) -> None:
         """Add the backend hits this run caused (matched by the IDs they carry) to its requests and events."""

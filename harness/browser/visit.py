@@ -276,6 +276,18 @@ async def _land_and_abandon(page: Page, url: str, abandon_after_ms: int, options
     return time.time()
 
 
+class _NoBrowser(Exception):
+    """The run's context could not be made: the browser is gone."""
+
+
+def _browser_died(detail: str | None) -> str:
+    said = f" ({detail})" if detail else ""
+    return (
+        f"the browser closed during the run (its process died or was killed){said}; the hits it sent before "
+        "are kept, and the next run starts a new browser"
+    )
+
+
 def _capture_note(complete: bool, open_before_leaving: list[str], cap_ms: int) -> str | None:
     """Why the capture was cut off, naming the requests that held the page when it was left; None if whole."""
     if open_before_leaving:
@@ -345,12 +357,25 @@ async def run_visit(
     step_failed = False  # a consent answer or a journey step failed (the page may have stopped answering)
     looping = False  # the landing navigates on for ever (script or meta refresh): leave it as found
     blocklist = load_blocklist(conditions.blocker) if conditions.blocker else None  # bad file: before the browser
-    context = await browser.new_context(
-        **{**descriptor, **context_overrides(conditions, descriptor)},
-        proxy=proxy.playwright_proxy(run_id),
-        ignore_https_errors=True,
-    )
+    # What the run knows if the browser dies under it (the steps so far, every hit the proxy has).
+    navigations: list[Navigation] = []
+    complete = False
+    still_open: list[str] = []
     try:
+        context = await browser.new_context(
+            **{**descriptor, **context_overrides(conditions, descriptor)},
+            proxy=proxy.playwright_proxy(run_id),
+            ignore_https_errors=True,
+        )
+    except PlaywrightError as exc:
+        if browser.is_connected():
+            proxy.close_run(run_id)
+            raise
+        context = None
+        error = _short(exc)
+    try:
+        if context is None:
+            raise _NoBrowser
         context.set_default_timeout(options.navigation_timeout_ms)
         if plan.artifacts_dir is not None:
             # DOM snapshots of every action, no screencast: the filmstrip's frames doubled the cost of tracing
@@ -364,6 +389,7 @@ async def run_visit(
             blocker = await apply_blocker(context, blocklist)
         page = await context.new_page()
         log = _NavigationLog(page, steps=steps)
+        navigations = log.navigations
         log.attach()
         network = await apply_network(context, page, conditions)  # noqa: F841 - lives as long as the page
         if conditions.abandon_after_ms is not None:
@@ -488,11 +514,32 @@ async def run_visit(
             trace = plan.artifacts_dir / "trace.zip"
             await context.tracing.stop(path=str(trace))
             artifacts["trace"] = str(trace)
+    except _NoBrowser:
+        pass
+    except PlaywrightError as exc:
+        if browser.is_connected():
+            raise
+        error = error or _short(exc)
     finally:
-        await context.close()
+        if context is not None and browser.is_connected():
+            await context.close()
+    died = not browser.is_connected()
+    if died:
+        # Whatever the dead browser had open was cut with it: let the proxy record that, then call the
+        # capture what it is, cut off.
+        await proxy.wait_until_quiet(
+            run_id, options.quiet_window_ms, options.capture_timeout_ms, since=time.monotonic(), expect_end_beacon=False
+        )
+        complete, still_open = False, []
+        error = _browser_died(error)
+        note: str | None = "the browser closed during the run: what it would have sent after that is not in this run"
+    else:
+        note = _capture_note(complete, still_open, options.capture_timeout_ms)
     requests = proxy.close_run(run_id)
     chain = build_chain(url, requests, landing_ended_at, options.max_hops)
-    if chain.loop_detected:
+    if died:
+        pass  # the browser's death explains the run; its aborted requests are its doing
+    elif chain.loop_detected:
         error = f"redirect loop: {len(chain.hops)} hops, stopped (limit {options.max_hops})"
     elif failed := next((h for h in chain.hops if h.error and h.status is None), None):
         # A hop that never got an answer explains the run better than the browser's net:: code. (One that
@@ -503,14 +550,14 @@ async def run_visit(
         start_url=url,
         device=options.device,
         chain=chain,
-        navigations=log.navigations,
+        navigations=navigations,
         steps=steps,
         requests=requests,
         cookies=cookies,
         started_at=started_at,
         finished_at=time.time(),
         capture_complete=complete and not still_open,
-        capture_note=_capture_note(complete, still_open, options.capture_timeout_ms),
+        capture_note=note,
         truth=truth,
         metrics=metrics,
         blocked=blocker.as_captured(run_id) if blocker else [],

@@ -4,6 +4,9 @@ the hits sent before the failure, and leaves the harness able to run the next sc
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -152,6 +155,49 @@ def test_a_crashed_tab_ends_the_run_with_an_error(hostile_harness: Harness, host
     assert "crash" in error.lower(), error
     assert hit_ids(result) == ["plain-0"], "the hit sent before the crash is kept"
     assert_next_run_works(hostile_harness, hostile_site)
+
+
+def kill_browser(harness: Harness) -> int:
+    """SIGKILL this harness's browser (the process started with its proxy's CA hash), as the kernel's
+    out-of-memory killer would; returns how many processes were killed."""
+    assert harness.proxy is not None
+    mark = f"--ignore-certificate-errors-spki-list={harness.proxy.ca.spki_hash()}".encode()
+    killed = 0
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if mark in args and not any(a.startswith(b"--type=") for a in args):  # the browser, not its children
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(cmdline.parent.name), signal.SIGKILL)
+                killed += 1
+    return killed
+
+
+def test_a_browser_killed_mid_run_ends_that_run_and_the_next_starts_a_new_one(
+    hostile_harness: Harness, hostile_site: HostileSite
+) -> None:
+    """The browser process itself dies (the out-of-memory killer, a crash): every run after used to fail
+    on the dead browser. The run says what happened and keeps what the proxy saw; the next run gets a new
+    browser."""
+
+    async def kill(page: Page, _records: list[StepRecord]) -> None:
+        await page.wait_for_function("window.__sent === true || document.readyState === 'complete'")
+        closed = asyncio.ensure_future(page.context.wait_for_event("close", timeout=5_000))
+        assert kill_browser(hostile_harness) == 1
+        await closed
+        await page.click("#never-there", timeout=2_000)  # what a journey does next: it fails on the dead browser
+
+    restarts = hostile_harness.browser_restarts
+    result = hostile_harness.visit(hostile_site.url("/plain"), journey=kill)
+    capture = result.capture
+    assert capture.error and "the browser closed during the run" in capture.error, capture.error
+    assert not capture.capture_complete and capture.capture_note and "browser closed" in capture.capture_note
+    assert hit_ids(result) == ["plain-0"], "the hit sent before the browser died is kept"
+    assert capture.navigations, "and what the run saw of the page"
+    assert_next_run_works(hostile_harness, hostile_site)
+    assert hostile_harness.browser_restarts == restarts + 1
 
 
 def test_a_page_stuck_in_an_endless_loop_after_load_ends_its_run(
