@@ -41,6 +41,7 @@ from pydantic import BaseModel, ConfigDict
 
 from harness.decoders.registry import DecoderRegistry
 from harness.errors import BadInput
+from harness.files import write_atomically
 from harness.models import CLICK_ID_PARAMS, DecodedEvent, RunResult
 
 if TYPE_CHECKING:  # results are a later stage: only their types are named here
@@ -284,7 +285,7 @@ def read_baseline(path: Path) -> dict[str, Any] | None:
 
 def write_baseline(path: Path, document: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_baseline(document), encoding="utf-8")
+    write_atomically(path, render_baseline(document))
 
 
 def why_not_baselined(run: ScenarioRun) -> str | None:

@@ -6,6 +6,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from harness.console import explain_run
+from harness.files import write_atomically
 from harness.results import SuiteResult
 
 
@@ -32,4 +33,4 @@ def junit_xml(suite: SuiteResult) -> str:
 
 def write_junit(suite: SuiteResult, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(junit_xml(suite), encoding="utf-8")
+    write_atomically(path, junit_xml(suite))

@@ -33,7 +33,7 @@ from harness.scenario_loader import ScenarioFileError, is_scenario_file, load_sc
 
 _SESSION = pytest.StashKey["SuiteSession"]()
 _RESULTS = pytest.StashKey[list[ScenarioRun]]()
-_REPORT = pytest.StashKey[Path]()
+_REPORT = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -91,8 +91,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     else:
         out = default_report_dir(Path(config.rootpath) / "reports")
     suite = SuiteResult(started_at=min(r.result.capture.started_at for r in runs), finished_at=time.time(), runs=runs)
-    paths = write_report(suite, out)
-    config.stash[_REPORT] = paths.html
+    try:
+        config.stash[_REPORT] = str(write_report(suite, out).html)
+    except OSError as exc:  # a full disk must not turn the test results into an internal error
+        config.stash[_REPORT] = f"NOT WRITTEN: cannot write {exc.filename or out}: {exc.strerror or exc}"
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED if session.exitstatus == 0 else session.exitstatus
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -47,6 +47,18 @@ def test_scenarios_are_collected_per_device_and_pass(pytester: pytest.Pytester, 
     assert (pytester.path / "rep" / "index.html").is_file()
 
 
+def test_a_report_that_cannot_be_written_is_said_and_fails_the_session_not_as_an_internal_error(
+    pytester: pytest.Pytester, plugin_site: CaptureTestSite
+) -> None:
+    pytester.makefile(".scenario.yaml", ok=SCENARIO.format(name="ok", to="/r301", devices="Pixel 7"))
+    taken = pytester.path / "rep"
+    taken.write_text("a file where the report folder should go", encoding="utf-8")
+    result = pytester.runpytest_subprocess(*_args(plugin_site, f"--eventpath-report={taken}"))
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"eventpath report: NOT WRITTEN: cannot write {taken}*"])
+    assert result.ret == pytest.ExitCode.TESTS_FAILED and "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
+
+
 def test_a_failure_is_explained_with_root_cause_not_a_traceback(
     pytester: pytest.Pytester, plugin_site: CaptureTestSite
 ) -> None:

@@ -6,12 +6,17 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from harness.errors import BadInput
+from harness.files import write_atomically
 from harness.options import DEFAULT_DEVICE, HostMapping, RunOptions
 from harness.results import SuiteResult
 from harness.runner import PlannedRun, parse_shard, shard
+
+T = TypeVar("T")
 
 
 def add_run_options(parser: argparse.ArgumentParser, device_default: str | None = DEFAULT_DEVICE) -> None:
@@ -152,4 +157,27 @@ def store_durations(suite: SuiteResult, path: Path | None) -> None:
             known = {}
     known.update({run.test_id: round(run.duration_s, 3) for run in suite.runs})
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(dict(sorted(known.items())), indent=1), encoding="utf-8")
+    write_atomically(path, json.dumps(dict(sorted(known.items())), indent=1))
+
+
+class OutputFiles:
+    """Writes a finished suite's output files one by one. One that cannot be written (the disk filled, a
+    folder vanished since it was checked) is named, and the others are still written: the runs are done and
+    cannot be had again. ``exit_code`` then turns the suite's code into 2."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def write(self, what: str, action: Callable[[], T]) -> T | None:
+        try:
+            return action()
+        except OSError as exc:
+            where = f" {exc.filename}" if exc.filename else ""
+            self.problems.append(f"cannot write {what}{where}: {exc.strerror or exc}")
+            return None
+
+    def exit_code(self, suite_code: int) -> int:
+        for problem in self.problems:
+            print(f"eventpath: error: {problem}", file=sys.stderr)
+        return 2 if self.problems else suite_code
+

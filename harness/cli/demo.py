@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from harness.cli.common import (
+    OutputFiles,
     add_report_options,
     add_run_options,
     add_suite_options,
@@ -82,16 +83,19 @@ def run_suite(args: argparse.Namespace) -> int:
         jobs=args.jobs,
     )
     suite = runner.run(runs)
-    store_durations(suite, args.store_durations)
+    outputs = OutputFiles()
     verdict = judge(suite, uncovered)
     print("\n" + verdict_table(verdict))
-    paths = write_report(suite, report_dir, redact=not args.no_redact, scenarios={s.name: s for _, s in entries})
-    print(f"\nreport: {paths.html}")
+    scenarios = {s.name: s for _, s in entries}
+    paths = outputs.write("the report", lambda: write_report(suite, report_dir, redact=not args.no_redact, scenarios=scenarios))
+    if paths:
+        print(f"\nreport: {paths.html}")
+    outputs.write("--store-durations", lambda: store_durations(suite, args.store_durations))
     problems = verdict_problems(verdict)
     for problem in problems:
         print(f"problem: {problem}")
     print("demo: every seeded bug was caught and named, nothing else failed" if verdict.ok else "demo: FAILED")
-    return 0 if verdict.ok else 1
+    return outputs.exit_code(0 if verdict.ok else 1)
 
 
 def demo_scenarios() -> Path:

@@ -11,6 +11,7 @@ from harness.baseline import update_baselines, why_not_baselined
 from harness.cli.common import (
     GREEN,
     RED,
+    OutputFiles,
     add_report_options,
     add_run_options,
     add_suite_options,
@@ -23,9 +24,10 @@ from harness.cli.common import (
     use_color,
 )
 from harness.console import explain_run, summary_table
-from harness.errors import BadInput
+from harness.files import write_atomically
 from harness.junit import write_junit
-from harness.report import write_report
+from harness.report import redact_suite, write_report
+from harness.report.writer import results_json
 from harness.results import ScenarioRun, SuiteResult
 from harness.runner import PlannedRun, SuiteRunner, SuiteSession, plan_runs
 from harness.scenario import Scenario
@@ -69,19 +71,24 @@ def print_app_env(session: SuiteSession) -> None:
 
 
 def write_outputs(
-    suite: SuiteResult, args: argparse.Namespace, report_dir: Path, scenarios: dict[str, Scenario]
-) -> Path:
-    """The HTML report and results.json in ``report_dir``; ``--json`` and ``--junit`` copies where asked."""
-    paths = write_report(suite, report_dir, redact=not args.no_redact, scenarios=scenarios)
-    try:
-        if args.json:
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(paths.json.read_text(encoding="utf-8"), encoding="utf-8")
-        if args.junit:
-            write_junit(suite, args.junit)
-    except OSError as exc:  # checked before the suite ran; the disk can still fill or a folder vanish
-        raise BadInput(f"cannot write {exc.filename or 'an output file'}: {exc.strerror or exc}; the report and results.json are in {report_dir}") from None
-    return paths.html
+    suite: SuiteResult, args: argparse.Namespace, report_dir: Path, scenarios: dict[str, Scenario], outputs: OutputFiles
+) -> Path | None:
+    """The HTML report and results.json in ``report_dir``; ``--json`` and ``--junit`` where asked, each
+    written whole or not at all, each whatever became of the others."""
+    redact = not args.no_redact
+    paths = outputs.write("the report", lambda: write_report(suite, report_dir, redact=redact, scenarios=scenarios))
+    if args.json:
+        json_path: Path = args.json
+
+        def write_json() -> None:
+            json_path.parent.mkdir(parents=True, exist_ok=True)
+            text = paths.json.read_bytes() if paths else results_json(redact_suite(suite) if redact else suite)
+            write_atomically(json_path, text)
+
+        outputs.write("--json", write_json)
+    if args.junit:
+        outputs.write("--junit", lambda: write_junit(suite, args.junit))
+    return paths.html if paths else None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -107,16 +114,18 @@ def run(args: argparse.Namespace) -> int:
         jobs=args.jobs,
     )
     suite = runner.run(runs)
-    store_durations(suite, args.store_durations)
+    outputs = OutputFiles()
     for failed in (r for r in suite.runs if not r.passed):
         print("\n" + explain_run(failed))
     print("\n" + summary_table(suite))
-    html = write_outputs(suite, args, report_dir, {s.name: s for _, s in entries})
-    print(f"report: {html}")
+    html = write_outputs(suite, args, report_dir, {s.name: s for _, s in entries}, outputs)
+    if html:
+        print(f"report: {html}")
+    outputs.write("--store-durations", lambda: store_durations(suite, args.store_durations))
     if args.update_baseline:
-        for path in update_baselines(suite):
+        for path in outputs.write("a baseline", lambda: update_baselines(suite)) or []:
             print(f"baseline: {path}")
         for skipped in suite.runs:
             if reason := why_not_baselined(skipped):
                 print(f"baseline not written for {skipped.test_id}: {reason}")
-    return 0 if suite.passed else 1
+    return outputs.exit_code(0 if suite.passed else 1)

@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from pydantic_core import PydanticSerializationError
 
+from harness.files import write_atomically
 from harness.report.redact import redact_suite
 from harness.report.replay import write_replay_kit
 from harness.report.view import BodyBudget, run_view, summary_view
@@ -65,10 +66,8 @@ def write_report(
     shown = redact_suite(suite) if redact else suite
     _write_replay_kits(shown, out_dir)
     paths = ReportPaths(directory=out_dir, html=out_dir / HTML_NAME, json=out_dir / JSON_NAME)
-    paths.json.write_text(results_json(shown), encoding="utf-8")
-    paths.html.write_text(
-        render_html(shown, scenarios or {}, redacted=redact), encoding="utf-8", errors="replace"
-    )
+    write_atomically(paths.json, results_json(shown))
+    write_atomically(paths.html, render_html(shown, scenarios or {}, redacted=redact), errors="replace")
     return paths
 
 
