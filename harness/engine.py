@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -82,7 +83,8 @@ class Harness:
         return self
 
     async def _launch(self) -> None:
-        self._playwright = await async_playwright().start()
+        with _driver_in_own_session():
+            self._playwright = await async_playwright().start()
         await self._start_browser()
 
     async def _start_browser(self) -> None:
@@ -218,3 +220,24 @@ class Harness:
                 event.run_id = result.run_id
                 event.source = "server"
                 result.events.append(event)
+
+
+@contextmanager
+def _driver_in_own_session() -> Iterator[None]:
+    """Playwright starts its driver (which starts the browsers) in our process group, so a terminal's Ctrl-C
+    reached them too and killed the browser under the runs in flight. In a session of its own the driver
+    hears only us: a Ctrl-C stops the suite after those runs (``runner._gather``), and the driver still
+    ends with us (it exits when its pipe from us closes). Only Playwright's own start runs in this window,
+    on the harness's loop."""
+    original = asyncio.create_subprocess_exec
+
+    async def in_own_session(*args: Any, **kwargs: Any) -> asyncio.subprocess.Process:
+        kwargs.setdefault("start_new_session", True)
+        return await original(*args, **kwargs)
+
+    asyncio.create_subprocess_exec = in_own_session  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        asyncio.create_subprocess_exec = original  # type: ignore[assignment]
+

@@ -10,7 +10,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -258,10 +258,29 @@ class SuiteRunner:
                 return outcome
 
             with ThreadPoolExecutor(max_workers=max(1, self.jobs)) as pool:
-                results = list(pool.map(one, runs))
+                results, interrupted = _gather([pool.submit(one, planned) for planned in runs])
             assert session.harness is not None and session.harness.proxy is not None
             unattributed = session.harness.proxy.unattributed()
-        return SuiteResult(started_at=started, finished_at=time.time(), runs=results, unattributed=unattributed)
+        return SuiteResult(
+            started_at=started,
+            finished_at=time.time(),
+            runs=results,
+            unattributed=unattributed,
+            interrupted=interrupted,
+            planned_runs=len(runs),
+        )
+
+
+def _gather(futures: list[Future[ScenarioRun]]) -> tuple[list[ScenarioRun], bool]:
+    """Every run's result, in plan order, and whether Ctrl-C cut the suite short. On Ctrl-C the runs not
+    started are dropped and those in flight are waited for (each ends within its own caps), so the report
+    holds every run that was had; a second Ctrl-C stops at once."""
+    try:
+        return [future.result() for future in futures], False
+    except KeyboardInterrupt:
+        for future in futures:
+            future.cancel()
+        return [future.result() for future in futures if not future.cancelled()], True
 
 
 def shard(runs: Sequence[PlannedRun], index: int, total: int, durations: dict[str, float] | None = None) -> list[PlannedRun]:

@@ -181,3 +181,14 @@ class OutputFiles:
             print(f"eventpath: error: {problem}", file=sys.stderr)
         return 2 if self.problems else suite_code
 
+
+INTERRUPTED_EXIT = 130  # what a shell reports for a program stopped by Ctrl-C
+
+
+def interrupted_line(suite: SuiteResult) -> str:
+    planned = suite.planned_runs if suite.planned_runs is not None else len(suite.runs)
+    return (
+        f"eventpath: interrupted: {len(suite.runs)} of {planned} runs ran (those in flight were finished); "
+        "the report holds them"
+    )
+

@@ -562,6 +562,7 @@ class SummaryView:
     duration_s: float
     version: str
     gap: GapView | None = None
+    interrupted: str | None = None  # "stopped by Ctrl-C after 2 of 6 runs"
 
 
 @dataclass(frozen=True)
@@ -614,4 +615,9 @@ def summary_view(suite: SuiteResult) -> SummaryView:
         duration_s=max(0.0, suite.finished_at - suite.started_at),
         version=clean(suite.eventpath_version, 40),
         gap=gap_view(suite),
+        interrupted=(
+            f"stopped by Ctrl-C after {counts['runs']} of {suite.planned_runs or counts['runs']} runs: the runs not had are not in this report"
+            if suite.interrupted
+            else None
+        ),
     )
