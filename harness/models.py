@@ -288,6 +288,19 @@ class StepRecord(_Model):
     error: str | None = None
 
 
+class DialogRecord(_Model):
+    """A JavaScript dialog the page opened (``alert``, ``confirm``, ``prompt``, ``beforeunload``) and the
+    run's answer: accepted, as a visitor going on with the journey answers it (a ``prompt`` with its
+    default text). Playwright alone would dismiss it, and a ``confirm()`` before an order then cancels the
+    order without a word."""
+
+    kind: str
+    message: str
+    url: str | None = None  # the page that opened it
+    at: float  # epoch seconds
+    answer: Literal["accepted", "failed"] = "accepted"  # failed: the page was gone before the answer
+
+
 class TruthOrder(_Model):
     order_id: str | None = None
     value: float | None = None
@@ -321,6 +334,7 @@ class RunCapture(_Model):
     chain: RedirectChain
     navigations: list[Navigation] = Field(default_factory=list)
     steps: list[StepRecord] = Field(default_factory=list)
+    dialogs: list[DialogRecord] = Field(default_factory=list)
     requests: list[CapturedRequest] = Field(default_factory=list)
     cookies: list[CookieRecord] = Field(default_factory=list)
     started_at: float

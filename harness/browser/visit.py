@@ -9,9 +9,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from playwright.async_api import Browser, BrowserContext, Page, Playwright, Request
+from playwright.async_api import Browser, BrowserContext, Dialog, Page, Playwright, Request
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
@@ -36,6 +36,7 @@ from harness.models import (
     BackendTruth,
     CapturedRequest,
     CookieRecord,
+    DialogRecord,
     Navigation,
     PageMetrics,
     RedirectHop,
@@ -276,6 +277,22 @@ async def _land_and_abandon(page: Page, url: str, abandon_after_ms: int, options
     return time.time()
 
 
+# The longest dialog message kept: a page's text, not a document.
+MAX_DIALOG_MESSAGE = 500
+
+
+async def _answer_dialog(dialog: Dialog, dialogs: list[DialogRecord]) -> None:
+    """Accept a dialog as the visitor going on with the journey would, and record it (see DialogRecord)."""
+    opened_at, url = time.time(), dialog.page.url if dialog.page is not None else None
+    answer: Literal["accepted", "failed"] = "accepted"
+    try:
+        await dialog.accept()
+    except PlaywrightError:
+        answer = "failed"
+    message = dialog.message[:MAX_DIALOG_MESSAGE]
+    dialogs.append(DialogRecord(kind=dialog.type, message=message, url=url, at=opened_at, answer=answer))
+
+
 class _NoBrowser(Exception):
     """The run's context could not be made: the browser is gone."""
 
@@ -359,6 +376,7 @@ async def run_visit(
     blocklist = load_blocklist(conditions.blocker) if conditions.blocker else None  # bad file: before the browser
     # What the run knows if the browser dies under it (the steps so far, every hit the proxy has).
     navigations: list[Navigation] = []
+    dialogs: list[DialogRecord] = []
     complete = False
     still_open: list[str] = []
     try:
@@ -377,6 +395,7 @@ async def run_visit(
         if context is None:
             raise _NoBrowser
         context.set_default_timeout(options.navigation_timeout_ms)
+        context.on("dialog", lambda dialog: _answer_dialog(dialog, dialogs))
         if plan.artifacts_dir is not None:
             # DOM snapshots of every action, no screencast: the filmstrip's frames doubled the cost of tracing
             # (~0.45 of ~0.65 CPU-s per run) and the kit keeps the final screenshot.
@@ -552,6 +571,7 @@ async def run_visit(
         chain=chain,
         navigations=navigations,
         steps=steps,
+        dialogs=dialogs,
         requests=requests,
         cookies=cookies,
         started_at=started_at,

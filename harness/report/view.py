@@ -189,7 +189,7 @@ class RawRequestView:
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    kind: Literal["hit", "navigation", "step"]
+    kind: Literal["hit", "navigation", "step", "dialog"]
     at_ms: int | None
     title: str
     detail: str = ""
@@ -302,6 +302,16 @@ def _markers(capture: RunCapture) -> Iterable[tuple[float, TimelineEntry]]:
         yield (
             nav.at,
             TimelineEntry(kind="navigation", at_ms=_relative_ms(capture, nav.at), title=clean(nav.url, 600)),
+        )
+    for dialog in capture.dialogs:
+        yield (
+            dialog.at,
+            TimelineEntry(
+                kind="dialog",
+                at_ms=_relative_ms(capture, dialog.at),
+                title=clean(f"{dialog.kind}: {dialog.message}", 300),
+                detail=dialog.answer,
+            ),
         )
     for step in capture.steps:
         detail = clean(step.target or "", 300)

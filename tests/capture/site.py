@@ -52,6 +52,17 @@ setTimeout(() => location.replace('OTHER'), 20);
 </script></body></html>"""
 
 
+# A checkout that greets with an alert and asks "are you sure?" before it places the order.
+CONFIRM_CHECKOUT_PAGE = """<!doctype html><html><body><button id="place">Place order</button><p id="done"></p><script>
+addEventListener('load', () => alert('Free shipping today!'));
+document.getElementById('place').addEventListener('click', () => {
+  if (!confirm('Place the order for 12.50 EUR?')) { document.getElementById('done').textContent = 'cancelled'; return; }
+  new Image().src = 'https://www.facebook.com/tr/?id=1234567890&ev=Purchase&eid=EVT-9&cd[value]=12.5&cd[currency]=EUR';
+  document.getElementById('done').textContent = 'ORD-9';
+});
+</script></body></html>"""
+
+
 # A product page as many shops build it: the markup first, the script that wires the button at the end.
 LATE_HANDLER_PAGE = """<!doctype html><html><head><title>Product</title></head><body>
 <button id="checkout-now">Checkout</button>
@@ -199,6 +210,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif parts.path in ("/script-loop-a", "/script-loop-b"):  # two pages that send each other on, for ever
             other = "/script-loop-b" if parts.path.endswith("a") else "/script-loop-a"
             self._html(SCRIPT_LOOP_PAGE.replace("OTHER", other + qs))
+        elif parts.path == "/confirm-checkout":
+            self._html(CONFIRM_CHECKOUT_PAGE)
         elif parts.path == "/refresh-loop":  # a page that refreshes itself at once, for ever
             self._html(f'<!doctype html><html><head><meta http-equiv="refresh" content="0;url=/refresh-loop{qs}"></head><body>'
                        '<img src="https://www.facebook.com/tr/?id=1234567890&ev=PageView"></body></html>')

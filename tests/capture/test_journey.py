@@ -128,3 +128,18 @@ def test_a_page_that_never_loads_costs_its_grace_once_not_on_every_step(harness:
     assert len(took) == 4
     assert took[0] >= 0.9, "the first action gave the page its grace (1 s of 2 s)"
     assert all(t < 0.6 for t in took[1:]), took  # each a plain fill, where waiting again would take 1 s
+
+
+def test_dialogs_are_accepted_as_a_visitor_going_on_would_and_recorded(harness: Harness) -> None:
+    """Playwright dismisses dialogs by default: a confirm() before the order cancelled it without a word,
+    and the run failed waiting for a confirmation page. The run accepts them and says so."""
+    scenario = _steps({"goto": "/confirm-checkout"}, {"click": "#place"}, {"wait_for": "#done:has-text('ORD-9')"})
+    result = harness.visit(CLICK, journey=scenario_journey(scenario.steps, "T0K3N", 5_000))
+    assert result.capture.error is None, result.capture.error
+    assert [(d.kind, d.message, d.answer) for d in result.capture.dialogs] == [
+        ("alert", "Free shipping today!", "accepted"),
+        ("confirm", "Place the order for 12.50 EUR?", "accepted"),
+    ]
+    assert result.capture.dialogs[1].url == "https://www.site.test/confirm-checkout"
+    assert [e.event for e in result.events if e.vendor == "meta_pixel" and e.event == "Purchase"] == ["Purchase"]
+

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.models import DialogRecord
 from harness.report import default_report_dir, write_report
 from harness.report.view import BODY_LIMIT, BodyBudget, timeline
 from harness.results import ScenarioRun, SuiteResult
@@ -272,3 +273,15 @@ def test_a_hit_that_repeats_another_is_marked_in_the_timeline(scenario: Scenario
     rows = [row for row in html.split('<tr class="hit"') if "googleadservices.com" in row]
     assert len(rows) == 2
     assert ">repeat</span>" in rows[1] and ">repeat</span>" not in rows[0]
+
+
+def test_a_dialog_the_run_accepted_is_placed_in_the_timeline(scenario: Scenario, tmp_path: Path) -> None:
+    capture = checkout_capture()
+    capture.dialogs = [DialogRecord(kind="confirm", message="Place the order <now>?", url="https://shop.example/checkout", at=T0 + 2.5)]
+    run = scenario_run(capture, scenario, truth=BACKEND)
+    html = read(write_report(SuiteResult(started_at=T0, finished_at=T0 + 6, runs=[run]), tmp_path).html)
+    timeline_text = text_of(section(html, "run0-timeline"))
+    assert "dialog confirm: Place the order <now>? (accepted)" in timeline_text
+    assert "<now>" not in html, "the page's text is escaped"
+    order = re.findall(r'<td class="t">(\d+)</td><td class="k"><span class="badge \w+">(step|dialog)</span>', html)
+    assert ("2000", "step") in order and order.index(("2500", "dialog")) == order.index(("2000", "step")) + 1
