@@ -23,7 +23,7 @@ import pytest
 
 from harness.browser.journey import scenario_journey
 from harness.console import explain_run
-from harness.errors import EventpathError
+from harness.errors import BrowserNotFound, EventpathError
 from harness.models import CookieRecord, DecodedEvent, RedirectChain, RunResult
 from harness.options import HostMapping, RunOptions
 from harness.results import ScenarioRun, SuiteResult
@@ -138,7 +138,11 @@ class ScenarioItem(pytest.Item):
         self.planned = planned
 
     def runtest(self) -> None:
-        run = _session(self.config).run_one(self.planned)
+        try:
+            run = _session(self.config).run_one(self.planned)
+        except BrowserNotFound as exc:  # every scenario after would fail on it, each after a timeout
+            self.session.shouldstop = f"eventpath: the browser could not be started again: {exc}"
+            raise
         self.config.stash[_RESULTS].append(run)
         self.user_properties.append(("eventpath_run_id", run.result.run_id))
         if not run.passed:

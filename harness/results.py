@@ -63,8 +63,10 @@ class SuiteResult(_Model):
     finished_at: float
     runs: list[ScenarioRun] = Field(default_factory=list)
     unattributed: list[CapturedRequest] = Field(default_factory=list)
-    # Stopped by Ctrl-C: ``runs`` holds those that finished, ``planned_runs`` how many there were to be.
+    # Cut short, by Ctrl-C or by an error no later run could escape (``aborted`` says which): ``runs`` holds
+    # those that finished, ``planned_runs`` how many there were to be.
     interrupted: bool = False
+    aborted: str | None = None
     planned_runs: int | None = None
 
     @computed_field  # type: ignore[prop-decorator]
@@ -75,7 +77,7 @@ class SuiteResult(_Model):
 
     @property
     def passed(self) -> bool:
-        return not self.interrupted and all(r.passed for r in self.runs)
+        return not self.interrupted and self.aborted is None and all(r.passed for r in self.runs)
 
     def root_causes(self) -> Counter[str]:
         return Counter(f.root_cause for r in self.runs for f in r.failures)

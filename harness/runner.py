@@ -10,7 +10,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +24,7 @@ from harness.browser.visit import VisitPlan
 from harness.checks.base import CheckContext
 from harness.checks.registry import run_checks
 from harness.engine import Harness
-from harness.errors import BadInput
+from harness.errors import BadInput, BrowserNotFound
 from harness.options import HostMapping, RunOptions
 from harness.results import ScenarioRun, SuiteResult, test_id
 from harness.scenario import AppUnderTest, RunConditions, Scenario
@@ -258,7 +258,7 @@ class SuiteRunner:
                 return outcome
 
             with ThreadPoolExecutor(max_workers=max(1, self.jobs)) as pool:
-                results, interrupted = _gather([pool.submit(one, planned) for planned in runs])
+                results, interrupted, aborted = _gather([pool.submit(one, planned) for planned in runs])
             assert session.harness is not None and session.harness.proxy is not None
             unattributed = session.harness.proxy.unattributed()
         return SuiteResult(
@@ -267,20 +267,38 @@ class SuiteRunner:
             runs=results,
             unattributed=unattributed,
             interrupted=interrupted,
+            aborted=aborted,
             planned_runs=len(runs),
         )
 
 
-def _gather(futures: list[Future[ScenarioRun]]) -> tuple[list[ScenarioRun], bool]:
-    """Every run's result, in plan order, and whether Ctrl-C cut the suite short. On Ctrl-C the runs not
-    started are dropped and those in flight are waited for (each ends within its own caps), so the report
-    holds every run that was had; a second Ctrl-C stops at once."""
+def _gather(futures: list[Future[ScenarioRun]]) -> tuple[list[ScenarioRun], bool, str | None]:
+    """Every run's result in plan order, whether Ctrl-C cut the suite short, and the error that stopped it.
+
+    On Ctrl-C the runs not started are dropped and those in flight are waited for (each ends within its own
+    caps), so the report holds every run that was had; a second Ctrl-C stops at once. A browser that cannot
+    be started again (a remote grid gone) stops the suite the same way: every run after would fail on it."""
+    results: list[ScenarioRun] = []
+    aborted: str | None = None
     try:
-        return [future.result() for future in futures], False
+        for future in futures:
+            if future.cancelled():
+                continue
+            try:
+                results.append(future.result())
+            except CancelledError:
+                continue  # cancelled by an earlier run's abort while this loop waited
+            except BrowserNotFound as exc:
+                aborted = aborted or str(exc)
+                for pending in futures:
+                    pending.cancel()
+        return results, False, aborted
     except KeyboardInterrupt:
         for future in futures:
             future.cancel()
-        return [future.result() for future in futures if not future.cancelled()], True
+        finished = [f for f in futures if not f.cancelled()]
+        done = [f.result() for f in finished if f.exception() is None]
+        return done, True, aborted
 
 
 def shard(runs: Sequence[PlannedRun], index: int, total: int, durations: dict[str, float] | None = None) -> list[PlannedRun]:

@@ -185,10 +185,15 @@ class OutputFiles:
 INTERRUPTED_EXIT = 130  # what a shell reports for a program stopped by Ctrl-C
 
 
-def interrupted_line(suite: SuiteResult) -> str:
+def stopped_line(suite: SuiteResult) -> str:
+    """Why a suite cut short stopped, and what its report holds."""
     planned = suite.planned_runs if suite.planned_runs is not None else len(suite.runs)
-    return (
-        f"eventpath: interrupted: {len(suite.runs)} of {planned} runs ran (those in flight were finished); "
-        "the report holds them"
-    )
+    had = f"{len(suite.runs)} of {planned} runs ran"
+    if suite.aborted:
+        return f"eventpath: error: the suite stopped: {suite.aborted}; {had}, the report holds them"
+    return f"eventpath: interrupted: {had} (those in flight were finished); the report holds them"
+
+
+def stopped_exit(suite: SuiteResult) -> int:
+    return 2 if suite.aborted else INTERRUPTED_EXIT
 

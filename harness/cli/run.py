@@ -10,18 +10,18 @@ from harness.app_env import format_env
 from harness.baseline import update_baselines, why_not_baselined
 from harness.cli.common import (
     GREEN,
-    INTERRUPTED_EXIT,
     RED,
     OutputFiles,
     add_report_options,
     add_run_options,
     add_suite_options,
     check_output_file,
-    interrupted_line,
     paint,
     report_dir_from,
     run_options,
     select_runs,
+    stopped_exit,
+    stopped_line,
     store_durations,
     use_color,
 )
@@ -124,10 +124,10 @@ def run(args: argparse.Namespace) -> int:
     if html:
         print(f"report: {html}")
     outputs.write("--store-durations", lambda: store_durations(suite, args.store_durations))
-    if suite.interrupted:
+    if suite.interrupted or suite.aborted:
         # A cut suite is no one's baseline: the runs it had are in the report, nothing else changes.
-        print(interrupted_line(suite), file=sys.stderr)
-        return outputs.exit_code(INTERRUPTED_EXIT)
+        print(stopped_line(suite), file=sys.stderr)
+        return outputs.exit_code(stopped_exit(suite))
     if args.update_baseline:
         for path in outputs.write("a baseline", lambda: update_baselines(suite)) or []:
             print(f"baseline: {path}")

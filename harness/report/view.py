@@ -611,6 +611,16 @@ def gap_view(suite: SuiteResult) -> GapView | None:
     return GapView(stages=[STAGE_LABELS[s] for s in STAGES], rows=rows, svg=render_gap_svg(table))
 
 
+def _stopped(suite: SuiteResult) -> str | None:
+    """Why the suite ended before its last run, if it did."""
+    had = f"after {len(suite.runs)} of {suite.planned_runs or len(suite.runs)} runs"
+    if suite.aborted:
+        return f"stopped {had}: {suite.aborted}. The runs not had are not in this report"
+    if suite.interrupted:
+        return f"stopped by Ctrl-C {had}: the runs not had are not in this report"
+    return None
+
+
 def summary_view(suite: SuiteResult) -> SummaryView:
     counts = suite.summary
     return SummaryView(
@@ -625,9 +635,5 @@ def summary_view(suite: SuiteResult) -> SummaryView:
         duration_s=max(0.0, suite.finished_at - suite.started_at),
         version=clean(suite.eventpath_version, 40),
         gap=gap_view(suite),
-        interrupted=(
-            f"stopped by Ctrl-C after {counts['runs']} of {suite.planned_runs or counts['runs']} runs: the runs not had are not in this report"
-            if suite.interrupted
-            else None
-        ),
+        interrupted=_stopped(suite),
     )

@@ -76,4 +76,4 @@ def test_ctrl_c_finishes_the_runs_in_flight_and_writes_their_report(tmp_path: Pa
     assert written["interrupted"] is True and written["planned_runs"] == 6
     assert 1 <= len(written["runs"]) < 6
     assert all(run["failures"] == [] for run in written["runs"]), "the run in flight ended as it would have, not killed"
-    assert "Interrupted:" in (report / "index.html").read_text(encoding="utf-8")
+    assert "Suite cut short:" in (report / "index.html").read_text(encoding="utf-8")

@@ -15,15 +15,19 @@ import pytest
 from playwright.async_api import Page
 
 from harness.browser.journey import scenario_journey
+from harness.browser.launcher import find_browser
 from harness.browser.visit import VisitPlan
 from harness.capture.addons import MAX_DOCUMENT_BODY
 from harness.checks.base import CheckContext
 from harness.checks.pages import pages_answer
 from harness.engine import Harness
 from harness.models import RunResult, StepRecord
+from harness.options import RunOptions
+from harness.results import ScenarioRun
+from harness.runner import PlannedRun, SuiteRunner, SuiteSession, plan_runs
 from harness.scenario import ClickStep, RunConditions, Scenario, TruthSource
-from tests.robustness.conftest import NAVIGATION_TIMEOUT_MS, normal_timeouts
-from tests.robustness.site import BIG_BYTES, KEEPALIVE_IN_FLIGHT, HostileSite
+from tests.robustness.conftest import CAPTURE_TIMEOUT_MS, NAVIGATION_TIMEOUT_MS, normal_timeouts
+from tests.robustness.site import BIG_BYTES, KEEPALIVE_IN_FLIGHT, GarbageServer, HostileSite, mappings
 
 pytestmark = pytest.mark.browser
 
@@ -198,6 +202,35 @@ def test_a_browser_killed_mid_run_ends_that_run_and_the_next_starts_a_new_one(
     assert capture.navigations, "and what the run saw of the page"
     assert_next_run_works(hostile_harness, hostile_site)
     assert hostile_harness.browser_restarts == restarts + 1
+
+
+def test_a_browser_that_cannot_be_started_again_stops_the_suite_with_the_runs_it_had(
+    hostile_site: HostileSite, garbage_server: GarbageServer, tmp_path: Path
+) -> None:
+    """The browser dies and the binary (a remote grid, an uninstalled browser) is gone: every run after would
+    fail on it, each after a timeout. The suite stops there, saying why, with the runs it had."""
+    browser = tmp_path / "chromium"
+    browser.symlink_to(find_browser())
+    options = RunOptions(
+        resolve=mappings(hostile_site, garbage_server),
+        navigation_timeout_ms=NAVIGATION_TIMEOUT_MS,
+        capture_timeout_ms=CAPTURE_TIMEOUT_MS,
+        browser_path=str(browser),
+    )
+    sessions: list[SuiteSession] = []
+
+    def after_a_run(_planned: PlannedRun, _run: ScenarioRun) -> None:
+        if browser.exists():  # after the first run: the binary goes, then the browser
+            browser.unlink()
+            assert sessions[0].harness is not None and kill_browser(sessions[0].harness) == 1
+
+    planned = plan_runs(
+        [(None, Scenario.model_validate({"name": f"plain-{n}", "ad_click": {"url": hostile_site.url("/plain")}})) for n in range(4)]
+    )
+    suite = SuiteRunner(options, progress=after_a_run, on_start=sessions.append).run(planned)
+    assert suite.aborted and f"browser {str(browser)!r}" in suite.aborted and "not found" in suite.aborted
+    assert 1 <= len(suite.runs) <= 2 and suite.planned_runs == 4 and not suite.passed
+    assert suite.runs[0].passed, "the run had before is kept as it was"
 
 
 def test_a_page_stuck_in_an_endless_loop_after_load_ends_its_run(
