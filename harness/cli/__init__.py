@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 from types import ModuleType
 
 from harness.errors import EventpathError
@@ -39,9 +41,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stop_as_on_ctrl_c(_signal: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # A CI job cancelled, a container stopped: SIGTERM ends a suite as Ctrl-C does (the runs in flight
+    # finish, the report of the runs had is written), not mid-write with nothing to show.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop_as_on_ctrl_c)
     try:
         return int(args._run(args))
     except EventpathError as exc:
