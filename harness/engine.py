@@ -229,15 +229,21 @@ def _driver_in_own_session() -> Iterator[None]:
     hears only us: a Ctrl-C stops the suite after those runs (``runner._gather``), and the driver still
     ends with us (it exits when its pipe from us closes). Only Playwright's own start runs in this window,
     on the harness's loop."""
-    original = asyncio.create_subprocess_exec
+    # One harness at a time (each starts on a loop thread of its own): two interleaved swaps could leave the
+    # stand-in in place for good.
+    with _DRIVER_START:
+        original = asyncio.create_subprocess_exec
 
-    async def in_own_session(*args: Any, **kwargs: Any) -> asyncio.subprocess.Process:
-        kwargs.setdefault("start_new_session", True)
-        return await original(*args, **kwargs)
+        async def in_own_session(*args: Any, **kwargs: Any) -> asyncio.subprocess.Process:
+            kwargs.setdefault("start_new_session", True)
+            return await original(*args, **kwargs)
 
-    asyncio.create_subprocess_exec = in_own_session  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        asyncio.create_subprocess_exec = original  # type: ignore[assignment]
+        asyncio.create_subprocess_exec = in_own_session  # type: ignore[assignment]
+        try:
+            yield
+        finally:
+            asyncio.create_subprocess_exec = original  # type: ignore[assignment]
+
+
+_DRIVER_START = threading.Lock()
 

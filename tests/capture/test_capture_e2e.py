@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -352,3 +354,20 @@ def test_page_speed_is_the_landing_pages_not_the_interstitials(harness: Harness)
     assert metrics is not None and metrics.ttfb_ms is not None, metrics
     assert metrics.ttfb_ms >= 190, metrics  # /slow-landing answers after 200 ms; the interstitial at once
     assert metrics.lcp_ms is not None and metrics.load_ms is not None and metrics.lcp_ms >= metrics.ttfb_ms
+
+
+def test_the_browser_driver_runs_in_a_session_of_its_own(harness: Harness) -> None:
+    """So that a terminal's Ctrl-C (sent to our process group) reaches only us, never the browser under
+    the runs in flight; and the stand-in used to start it is gone again."""
+    drivers = []
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = status.read_text().rsplit(")", 1)[1].split()
+            cmdline = (status.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and b"run-driver" in cmdline:  # fields[1]: the parent's PID
+            drivers.append(int(status.parent.name))
+    assert drivers, "the Playwright driver is a child of this process"
+    assert all(os.getsid(pid) == pid and os.getpgid(pid) != os.getpgid(0) for pid in drivers)
+    assert asyncio.create_subprocess_exec.__module__ == "asyncio.subprocess"
