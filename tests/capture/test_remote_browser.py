@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -98,3 +99,42 @@ def test_an_unreachable_remote_browser_and_a_missing_engine_are_clear_errors() -
         pytest.skip("Playwright's WebKit is installed here")
     with pytest.raises(BrowserNotFound, match="playwright install webkit"):
         Harness(RunOptions(browser="webkit")).start()
+
+
+def _cdp_chromium(tmp_path: Path, port: int, spki: str) -> subprocess.Popen[str]:
+    """A Chromium serving CDP on ``port``, trusting our CA; returns once it listens."""
+    chromium = subprocess.Popen(
+        [CHROMIUM, "--headless", f"--remote-debugging-port={port}", f"--user-data-dir={tmp_path / f'profile-{port}'}",
+         f"--ignore-certificate-errors-spki-list={spki}", *CHROMIUM_ARGS],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    assert chromium.stderr is not None
+    next(line for line in chromium.stderr if "DevTools listening on" in line)
+    return chromium
+
+
+def test_a_remote_browser_restarted_between_runs_is_reconnected_and_probed_again(
+    tmp_path: Path, confdir: Path, site: CaptureTestSite
+) -> None:
+    """A grid node restarts (a deploy, a crash): the run after connects to the new browser at the same
+    address, after probing it, instead of failing on the dead connection like every run after it."""
+    spki = ensure_ca(confdir).spki_hash()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    chromium = _cdp_chromium(tmp_path, port, spki)
+    try:
+        options = RunOptions(cdp_url=f"http://127.0.0.1:{port}", confdir=str(confdir), resolve=site.mappings())
+        with Harness(options) as harness:
+            first = harness.visit("https://ads.test/click?to=/r301&gclid=EAIaIQobChMI78")
+            chromium.kill()
+            chromium.wait(timeout=10)
+            chromium = _cdp_chromium(tmp_path, port, spki)
+            second = harness.visit("https://ads.test/click?to=/r301&gclid=EAIaIQobChMI79")
+            assert harness.browser_restarts == 1
+    finally:
+        chromium.kill()
+        chromium.wait(timeout=10)
+    for result in (first, second):
+        assert result.capture.error is None, result.capture.error
+        assert len([r for r in result.capture.tag_hits if "en=user_engagement" in r.url]) == UNLOAD_HITS
