@@ -471,7 +471,10 @@ async def run_visit(
         since = time.monotonic()
         document = _DocumentState()
         final = ended_on if ended_on is not None and not ended_on.is_closed() else page
-        if error is None and not log.crashed:
+        # A page the visitor abandoned is left as it is at that moment (what it would send later never
+        # exists); a loop never falls quiet: waiting would only let it go on, sending hits, until the cap.
+        leave_now = looping or abandoned_at is not None
+        if error is None and not log.crashed and not leave_now:
             await _loaded(final, options.capture_timeout_ms)
             try:
                 document = await _document_state(final, options.navigation_timeout_ms)
@@ -479,8 +482,7 @@ async def run_visit(
             except PageUnresponsive as exc:
                 log.unresponsive = True
                 error = str(exc)
-        # A loop never falls quiet: waiting would only let it go on (and send hits) until the cap.
-        quiet_before_leaving = looping or await proxy.wait_until_quiet(
+        quiet_before_leaving = leave_now or await proxy.wait_until_quiet(
             run_id,
             options.quiet_window_ms,
             options.capture_timeout_ms,
