@@ -12,7 +12,10 @@ from harness.models import CheckFailure, Evidence, StepRecord
 def run_completed(ctx: CheckContext) -> Iterator[CheckFailure]:
     """The run finished without error, every step ran cleanly and the capture ended on the quiet window."""
     capture = ctx.result.capture
-    if capture.error:
+    failed_steps = [step for step in capture.steps if step.error]
+    # A run that ended on a failed step says so once, as that step's failure (with the run's fuller text).
+    ended_by_step = next((s for s in failed_steps if capture.error and s.error and s.error in capture.error), None)
+    if capture.error and ended_by_step is None:
         yield ctx.failure(
             "run_completed",
             f"the run did not finish: {capture.error}",
@@ -22,9 +25,8 @@ def run_completed(ctx: CheckContext) -> Iterator[CheckFailure]:
             evidence=[Evidence(summary=f"run error: {capture.error}", url=_last_page(ctx))],
             key="run_completed:error",
         )
-    for step in capture.steps:
-        if step.error:
-            yield _step_failure(ctx, step)
+    for step in failed_steps:
+        yield _step_failure(ctx, step, capture.error if step is ended_by_step else None)
     if not capture.capture_complete:
         note = capture.capture_note or "the network never went quiet before the capture cap"
         yield ctx.failure(
@@ -40,14 +42,14 @@ def run_completed(ctx: CheckContext) -> Iterator[CheckFailure]:
         )
 
 
-def _step_failure(ctx: CheckContext, step: StepRecord) -> CheckFailure:
+def _step_failure(ctx: CheckContext, step: StepRecord, run_error: str | None = None) -> CheckFailure:
     target = f" {step.target}" if step.target else ""
     return ctx.failure(
         "run_completed",
         f"step {step.index + 1} {step.label!r} failed: {step.error}",
         "Run error",
         expected=f"step {step.label!r} ({step.action}{target}) to complete",
-        seen=step.error or "",
+        seen=run_error or step.error or "",
         evidence=[
             Evidence(summary=f"step {step.label!r} {step.action}{target}: {step.error}", url=step.url_after)
         ],

@@ -65,3 +65,17 @@ def test_every_problem_of_a_run_is_reported_once() -> None:
         "run_completed:incomplete",
     ]
     assert "network never went quiet" in failures[2].seen
+
+
+def test_a_run_that_ended_on_a_failed_step_says_so_once_as_that_step() -> None:
+    """The run's error repeats its failed step's (a journey step, the consent answer): reported twice, it
+    read as two problems. Once, as the step (its fix names the selector), with the run's fuller text."""
+    journey = Journey()
+    journey.hit(ga4_hit("page_view", CHECKOUT))
+    journey.step("pay", target="#pay", error="waited 5000 ms for '#pay', it never came")
+    journey.capture_fields["error"] = (
+        "journey: step 1 (click): waited 5000 ms for '#pay', it never came; the page stopped answering"
+    )
+    failure = only(list(run_completed(journey.context())))
+    assert failure.key == "run_completed:step:0" and "selector" in failure.fix_direction
+    assert failure.seen.endswith("the page stopped answering")
