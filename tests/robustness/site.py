@@ -12,6 +12,7 @@ what arrived. Routes on ``www.hostile.test``:
   of any kind past about 1,300. ``window.__done`` is set once all have ended; ``window.__rejected`` lists the
   fetches that failed.
 - ``/reset``: the socket is closed (RST) without an answer.
+- ``/loop``: a redirect to itself, for ever.
 - ``/trickle``: a page that sends hits, then never finishes loading (a byte every 100 ms, forever).
 - ``/big`` (5 MB of HTML) and ``/big-js`` (a page loading a 5 MB script): both send a hit.
 - ``/malformed``: a GA4 hit without ``en``, then a good one.
@@ -264,6 +265,11 @@ class _Handler(BaseHTTPRequestHandler):
             defaults |= {"inflight": KEEPALIVE_IN_FLIGHT, "requests": REQUESTS_IN_FLIGHT}
             numbers = {k: int(query.get(k, d)) for k, d in defaults.items()}
             self._html(stress_page(**numbers))
+        elif parts.path == "/loop":  # a redirect to itself: the browser gives up after 20 hops
+            self.send_response(302)
+            self.send_header("location", "/loop?" + parts.query)
+            self.send_header("content-length", "0")
+            self.end_headers()
         elif parts.path == "/reset":
             self._reset()
         elif parts.path == "/trickle":
