@@ -246,4 +246,3 @@ def _driver_in_own_session() -> Iterator[None]:
 
 
 _DRIVER_START = threading.Lock()
-

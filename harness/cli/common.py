@@ -196,4 +196,3 @@ def stopped_line(suite: SuiteResult) -> str:
 
 def stopped_exit(suite: SuiteResult) -> int:
     return 2 if suite.aborted else INTERRUPTED_EXIT
-

@@ -142,4 +142,3 @@ def test_dialogs_are_accepted_as_a_visitor_going_on_would_and_recorded(harness: 
     ]
     assert result.capture.dialogs[1].url == "https://www.site.test/confirm-checkout"
     assert [e.event for e in result.events if e.vendor == "meta_pixel" and e.event == "Purchase"] == ["Purchase"]
-
