@@ -9,6 +9,7 @@ flow into a ``CapturedRequest``.
 from __future__ import annotations
 
 import itertools
+import sys
 import threading
 import time
 import zlib
@@ -112,6 +113,17 @@ def _decoded_prefix(raw: bytes, encoding: str) -> bytes:
     return raw
 
 
+def _shared_headers(headers: Any) -> list[tuple[str, str]]:
+    """Header pairs with their names and short values shared (interned): a run repeats the same user agent,
+    client hints and accept lines on every request, and a suite keeps every run for its report."""
+    return [
+        (sys.intern(k), sys.intern(v) if len(v) <= MAX_SHARED_HEADER else v) for k, v in headers.items(multi=True)
+    ]
+
+
+MAX_SHARED_HEADER = 512  # longer values (cookies, referers with click IDs) are rarely repeated verbatim
+
+
 def request_model(flow: http.HTTPFlow, request_id: str = "", seq: int = 0) -> CapturedRequest:
     """The request half of a flow as our model, URL as the client sent it."""
     req = flow.request
@@ -132,7 +144,7 @@ def request_model(flow: http.HTTPFlow, request_id: str = "", seq: int = 0) -> Ca
         method=req.method,
         url=flow.metadata.get(URL_KEY) or req.pretty_url,
         http_version=req.http_version,
-        request_headers=[(k, v) for k, v in req.headers.items(multi=True)],
+        request_headers=_shared_headers(req.headers),
         body=body,
         body_truncated=truncated,
         started_at=req.timestamp_start,
@@ -444,7 +456,7 @@ class Recorder:
         if flow.response is not None:
             resp = flow.response
             captured.status = resp.status_code
-            captured.response_headers = [(k, v) for k, v in resp.headers.items(multi=True)]
+            captured.response_headers = _shared_headers(resp.headers)
             captured.location = resp.headers.get("location")
             captured.ended_at = resp.timestamp_end or time.time()
             if captured.is_navigation and "html" in resp.headers.get("content-type", ""):
