@@ -66,7 +66,22 @@ def build_chain(
                 index=index, url=doc.url, kind=kind, status=doc.status, error=doc.error, request_id=doc.id
             )
         )
+    if docs and not loop_detected and (app := app_handoff(docs[-1])):
+        hops.append(RedirectHop(index=len(hops), url=app, kind="app"))
     return RedirectChain(hops=hops, params=param_fates(hops), loop_detected=loop_detected)
+
+
+def app_handoff(document: CapturedRequest) -> str | None:
+    """The app URL a document redirected to (itms-apps://, intent://, market://, an app's own scheme), or
+    None when it redirected on the web or not at all."""
+    if not (document.status and 300 <= document.status < 400 and document.location):
+        return None
+    target = urljoin(document.url, document.location.strip())
+    scheme = urlsplit(target).scheme.lower()
+    return target if scheme and scheme not in _WEB_SCHEMES else None
+
+
+_WEB_SCHEMES = frozenset({"http", "https", "about", "data", "blob", "javascript"})
 
 
 def _query(url: str) -> dict[str, str]:
@@ -76,12 +91,21 @@ def _query(url: str) -> dict[str, str]:
     return out
 
 
+def _app_query(url: str) -> dict[str, str]:
+    """An app URL's parameters, with those of a Google Play install ``referrer`` (market://details?id=...
+    &referrer=gclid%3D...%26utm_source%3D...), which is how an install keeps its click ID and UTMs."""
+    query = _query(url)
+    for key, value in parse_qsl(query.get("referrer", ""), keep_blank_values=True):
+        query.setdefault(key, value)
+    return query
+
+
 def param_fates(hops: list[RedirectHop]) -> list[ParamFate]:
     """For every click ID and UTM parameter of the first URL: did it reach the last one, and if not,
     the first hop whose URL lacks or changed it."""
     if not hops:
         return []
-    queries = [_query(h.url) for h in hops]
+    queries = [_app_query(h.url) if h.kind == "app" else _query(h.url) for h in hops]
     fates: list[ParamFate] = []
     for name, value in queries[0].items():
         if not is_tracked_param(name):

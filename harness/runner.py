@@ -156,7 +156,8 @@ class SuiteSession:
         began = time.monotonic()
         ad_url = ad_url_for(planned)
         run_token = next_run_token()
-        journey = scenario_journey(planned.scenario.steps, run_token, harness.options.navigation_timeout_ms)
+        steps = planned.scenario.steps
+        journey = scenario_journey(steps, run_token, harness.options.navigation_timeout_ms) if steps else None
         artifacts_dir = None
         if self.report_dir is not None and self.keep_artifacts != "never":
             artifacts_dir = self.report_dir / "runs" / _slug(planned.test_id)

@@ -373,6 +373,7 @@ async def run_visit(
     acted_at: float | None = None  # monotonic: when the run last did something to the page (consent, journey)
     step_failed = False  # a consent answer or a journey step failed (the page may have stopped answering)
     looping = False  # the landing navigates on for ever (script or meta refresh): leave it as found
+    landing_failed = False
     blocklist = load_blocklist(conditions.blocker) if conditions.blocker else None  # bad file: before the browser
     # What the run knows if the browser dies under it (the steps so far, every hit the proxy has).
     navigations: list[Navigation] = []
@@ -425,6 +426,7 @@ async def run_visit(
                 )
             except PlaywrightError as exc:
                 error = f"loading {url}: {_short(exc)}"
+                landing_failed = True  # perhaps at a hand-off to an app: told once the chain is known
             if error is None and not await log.settle(
                 options.redirect_settle_ms, options.navigation_timeout_ms, options.max_hops
             ):
@@ -562,6 +564,11 @@ async def run_visit(
         pass  # the browser's death explains the run; its aborted requests are its doing
     elif chain.loop_detected:
         error = f"redirect loop: {len(chain.hops)} hops, stopped (limit {options.max_hops})"
+    elif landing_failed and chain.hops[-1].kind == "app":
+        # The click ends in an app or its store (an app-install or deep-link campaign): as far as a browser
+        # follows it. The chain shows the hand-off and which click IDs it carried.
+        app = chain.hops[-1].url
+        error = None if plan.journey is None else f"the ad click handed over to an app ({app}): a browser cannot follow it, so the journey did not run"
     elif failed := next((h for h in chain.hops if h.error and h.status is None), None):
         # A hop that never got an answer explains the run better than the browser's net:: code. (One that
         # did answer and then errored was cut by us leaving the page: the error above says why.)

@@ -58,6 +58,7 @@ _HOP_KIND_TEXT = {
     "meta": "meta refresh",
     "js": "JavaScript navigation",
     "start": "start",
+    "app": "hand-off to an app",
 }
 
 
@@ -96,6 +97,11 @@ def hop_description(previous: RedirectHop, hop: RedirectHop) -> str:
 def hop_fix(param: str, previous: RedirectHop, hop: RedirectHop) -> str:
     """Who fixes a lost parameter depends on how the hop navigated."""
     source, target = without_query(previous.url), without_query(hop.url)
+    if hop.kind == "app":
+        return (
+            f"Make the redirect answering {source} carry {param} into the app URL {target} (an app's deep link "
+            f"keeps it as a parameter; a Google Play link in its referrer: &referrer={param}%3D...)"
+        )
     if hop.kind == "http":
         return f"Make the redirect rule answering {source} keep the query string ({param} included)"
     if hop.kind == "meta":

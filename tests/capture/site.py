@@ -210,6 +210,11 @@ class _Handler(BaseHTTPRequestHandler):
         elif parts.path in ("/script-loop-a", "/script-loop-b"):  # two pages that send each other on, for ever
             other = "/script-loop-b" if parts.path.endswith("a") else "/script-loop-a"
             self._html(SCRIPT_LOOP_PAGE.replace("OTHER", other + qs))
+        elif parts.path == "/get-the-app":  # an app-install campaign: the store, with the click in its referrer
+            gclid = dict(query).get("gclid", "")
+            self._send(302, headers={"location": f"market://details?id=com.shop.app&referrer=gclid%3D{gclid}"})
+        elif parts.path == "/get-the-ios-app":  # the App Store takes no click ID
+            self._send(302, headers={"location": "itms-apps://apps.apple.com/app/id123456789"})
         elif parts.path == "/confirm-checkout":
             self._html(CONFIRM_CHECKOUT_PAGE)
         elif parts.path == "/refresh-loop":  # a page that refreshes itself at once, for ever

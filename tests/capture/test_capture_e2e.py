@@ -15,6 +15,7 @@ from playwright.async_api import Page
 
 from harness.capture.proxy import CaptureProxy, ProxyStartError
 from harness.checks.base import CheckContext
+from harness.checks.click_ids import click_ids_reach_landing
 from harness.checks.run_health import run_completed
 from harness.decoders.registry import DecoderRegistry
 from harness.engine import Harness
@@ -371,3 +372,32 @@ def test_the_browser_driver_runs_in_a_session_of_its_own(harness: Harness) -> No
     assert drivers, "the Playwright driver is a child of this process"
     assert all(os.getsid(pid) == pid and os.getpgid(pid) != os.getpgid(0) for pid in drivers)
     assert asyncio.create_subprocess_exec.__module__ == "asyncio.subprocess"
+
+
+def test_an_ad_click_that_ends_in_an_app_store_is_followed_to_the_hand_off(harness: Harness) -> None:
+    """App-install campaigns send the click to the store: the browser cannot follow, which read as a
+    'net::ERR_ABORTED' run error with the hand-off missing from the chain. The chain now ends at the store
+    link, the click ID is judged on it, and the run is whole; a journey after it is said not to have run."""
+    result = harness.visit(CLICK.format(to="/get-the-app"))
+    capture = result.capture
+    assert capture.error is None and capture.capture_complete, capture.error
+    app = capture.chain.hops[-1]
+    assert app.kind == "app" and app.url.startswith("market://details?id=com.shop.app&referrer=gclid%3DEAIaIQobChMI8t2")
+    fates = {f.param: f for f in capture.chain.params}
+    assert fates["gclid"].reached_final, "gclid rides in the install referrer"
+    assert (fates["fbclid"].fate, fates["fbclid"].hop) == ("dropped", len(capture.chain.hops) - 1)
+
+    ios = harness.visit(CLICK.format(to="/get-the-ios-app"))
+    assert ios.capture.chain.hops[-1].url == "itms-apps://apps.apple.com/app/id123456789"
+    assert {f.param for f in ios.capture.chain.dropped} >= {"gclid", "fbclid"}
+    url = CLICK.format(to="/get-the-ios-app")
+    scenario = Scenario.model_validate({"name": "ios-app", "ad_click": {"url": url}})
+    [lost] = [f for f in click_ids_reach_landing(CheckContext(scenario, ios, url)) if "gclid" in f.title]
+    assert "hand-off to an app" in lost.seen and "into the app URL itms-apps://apps.apple.com/app/id123456789" in lost.fix_direction
+
+    async def journey(page: Page, _records: list[StepRecord]) -> None:
+        await page.click("#buy")
+
+    with_steps = harness.visit(CLICK.format(to="/get-the-app"), journey=journey)
+    assert with_steps.capture.error and "handed over to an app (market://details?id=com.shop.app" in with_steps.capture.error
+

@@ -69,3 +69,29 @@ def test_a_loop_is_detected_and_the_chain_is_capped() -> None:
 def test_an_unreached_start_url_still_gives_a_one_hop_chain() -> None:
     chain = build_chain(START, [])
     assert [h.url for h in chain.hops] == [START] and all(p.reached_final for p in chain.params)
+
+
+def test_a_redirect_to_an_app_or_its_store_is_the_chains_last_hop_and_carries_the_click_ids() -> None:
+    """App-install and deep-link campaigns end in an app: the browser cannot follow, but the hand-off is the
+    last hop, and the click IDs are judged on it (in a Google Play link, inside its install referrer)."""
+    play = "market://details?id=com.shop&referrer=gclid%3DG1%26fbclid%3DF1%26utm_source%3Dgoogle%26utm_medium%3Dcpc"
+    chain = build_chain(START, [_doc(1, START, 302, play)])
+    assert [(h.kind, h.url, h.status) for h in chain.hops] == [("start", START, 302), ("app", play, None)]
+    assert chain.dropped == [], "every click ID and UTM rides in the install referrer"
+
+    deep_link = "shopapp://product/42?gclid=G1"  # an app's own scheme, keeping only gclid
+    chain = build_chain(START, [_doc(1, START, 302, deep_link)])
+    assert chain.hops[-1].kind == "app"
+    assert sorted((p.param, p.hop) for p in chain.dropped) == [("fbclid", 1), ("utm_medium", 1), ("utm_source", 1)]
+
+    store = "itms-apps://apps.apple.com/app/id123456789"  # the App Store takes no click ID
+    chain = build_chain(START, [_doc(1, START, 301, "https://www.shop.example/app"), _doc(2, "https://www.shop.example/app", 302, store)])
+    assert [h.kind for h in chain.hops] == ["start", "http", "app"]
+    assert {p.param: p.hop for p in chain.dropped}["gclid"] == 1, "lost on the shop's own redirect, before the store"
+
+
+def test_web_redirects_and_answers_are_no_hand_off() -> None:
+    for location in ("https://www.shop.example/", "//cdn.shop.example/lp", "/lp"):
+        chain = build_chain(START, [_doc(1, START, 302, location)])
+        assert [h.kind for h in chain.hops] == ["start"], location
+    assert [h.kind for h in build_chain(START, [_doc(1, START, 200)]).hops] == ["start"]

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,15 +76,8 @@ def test_a_remote_browser_without_our_ca_is_refused_with_the_flag_to_add(tmp_pat
 
 def test_a_chromium_over_cdp_is_probed_too(tmp_path: Path, confdir: Path) -> None:
     spki = ensure_ca(confdir).spki_hash()
-    chromium = subprocess.Popen(
-        [CHROMIUM, "--headless", "--remote-debugging-port=0", f"--user-data-dir={tmp_path / 'profile'}",
-         f"--ignore-certificate-errors-spki-list={spki}", *CHROMIUM_ARGS],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
+    chromium, endpoint = _cdp_chromium(tmp_path, 0, spki)
     try:
-        assert chromium.stderr is not None
-        line = next(line for line in chromium.stderr if "DevTools listening on" in line)
-        endpoint = line.split("DevTools listening on", 1)[1].strip()
         with Harness(RunOptions(cdp_url=endpoint, confdir=str(confdir))) as harness:
             assert harness.proxy is not None
     finally:
@@ -101,16 +95,26 @@ def test_an_unreachable_remote_browser_and_a_missing_engine_are_clear_errors() -
         Harness(RunOptions(browser="webkit")).start()
 
 
-def _cdp_chromium(tmp_path: Path, port: int, spki: str) -> subprocess.Popen[str]:
-    """A Chromium serving CDP on ``port``, trusting our CA; returns once it listens."""
-    chromium = subprocess.Popen(
-        [CHROMIUM, "--headless", f"--remote-debugging-port={port}", f"--user-data-dir={tmp_path / f'profile-{port}'}",
-         f"--ignore-certificate-errors-spki-list={spki}", *CHROMIUM_ARGS],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    assert chromium.stderr is not None
-    next(line for line in chromium.stderr if "DevTools listening on" in line)
-    return chromium
+def _cdp_chromium(tmp_path: Path, port: int, spki: str) -> tuple[subprocess.Popen[bytes], str]:
+    """A Chromium serving CDP on ``port`` (0: any), trusting our CA; returns once it listens, with its
+    endpoint. Its stderr goes to a file: a pipe nobody drains fills up and stalls the browser."""
+    name = f"chromium-{port}-{time.monotonic_ns()}"
+    log = tmp_path / f"{name}.log"
+    with log.open("wb") as stderr:
+        chromium = subprocess.Popen(
+            [CHROMIUM, "--headless", f"--remote-debugging-port={port}", f"--user-data-dir={tmp_path / name}",
+             f"--ignore-certificate-errors-spki-list={spki}", *CHROMIUM_ARGS],
+            stdout=subprocess.DEVNULL, stderr=stderr,
+        )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        listening = [line for line in log.read_text(errors="replace").splitlines() if "DevTools listening on" in line]
+        if listening:
+            return chromium, listening[0].split("DevTools listening on", 1)[1].strip()
+        assert chromium.poll() is None, log.read_text(errors="replace")
+        time.sleep(0.05)
+    chromium.kill()
+    raise AssertionError(f"Chromium never listened: {log.read_text(errors='replace')}")
 
 
 def test_a_remote_browser_restarted_between_runs_is_reconnected_and_probed_again(
@@ -122,14 +126,14 @@ def test_a_remote_browser_restarted_between_runs_is_reconnected_and_probed_again
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    chromium = _cdp_chromium(tmp_path, port, spki)
+    chromium, _ = _cdp_chromium(tmp_path, port, spki)
     try:
         options = RunOptions(cdp_url=f"http://127.0.0.1:{port}", confdir=str(confdir), resolve=site.mappings())
         with Harness(options) as harness:
             first = harness.visit("https://ads.test/click?to=/r301&gclid=EAIaIQobChMI78")
             chromium.kill()
             chromium.wait(timeout=10)
-            chromium = _cdp_chromium(tmp_path, port, spki)
+            chromium, _ = _cdp_chromium(tmp_path, port, spki)
             second = harness.visit("https://ads.test/click?to=/r301&gclid=EAIaIQobChMI79")
             assert harness.browser_restarts == 1
     finally:
