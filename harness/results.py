@@ -76,8 +76,13 @@ class SuiteResult(_Model):
         return {"runs": len(self.runs), "passed": passed, "failed": len(self.runs) - passed}
 
     @property
+    def cut_short(self) -> bool:
+        """Stopped before its last run (Ctrl-C, or ``aborted``)."""
+        return self.interrupted or self.aborted is not None
+
+    @property
     def passed(self) -> bool:
-        return not self.interrupted and self.aborted is None and all(r.passed for r in self.runs)
+        return not self.cut_short and all(r.passed for r in self.runs)
 
     def root_causes(self) -> Counter[str]:
         return Counter(f.root_cause for r in self.runs for f in r.failures)

@@ -185,14 +185,12 @@ class OutputFiles:
 INTERRUPTED_EXIT = 130  # what a shell reports for a program stopped by Ctrl-C
 
 
-def stopped_line(suite: SuiteResult) -> str:
-    """Why a suite cut short stopped, and what its report holds."""
+def cut_short_exit(suite: SuiteResult, outputs: OutputFiles) -> int:
+    """Say why a suite cut short stopped and what its report holds; its exit code (2 aborted, 130 Ctrl-C)."""
     planned = suite.planned_runs if suite.planned_runs is not None else len(suite.runs)
     had = f"{len(suite.runs)} of {planned} runs ran"
     if suite.aborted:
-        return f"eventpath: error: the suite stopped: {suite.aborted}; {had}, the report holds them"
-    return f"eventpath: interrupted: {had} (those in flight were finished); the report holds them"
-
-
-def stopped_exit(suite: SuiteResult) -> int:
-    return 2 if suite.aborted else INTERRUPTED_EXIT
+        print(f"eventpath: error: the suite stopped: {suite.aborted}; {had}, the report holds them", file=sys.stderr)
+        return outputs.exit_code(2)
+    print(f"eventpath: interrupted: {had} (those in flight were finished); the report holds them", file=sys.stderr)
+    return outputs.exit_code(INTERRUPTED_EXIT)

@@ -4,7 +4,6 @@ runs the shop alone in the foreground."""
 from __future__ import annotations
 
 import argparse
-import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -15,11 +14,10 @@ from harness.cli.common import (
     add_run_options,
     add_suite_options,
     check_output_file,
+    cut_short_exit,
     report_dir_from,
     run_options,
     select_runs,
-    stopped_exit,
-    stopped_line,
     store_durations,
     use_color,
 )
@@ -88,16 +86,15 @@ def run_suite(args: argparse.Namespace) -> int:
     suite = runner.run(runs)
     outputs = OutputFiles()
     verdict = judge(suite, uncovered)
-    if not (suite.interrupted or suite.aborted):  # a verdict on the runs not had would only list them as missed
+    if not suite.cut_short:  # a verdict on the runs not had would only list them as missed
         print("\n" + verdict_table(verdict))
     scenarios = {s.name: s for _, s in entries}
     paths = outputs.write("the report", lambda: write_report(suite, report_dir, redact=not args.no_redact, scenarios=scenarios))
     if paths:
         print(f"\nreport: {paths.html}")
     outputs.write("--store-durations", lambda: store_durations(suite, args.store_durations))
-    if suite.interrupted or suite.aborted:
-        print(stopped_line(suite), file=sys.stderr)
-        return outputs.exit_code(stopped_exit(suite))
+    if suite.cut_short:
+        return cut_short_exit(suite, outputs)
     problems = verdict_problems(verdict)
     for problem in problems:
         print(f"problem: {problem}")

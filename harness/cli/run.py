@@ -16,12 +16,11 @@ from harness.cli.common import (
     add_run_options,
     add_suite_options,
     check_output_file,
+    cut_short_exit,
     paint,
     report_dir_from,
     run_options,
     select_runs,
-    stopped_exit,
-    stopped_line,
     store_durations,
     use_color,
 )
@@ -124,10 +123,8 @@ def run(args: argparse.Namespace) -> int:
     if html:
         print(f"report: {html}")
     outputs.write("--store-durations", lambda: store_durations(suite, args.store_durations))
-    if suite.interrupted or suite.aborted:
-        # A cut suite is no one's baseline: the runs it had are in the report, nothing else changes.
-        print(stopped_line(suite), file=sys.stderr)
-        return outputs.exit_code(stopped_exit(suite))
+    if suite.cut_short:  # no one's baseline: the runs it had are in the report, nothing else changes
+        return cut_short_exit(suite, outputs)
     if args.update_baseline:
         for path in outputs.write("a baseline", lambda: update_baselines(suite)) or []:
             print(f"baseline: {path}")
