@@ -44,7 +44,10 @@ def build_chain(
     requests: list[CapturedRequest],
     landing_ended_at: float | None = None,
     max_hops: int = 20,
+    script_handoff: str | None = None,
 ) -> RedirectChain:
+    """The chain from ``start_url`` through the landing's documents; ``script_handoff`` is an app URL the
+    landing page's script sent the browser to (a deep-link page's ``location = 'intent://...'``)."""
     docs = landing_documents(requests, landing_ended_at)
     # The chain starts at the ad URL; documents before it (none, normally) are not part of it.
     first = next((i for i, r in enumerate(docs) if _same_url(r.url, start_url)), None)
@@ -66,7 +69,7 @@ def build_chain(
                 index=index, url=doc.url, kind=kind, status=doc.status, error=doc.error, request_id=doc.id
             )
         )
-    if docs and not loop_detected and (app := app_handoff(docs[-1])):
+    if docs and not loop_detected and (app := app_handoff(docs[-1]) or script_handoff):
         hops.append(RedirectHop(index=len(hops), url=app, kind="app"))
     return RedirectChain(hops=hops, params=param_fates(hops), loop_detected=loop_detected)
 
@@ -77,8 +80,13 @@ def app_handoff(document: CapturedRequest) -> str | None:
     if not (document.status and 300 <= document.status < 400 and document.location):
         return None
     target = urljoin(document.url, document.location.strip())
-    scheme = urlsplit(target).scheme.lower()
-    return target if scheme and scheme not in _WEB_SCHEMES else None
+    return target if is_app_url(target) else None
+
+
+def is_app_url(url: str) -> bool:
+    """A URL only an app or its store opens: a scheme that is not the web's."""
+    scheme = urlsplit(url).scheme.lower()
+    return bool(scheme) and scheme not in _WEB_SCHEMES
 
 
 _WEB_SCHEMES = frozenset({"http", "https", "about", "data", "blob", "javascript"})

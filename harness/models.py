@@ -142,8 +142,8 @@ class SinkholeReply(_Model):
 
 # --- redirect chain ------------------------------------------------------------------------------
 
-# "app": the chain handed over to an app or its store (a 3xx to itms-apps://, intent://, market://, an app's
-# own scheme): a browser cannot follow it, so it is the chain's last hop.
+# "app": the chain handed over to an app or its store (a 3xx or the landing page's script to itms-apps://,
+# intent://, market://, an app's own scheme): a browser cannot follow it, so it is the chain's last hop.
 HopKind = Literal["start", "http", "meta", "js", "app"]
 
 

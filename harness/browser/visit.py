@@ -26,6 +26,7 @@ from harness.browser.conditions import (
     seed_consent,
 )
 from harness.browser.csp import end_beacon_url
+from harness.browser.handoff import AppHandoffWatch
 from harness.browser.metrics import MetricsRecorder
 from harness.browser.page_calls import PageUnresponsive, answers, bounded, unresponsive_message
 from harness.browser.truth import read_truth
@@ -373,6 +374,7 @@ async def run_visit(
     acted_at: float | None = None  # monotonic: when the run last did something to the page (consent, journey)
     step_failed = False  # a consent answer or a journey step failed (the page may have stopped answering)
     looping = False  # the landing navigates on for ever (script or meta refresh): leave it as found
+    handoffs = AppHandoffWatch()  # the landing's script sending the browser on to an app (started with the page)
     landing_failed = False
     blocklist = load_blocklist(conditions.blocker) if conditions.blocker else None  # bad file: before the browser
     # What the run knows if the browser dies under it (the steps so far, every hit the proxy has).
@@ -411,6 +413,7 @@ async def run_visit(
         log = _NavigationLog(page, steps=steps)
         navigations = log.navigations
         log.attach()
+        handoffs = await AppHandoffWatch.start(context, page)
         network = await apply_network(context, page, conditions)  # noqa: F841 - lives as long as the page
         if conditions.abandon_after_ms is not None:
             # An impatient user: the page is left at this moment, whatever it has done by then.
@@ -559,7 +562,9 @@ async def run_visit(
     else:
         note = _capture_note(complete, still_open, options.capture_timeout_ms)
     requests = proxy.close_run(run_id)
-    chain = build_chain(url, requests, landing_ended_at, options.max_hops)
+    # A script's hand-off to an app belongs to the chain when it came before the journey's first step.
+    journey_began = steps[0].started_at if steps else time.time()
+    chain = build_chain(url, requests, landing_ended_at, options.max_hops, handoffs.first_before(journey_began))
     if died:
         pass  # the browser's death explains the run; its aborted requests are its doing
     elif chain.loop_detected:

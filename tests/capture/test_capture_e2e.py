@@ -401,3 +401,15 @@ def test_an_ad_click_that_ends_in_an_app_store_is_followed_to_the_hand_off(harne
     with_steps = harness.visit(CLICK.format(to="/get-the-app"), journey=journey)
     assert with_steps.capture.error and "handed over to an app (market://details?id=com.shop.app" in with_steps.capture.error
 
+
+def test_a_deep_link_page_whose_script_opens_the_app_ends_the_chain_there(harness: Harness) -> None:
+    """Branch- or OneLink-style pages send the browser to the app by script: no request, no navigation
+    Playwright reports, so the chain ended on the deep-link page. Chromium's CDP tells the request."""
+    result = harness.visit(CLICK.format(to="/open-in-app"))
+    capture = result.capture
+    assert capture.error is None and capture.capture_complete, capture.error
+    app = capture.chain.hops[-1]
+    assert app.kind == "app" and app.url.startswith("intent://product/42?gclid=EAIaIQobChMI8t2&fbclid=IwAR2xYz")
+    assert capture.chain.dropped == [], "every click ID and UTM rides into the app"
+    assert [e.event for e in result.events if e.vendor == "meta_pixel"] == ["PageView"], "the page's own hit is in"
+
