@@ -294,10 +294,6 @@ async def _answer_dialog(dialog: Dialog, dialogs: list[DialogRecord]) -> None:
     dialogs.append(DialogRecord(kind=dialog.type, message=message, url=url, at=opened_at, answer=answer))
 
 
-class _NoBrowser(Exception):
-    """The run's context could not be made: the browser is gone."""
-
-
 def _browser_died(detail: str | None) -> str:
     said = f" ({detail})" if detail else ""
     return (
@@ -382,21 +378,13 @@ async def run_visit(
     dialogs: list[DialogRecord] = []
     complete = False
     still_open: list[str] = []
+    context: BrowserContext | None = None
     try:
         context = await browser.new_context(
             **{**descriptor, **context_overrides(conditions, descriptor)},
             proxy=proxy.playwright_proxy(run_id),
             ignore_https_errors=True,
         )
-    except PlaywrightError as exc:
-        if browser.is_connected():
-            proxy.close_run(run_id)
-            raise
-        context = None
-        error = _short(exc)
-    try:
-        if context is None:
-            raise _NoBrowser
         context.set_default_timeout(options.navigation_timeout_ms)
         context.on("dialog", lambda dialog: _answer_dialog(dialog, dialogs))
         if plan.artifacts_dir is not None:
@@ -540,12 +528,10 @@ async def run_visit(
             trace = plan.artifacts_dir / "trace.zip"
             await context.tracing.stop(path=str(trace))
             artifacts["trace"] = str(trace)
-    except _NoBrowser:
-        pass
     except PlaywrightError as exc:
         if browser.is_connected():
             raise
-        error = error or _short(exc)
+        error = error or _short(exc)  # the browser died under the run: said below
     finally:
         if context is not None and browser.is_connected():
             await context.close()
