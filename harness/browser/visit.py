@@ -415,6 +415,9 @@ async def run_visit(
                     f"the landing page did not finish loading within {options.navigation_timeout_ms} ms "
                     "(navigation timeout); hits sent before are kept: raise --timeout if the site is just slow"
                 )
+                # Its document may trickle on for ever: waiting for it before leaving would only add the
+                # capture cap, and name the page the error names already.
+                proxy.release_documents(run_id)
             except PlaywrightError as exc:
                 error = f"loading {url}: {_short(exc)}"
                 landing_failed = True  # perhaps at a hand-off to an app: told once the chain is known

@@ -171,6 +171,8 @@ class RunStore:
     requests: list[CapturedRequest] = field(default_factory=list)
     # Flows still waiting for their answer, by flow ID: what they are and since when (monotonic).
     open: dict[str, OpenFlow] = field(default_factory=dict)
+    # Open documents whose answer has begun: a page that may never finish (see ``release_documents``).
+    answering_documents: set[str] = field(default_factory=set)
     last_activity: float = field(default_factory=time.monotonic)
     end_seen_at: float | None = None  # monotonic time the end-of-run beacon arrived
     end_trip_s: float | None = None  # how long the end-of-run beacon took from pagehide to the proxy
@@ -237,6 +239,23 @@ class CaptureLog:
             store = self._runs.get(run_id or "")
             if store and store.open.pop(flow_id, None) is not None:
                 store.last_activity = time.monotonic()
+
+    def document_answering(self, run_id: str | None, flow_id: str) -> None:
+        with self._lock:
+            store = self._runs.get(run_id or "")
+            if store and flow_id in store.open:
+                store.answering_documents.add(flow_id)
+
+    def release_documents(self, run_id: str) -> None:
+        """The page did not finish loading within the navigation timeout: its documents still arriving no
+        longer hold the run open (what they would bring is not waited for; the run's error says why)."""
+        with self._lock:
+            store = self._runs.get(run_id)
+            if store:
+                for flow_id in store.answering_documents:
+                    if store.open.pop(flow_id, None) is not None:
+                        store.last_activity = time.monotonic()
+                store.answering_documents.clear()
 
     def flow_finished(self, request: CapturedRequest, *, flow_id: str | None, background: bool = False) -> None:
         """Record a finished request; ``flow_id`` releases it from the run's open flows (None: not counted)."""
@@ -432,6 +451,8 @@ class Recorder:
         is_document = is_navigation_headers(flow.request.headers.get) and "html" in flow.response.headers.get(
             "content-type", ""
         )
+        if is_document:
+            self.log.document_answering(flow.metadata.get(RUN_KEY), flow.id)
         prefix = BodyPrefix(MAX_DOCUMENT_BODY if is_document else 0)
         flow.response.stream = prefix
         flow.metadata[BODY_PREFIX_KEY] = prefix

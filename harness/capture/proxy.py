@@ -245,6 +245,10 @@ class CaptureProxy:
         """A response header of the run's latest document at ``url`` (e.g. its Content-Security-Policy)."""
         return self.log.document_header(run_id, url, name)
 
+    def release_documents(self, run_id: str) -> None:
+        """Stop waiting for the run's documents still arriving (a page that never finished loading)."""
+        self.log.release_documents(run_id)
+
     def open_requests(self, run_id: str) -> list[str]:
         """The run's requests still waiting for their answer, one line each (for explaining a cut-off)."""
         return self.log.open_requests(run_id)

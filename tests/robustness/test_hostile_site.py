@@ -140,6 +140,8 @@ def test_a_page_that_never_finishes_loading_times_out_and_keeps_its_hits(
     assert sorted(hit_ids(capture_result)) == ["trickle-0", "trickle-1"]
     [document] = [r for r in capture_result.capture.requests if r.is_navigation]
     assert document.status == 200 and b"<title>Trickle</title>" in document.response_body
+    # The trickling document does not hold the run until the capture cap, nor is it named a second time.
+    assert capture_result.capture.capture_complete and capture_result.capture.capture_note is None
     assert_next_run_works(hostile_harness, hostile_site)
 
 
