@@ -24,7 +24,8 @@ def _how_reached(previous: CapturedRequest, url: str) -> HopKind:
     if previous.status and 300 <= previous.status < 400 and previous.location:
         if _same_url(urljoin(previous.url, previous.location), url):
             return "http"
-    if _META_REFRESH.search(previous.response_body or b""):
+    # A refresh: the <meta http-equiv=refresh> tag, or the Refresh header it stands for (click trackers send it).
+    if _META_REFRESH.search(previous.response_body or b"") or previous.response_header("refresh"):
         return "meta"
     return "js"
 

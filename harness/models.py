@@ -144,6 +144,7 @@ class SinkholeReply(_Model):
 
 # "app": the chain handed over to an app or its store (a 3xx or the landing page's script to itms-apps://,
 # intent://, market://, an app's own scheme): a browser cannot follow it, so it is the chain's last hop.
+# "meta": a refresh, by <meta http-equiv=refresh> or by the HTTP Refresh header it stands for.
 HopKind = Literal["start", "http", "meta", "js", "app"]
 
 

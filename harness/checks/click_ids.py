@@ -105,7 +105,7 @@ def hop_fix(param: str, previous: RedirectHop, hop: RedirectHop) -> str:
     if hop.kind == "http":
         return f"Make the redirect rule answering {source} keep the query string ({param} included)"
     if hop.kind == "meta":
-        return f"The meta refresh in {source} must carry the query string ({param} included) to {target}"
+        return f"The refresh (meta tag or Refresh header) of {source} must carry the query string ({param} included) to {target}"
     return f"The script on {source} that navigates to {target} must append location.search ({param} included)"
 
 

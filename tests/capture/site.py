@@ -210,6 +210,8 @@ class _Handler(BaseHTTPRequestHandler):
         elif parts.path in ("/script-loop-a", "/script-loop-b"):  # two pages that send each other on, for ever
             other = "/script-loop-b" if parts.path.endswith("a") else "/script-loop-a"
             self._html(SCRIPT_LOOP_PAGE.replace("OTHER", other + qs))
+        elif parts.path == "/refresh-header":  # a click tracker's 'Refresh' header instead of a meta tag
+            self._send(200, b"<!doctype html><title>Redirecting</title>", {"content-type": "text/html", "refresh": f"0; url=/landing{qs}"})
         elif parts.path == "/get-the-app":  # an app-install campaign: the store, with the click in its referrer
             gclid = dict(query).get("gclid", "")
             self._send(302, headers={"location": f"market://details?id=com.shop.app&referrer=gclid%3D{gclid}"})

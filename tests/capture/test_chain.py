@@ -95,3 +95,11 @@ def test_web_redirects_and_answers_are_no_hand_off() -> None:
         chain = build_chain(START, [_doc(1, START, 302, location)])
         assert [h.kind for h in chain.hops] == ["start"], location
     assert [h.kind for h in build_chain(START, [_doc(1, START, 200)]).hops] == ["start"]
+
+
+def test_a_refresh_header_is_a_refresh_hop_not_a_script() -> None:
+    """Click trackers send 'Refresh: 0; url=...' instead of the meta tag: the same hop, not a script's."""
+    headers_refresh = _doc(1, START, 200)
+    headers_refresh.response_headers = [("refresh", "0; url=https://www.shop.example/lp")]
+    chain = build_chain(START, [headers_refresh, _doc(2, "https://www.shop.example/lp")])
+    assert [h.kind for h in chain.hops] == ["start", "meta"]
