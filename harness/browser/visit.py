@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -90,6 +91,8 @@ class _NavigationLog:
     crashed: bool = False
     unresponsive: bool = False  # the page's main thread stopped answering (harness.browser.page_calls)
     leaving: bool = False  # set when the run leaves the page: that navigation is ours, not the site's
+    # The current document's HTTP Refresh header (the meta tag's equivalent), from the proxy's record.
+    refresh_header: Callable[[str], str | None] | None = None
 
     def attach(self) -> None:
         self.page.on("framenavigated", self._committed)
@@ -153,6 +156,8 @@ class _NavigationLog:
                 # Browsers start a refresh's timer at load; one later than a visitor would wait is not
                 # part of the landing.
                 delay = document.refresh_delay_s
+                if delay is None and self.refresh_header is not None:
+                    delay = refresh_delay(self.refresh_header(self.page.url))
                 waited = delay is not None and delay <= MAX_REFRESH_WAIT_S
                 hold_until = loaded_at + (delay or 0.0) + window if waited else 0.0
                 continue
@@ -163,6 +168,15 @@ class _NavigationLog:
             wait = max(window - idle, hold_until - now)
             await asyncio.sleep(max(0.005, min(wait, 0.05)))
         return self.crashed is False and not self.pending
+
+
+def refresh_delay(value: str | None) -> float | None:
+    """The delay of a ``Refresh`` header value (``"2; url=/lp"``, ``"0"``) in seconds, or None."""
+    try:
+        delay = float((value or "").split(";", 1)[0].split(",", 1)[0].strip())
+    except ValueError:
+        return None
+    return delay if delay >= 0 and math.isfinite(delay) else None
 
 
 # The longest <meta http-equiv=refresh> delay waited for as part of the landing's redirect chain.
@@ -398,7 +412,9 @@ async def run_visit(
         if blocklist is not None:
             blocker = await apply_blocker(context, blocklist)
         page = await context.new_page()
-        log = _NavigationLog(page, steps=steps)
+        log = _NavigationLog(
+            page, steps=steps, refresh_header=lambda at: next(iter(proxy.document_header(run_id, at, "refresh")), None)
+        )
         navigations = log.navigations
         log.attach()
         handoffs = await AppHandoffWatch.start(context, page)

@@ -211,7 +211,9 @@ class _Handler(BaseHTTPRequestHandler):
             other = "/script-loop-b" if parts.path.endswith("a") else "/script-loop-a"
             self._html(SCRIPT_LOOP_PAGE.replace("OTHER", other + qs))
         elif parts.path == "/refresh-header":  # a click tracker's 'Refresh' header instead of a meta tag
-            self._send(200, b"<!doctype html><title>Redirecting</title>", {"content-type": "text/html", "refresh": f"0; url=/landing{qs}"})
+            delay = dict(query).get("delay", "0")  # a delayed one, past the landing's settle window, too
+            rest = urlencode([(k, v) for k, v in query if k != "delay"])
+            self._send(200, b"<!doctype html><title>Redirecting</title>", {"content-type": "text/html", "refresh": f"{delay}; url=/landing?{rest}"})
         elif parts.path == "/get-the-app":  # an app-install campaign: the store, with the click in its referrer
             gclid = dict(query).get("gclid", "")
             self._send(302, headers={"location": f"market://details?id=com.shop.app&referrer=gclid%3D{gclid}"})

@@ -414,8 +414,11 @@ def test_a_deep_link_page_whose_script_opens_the_app_ends_the_chain_there(harnes
     assert [e.event for e in result.events if e.vendor == "meta_pixel"] == ["PageView"], "the page's own hit is in"
 
 
-def test_a_refresh_header_hop_is_told_as_a_refresh(harness: Harness) -> None:
-    capture = harness.visit(CLICK.format(to="/refresh-header")).capture
+@pytest.mark.parametrize("delay", ["0", "1.5"])
+def test_a_refresh_header_hop_is_told_as_a_refresh_and_waited_for(harness: Harness, delay: str) -> None:
+    """Click trackers send 'Refresh: N; url=...' instead of the meta tag: the same hop, not a script's, and
+    one scheduled past the settle window is waited for as the meta tag's is."""
+    capture = harness.visit(CLICK.format(to="/refresh-header") + f"&delay={delay}").capture
     assert capture.error is None, capture.error
     assert [h.kind for h in capture.chain.hops] == ["start", "http", "meta"]
     assert capture.chain.final_url.startswith("https://www.site.test/landing?gclid=EAIaIQobChMI8t2")
