@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from urllib.parse import parse_qsl, urldefrag, urljoin, urlsplit
+from urllib.parse import parse_qsl, unquote, urldefrag, urljoin, urlsplit
 
 from harness.models import CapturedRequest, HopKind, ParamFate, RedirectChain, RedirectHop, is_tracked_param
 
@@ -17,7 +17,25 @@ _META_REFRESH = re.compile(rb"<meta[^>]+http-equiv\s*=\s*[\"']?refresh", re.IGNO
 
 
 def _same_url(a: str, b: str) -> bool:
-    return urldefrag(a)[0] == urldefrag(b)[0]
+    """The same address, however it was written: an ad URL as typed ('utm_campaign=spring sale|{x}',
+    'straße', an IDN host) and the one the browser sent (percent-encoded, punycode) are one hop."""
+    a, b = urldefrag(a)[0], urldefrag(b)[0]
+    return a == b or _canonical(a) == _canonical(b)
+
+
+def _canonical(url: str) -> tuple[str, str, int | None, str, str]:
+    parts = urlsplit(url.strip())
+    host = parts.hostname or ""
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            pass
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return parts.scheme.lower(), host.lower(), port, unquote(parts.path) or "/", unquote(parts.query)
 
 
 def _how_reached(previous: CapturedRequest, url: str) -> HopKind:

@@ -423,3 +423,17 @@ def test_a_refresh_header_hop_is_told_as_a_refresh_and_waited_for(harness: Harne
     assert [h.kind for h in capture.chain.hops] == ["start", "http", "meta"]
     assert capture.chain.final_url.startswith("https://www.site.test/landing?gclid=EAIaIQobChMI8t2")
 
+
+
+def test_an_ad_url_written_unencoded_is_followed_and_its_drops_are_found(harness: Harness) -> None:
+    """Ad URLs carry spaces, '|', '{...}' placeholders and umlauts unencoded; the browser sends them
+    percent-encoded. The chain did not recognise its own first hop, kept only the ad URL, and called every
+    parameter kept, drops included."""
+    url = "https://ads.test/click?to=/drop-gclid&gclid=EAIaIQobChMI8t2&utm_campaign=spring sale|{adgroup}&utm_term=straße"
+    capture = harness.visit(url).capture
+    assert capture.error is None, capture.error
+    assert len(capture.chain.hops) >= 3, [h.url for h in capture.chain.hops]
+    fates = {f.param: f for f in capture.chain.params}
+    assert fates["gclid"].fate == "dropped"
+    assert fates["utm_campaign"].fate == "kept" and fates["utm_campaign"].value == "spring sale|{adgroup}"
+    assert fates["utm_term"].fate == "kept" and fates["utm_term"].value == "straße"

@@ -103,3 +103,13 @@ def test_a_refresh_header_is_a_refresh_hop_not_a_script() -> None:
     headers_refresh.response_headers = [("refresh", "0; url=https://www.shop.example/lp")]
     chain = build_chain(START, [headers_refresh, _doc(2, "https://www.shop.example/lp")])
     assert [h.kind for h in chain.hops] == ["start", "meta"]
+
+
+def test_an_ad_url_is_recognised_however_it_was_written() -> None:
+    """The ad URL as typed (an IDN host, unencoded space, '|', braces, umlaut) is the first hop the browser
+    sent percent-encoded and in punycode."""
+    typed = "https://bücher.example/lp?gclid=G1&utm_campaign=spring sale|{x}&utm_term=straße"
+    sent = "https://xn--bcher-kva.example/lp?gclid=G1&utm_campaign=spring%20sale%7C%7Bx%7D&utm_term=stra%C3%9Fe"
+    chain = build_chain(typed, [_doc(1, sent, 302, "/end"), _doc(2, "https://xn--bcher-kva.example/end")])
+    assert [h.kind for h in chain.hops] == ["start", "http"]
+    assert {p.param for p in chain.dropped} == {"gclid", "utm_campaign", "utm_term"}
