@@ -568,7 +568,8 @@ async def run_visit(
         note = _capture_note(complete, still_open, options.capture_timeout_ms)
     requests = proxy.close_run(run_id)
     # A script's hand-off to an app belongs to the chain when it came before the journey's first step.
-    journey_began = steps[0].started_at if steps else time.time()
+    acted = [step.started_at for step in steps if step.action != "seed"]  # a consent seed comes before the page
+    journey_began = acted[0] if acted else time.time()
     chain = build_chain(url, requests, landing_ended_at, options.max_hops, handoffs.first_before(journey_began))
     if died:
         pass  # the browser's death explains the run; its aborted requests are its doing
