@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.async_api import Page
 
+from harness.browser.visit import VisitPlan
 from harness.capture.proxy import CaptureProxy, ProxyStartError
 from harness.checks.base import CheckContext
 from harness.checks.click_ids import click_ids_reach_landing
@@ -22,7 +23,7 @@ from harness.engine import Harness
 from harness.errors import BadInput, BrowserNotFound
 from harness.models import RunResult, StepRecord
 from harness.options import RunOptions
-from harness.scenario import Scenario
+from harness.scenario import RunConditions, Scenario
 from tests.capture.conftest import UNLOAD_HITS
 from tests.capture.site import CaptureTestSite
 
@@ -402,10 +403,15 @@ def test_an_ad_click_that_ends_in_an_app_store_is_followed_to_the_hand_off(harne
     assert with_steps.capture.error and "handed over to an app (market://details?id=com.shop.app" in with_steps.capture.error
 
 
-def test_a_deep_link_page_whose_script_opens_the_app_ends_the_chain_there(harness: Harness) -> None:
+@pytest.mark.parametrize("seeded", [False, True])
+def test_a_deep_link_page_whose_script_opens_the_app_ends_the_chain_there(harness: Harness, seeded: bool) -> None:
     """Branch- or OneLink-style pages send the browser to the app by script: no request, no navigation
-    Playwright reports, so the chain ended on the deep-link page. Chromium's CDP tells the request."""
-    result = harness.visit(CLICK.format(to="/open-in-app"))
+    Playwright reports, so the chain ended on the deep-link page. Chromium's CDP tells the request. (A consent
+    state seeded before the page is no step on it: the hand-off still counts.)"""
+    seed = {"seed": {"cookies": [{"name": "consent", "value": "granted", "domain": ".site.test"}]}}
+    conditions = RunConditions.model_validate({"consent": seed} if seeded else {})
+    result = harness.visit(CLICK.format(to="/open-in-app"), plan=VisitPlan(conditions=conditions))
+    assert [s.action for s in result.capture.steps] == (["seed"] if seeded else [])
     capture = result.capture
     assert capture.error is None and capture.capture_complete, capture.error
     app = capture.chain.hops[-1]
