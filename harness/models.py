@@ -276,6 +276,14 @@ class Navigation(_Model):
     step: int | None = None  # journey step that was running, None while landing
 
 
+class AppHandoff(_Model):
+    """The page's script sending the browser to an app or its store (``intent://``, ``market://``,
+    ``itms-apps://``, an app's own scheme): a browser does not follow it, so no document records it."""
+
+    url: str
+    at: float  # epoch seconds
+
+
 class StepRecord(_Model):
     """One journey step as it ran."""
 
@@ -338,6 +346,7 @@ class RunCapture(_Model):
     navigations: list[Navigation] = Field(default_factory=list)
     steps: list[StepRecord] = Field(default_factory=list)
     dialogs: list[DialogRecord] = Field(default_factory=list)
+    app_handoffs: list[AppHandoff] = Field(default_factory=list)  # by script; a 3xx one is a chain hop
     requests: list[CapturedRequest] = Field(default_factory=list)
     cookies: list[CookieRecord] = Field(default_factory=list)
     started_at: float

@@ -24,6 +24,7 @@ class AppHandoffWatch:
 
     def __init__(self) -> None:
         self.requested: list[tuple[str, float]] = []
+        self.handed = asyncio.Event()  # set at the first: a page that hands off before its load never loads
         self._main_frame: str | None = None
 
     @classmethod
@@ -43,6 +44,7 @@ class AppHandoffWatch:
         url = event.get("url") or ""
         if event.get("frameId") == self._main_frame and is_app_url(url):
             self.requested.append((url, time.time()))
+            self.handed.set()
 
     def first_before(self, moment: float) -> str | None:
         """The first app URL asked for before ``moment``: the landing's hand-off, not a later button's."""

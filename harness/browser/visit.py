@@ -35,6 +35,7 @@ from harness.capture.proxy import CaptureProxy
 from harness.chain import build_chain
 from harness.errors import BadInput
 from harness.models import (
+    AppHandoff,
     BackendTruth,
     CapturedRequest,
     CookieRecord,
@@ -277,6 +278,23 @@ async def _loaded(page: Page, timeout_ms: int) -> None:
         pass  # timed out, crashed or closed: the run's error (if any) says so
 
 
+async def _land(page: Page, url: str, timeout_ms: int, handoffs: AppHandoffWatch) -> bool:
+    """Open ``url`` until its load, as ``page.goto`` does. True when the page's script handed the click to an
+    app first: a deep-link page that does so before its load cancels the load, which then never comes."""
+    landing = asyncio.ensure_future(page.goto(url, wait_until="load", timeout=timeout_ms))
+    handed = asyncio.ensure_future(handoffs.handed.wait())
+    try:
+        done, _ = await asyncio.wait({landing, handed}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        handed.cancel()
+    if landing in done:
+        await landing  # its errors, as page.goto raises them
+        return False
+    # Leaving the page ends the navigation that waits for a load: its error is expected, not a failure.
+    landing.add_done_callback(lambda task: task.cancelled() or task.exception())
+    return True
+
+
 async def _land_and_abandon(page: Page, url: str, abandon_after_ms: int, options: RunOptions) -> float:
     """Open ``url`` and leave it ``abandon_after_ms`` after the click, loaded or not; returns when."""
     clicked = time.monotonic()
@@ -386,6 +404,7 @@ async def run_visit(
     looping = False  # the landing navigates on for ever (script or meta refresh): leave it as found
     handoffs = AppHandoffWatch()  # the landing's script sending the browser on to an app (started with the page)
     landing_failed = False
+    handed_off = False  # the landing page's script sent the click on to an app before the page loaded
     blocklist = load_blocklist(conditions.blocker) if conditions.blocker else None  # bad file: before the browser
     # What the run knows if the browser dies under it (the steps so far, every hit the proxy has).
     navigations: list[Navigation] = []
@@ -425,7 +444,7 @@ async def run_visit(
             landing_ended_at = time.time()
         else:
             try:
-                await page.goto(url, wait_until="load", timeout=options.navigation_timeout_ms)
+                handed_off = await _land(page, url, options.navigation_timeout_ms, handoffs)
             except PlaywrightTimeout:
                 error = (
                     f"the landing page did not finish loading within {options.navigation_timeout_ms} ms "
@@ -437,7 +456,12 @@ async def run_visit(
             except PlaywrightError as exc:
                 error = f"loading {url}: {_short(exc)}"
                 landing_failed = True  # perhaps at a hand-off to an app: told once the chain is known
-            if error is None and not await log.settle(
+            if handed_off:
+                # The click went on to an app (a deep-link page's script): the user is in the app now.
+                app = handoffs.requested[0][0]
+                if plan.journey is not None:
+                    error = f"the ad click handed over to an app ({app}): a browser cannot follow it, so the journey did not run"
+            elif error is None and not await log.settle(
                 options.redirect_settle_ms, options.navigation_timeout_ms, options.max_hops
             ):
                 if log.crashed:
@@ -448,7 +472,7 @@ async def run_visit(
                     error = f"the landing page never settled: more than {options.max_hops} navigations (a redirect loop?)"
                     looping = True
             landing_ended_at = time.time()
-            if error is None:
+            if error is None and not handed_off:
                 try:
                     consent_step = await answer_consent(page, conditions.consent, plan.consent_selectors, index=-1)
                     if consent_step is not None:
@@ -458,7 +482,7 @@ async def run_visit(
                     steps.append(exc.record)
                     error = str(exc)
                     step_failed = True
-            if error is None:
+            if error is None and not handed_off:
                 # Its numbers arrive as the page reports them (LCP until the first input); read at the end.
                 try:
                     await recorder.mark_landing(page, options.navigation_timeout_ms)
@@ -485,7 +509,7 @@ async def run_visit(
         final = ended_on if ended_on is not None and not ended_on.is_closed() else page
         # A page the visitor abandoned is left as it is at that moment (what it would send later never
         # exists); a loop never falls quiet: waiting would only let it go on, sending hits, until the cap.
-        leave_now = looping or abandoned_at is not None
+        leave_now = looping or abandoned_at is not None or handed_off
         if error is None and not log.crashed and not leave_now:
             await _loaded(final, options.capture_timeout_ms)
             try:
@@ -592,6 +616,7 @@ async def run_visit(
         navigations=navigations,
         steps=steps,
         dialogs=dialogs,
+        app_handoffs=[AppHandoff(url=at_url, at=at) for at_url, at in handoffs.requested],
         requests=requests,
         cookies=cookies,
         started_at=started_at,

@@ -303,6 +303,15 @@ def _markers(capture: RunCapture) -> Iterable[tuple[float, TimelineEntry]]:
             nav.at,
             TimelineEntry(kind="navigation", at_ms=_relative_ms(capture, nav.at), title=clean(nav.url, 600)),
         )
+    for handoff in capture.app_handoffs:
+        yield (
+            handoff.at,
+            TimelineEntry(
+                kind="navigation",
+                at_ms=_relative_ms(capture, handoff.at),
+                title=clean(f"hand-off to an app: {handoff.url}", 600),
+            ),
+        )
     for dialog in capture.dialogs:
         yield (
             dialog.at,

@@ -217,11 +217,15 @@ class _Handler(BaseHTTPRequestHandler):
         elif parts.path == "/get-the-app":  # an app-install campaign: the store, with the click in its referrer
             gclid = dict(query).get("gclid", "")
             self._send(302, headers={"location": f"market://details?id=com.shop.app&referrer=gclid%3D{gclid}"})
-        elif parts.path == "/open-in-app":  # a deep-link page: script sends the browser to the app, click ID kept
-            self._html("<!doctype html><html><body>Opening the app...<script>"
+        elif parts.path in ("/open-in-app", "/open-in-app-now"):  # a deep-link page: script sends the browser to the app
+            # "-now" hands off before the page's load (an image still loading), which cancels the load.
+            later = "/open-in-app-now" != parts.path
+            self._html("<!doctype html><html><body>Opening the app..." + ("" if later else "<img src='/hang.png'>") + "<script>"
                        "new Image().src = 'https://www.facebook.com/tr/?id=1234567890&ev=PageView';"
-                       "setTimeout(() => { location.href = 'intent://product/42' + location.search +"
-                       " '#Intent;scheme=shopapp;package=com.shop.app;end'; }, 30);</script></body></html>")
+                       + ("addEventListener('load', () => setTimeout(() => {" if later else "(() => {")
+                       + "location.href = 'intent://product/42' + location.search +"
+                       " '#Intent;scheme=shopapp;package=com.shop.app;end';"
+                       + ("}, 30));" if later else "})();") + "</script></body></html>")
         elif parts.path == "/get-the-ios-app":  # the App Store takes no click ID
             self._send(302, headers={"location": "itms-apps://apps.apple.com/app/id123456789"})
         elif parts.path == "/confirm-checkout":
