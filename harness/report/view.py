@@ -11,7 +11,7 @@ import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
 from harness.browser.metrics import time_to_first_hit_ms, time_to_page_view_ms
@@ -299,44 +299,25 @@ def _relative_ms(capture: RunCapture, at: float) -> int | None:
 
 def _markers(capture: RunCapture) -> Iterable[tuple[float, TimelineEntry]]:
     for nav in capture.navigations:
-        yield (
-            nav.at,
-            TimelineEntry(kind="navigation", at_ms=_relative_ms(capture, nav.at), title=clean(nav.url, 600)),
-        )
+        yield _marker(capture, nav.at, "navigation", clean(nav.url, 600))
     for handoff in capture.app_handoffs:
-        yield (
-            handoff.at,
-            TimelineEntry(
-                kind="navigation",
-                at_ms=_relative_ms(capture, handoff.at),
-                title=clean(f"hand-off to an app: {handoff.url}", 600),
-            ),
-        )
+        yield _marker(capture, handoff.at, "navigation", clean(f"hand-off to an app: {handoff.url}", 600))
     for dialog in capture.dialogs:
-        yield (
-            dialog.at,
-            TimelineEntry(
-                kind="dialog",
-                at_ms=_relative_ms(capture, dialog.at),
-                title=clean(f"{dialog.kind}: {dialog.message}", 300),
-                detail=dialog.answer,
-            ),
-        )
+        yield _marker(capture, dialog.at, "dialog", clean(f"{dialog.kind}: {dialog.message}", 300), detail=dialog.answer)
     for step in capture.steps:
         detail = clean(step.target or "", 300)
         if step.typed:
             detail += f" ← typed {clean(step.typed, 80)!r}"
-        yield (
-            step.started_at,
-            TimelineEntry(
-                kind="step",
-                at_ms=_relative_ms(capture, step.started_at),
-                title=clean(f"{step.label} ({step.action})", 200),
-                detail=detail,
-                consent=step.consent,
-                error=clean(step.error) if step.error else None,
-            ),
-        )
+        title = clean(f"{step.label} ({step.action})", 200)
+        error = clean(step.error) if step.error else None
+        yield _marker(capture, step.started_at, "step", title, detail=detail, consent=step.consent, error=error)
+
+
+def _marker(capture: RunCapture, at: float, kind: MarkerKind, title: str, **more: Any) -> tuple[float, TimelineEntry]:
+    return at, TimelineEntry(kind=kind, at_ms=_relative_ms(capture, at), title=title, **more)
+
+
+MarkerKind = Literal["navigation", "step", "dialog"]
 
 
 def _hit_entry(
