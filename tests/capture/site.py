@@ -221,7 +221,9 @@ class _Handler(BaseHTTPRequestHandler):
             # "-now" hands off before the page's load (an image still loading), which cancels the load.
             later = "/open-in-app-now" != parts.path
             self._html("<!doctype html><html><body>Opening the app..." + ("" if later else "<img src='/hang.png'>") + "<script>"
-                       "new Image().src = 'https://www.facebook.com/tr/?id=1234567890&ev=PageView';"
+                       # Handing off at once cancels the page's loads: a pixel still loading is lost, a beacon is not.
+                       + ("new Image().src = " if later else "navigator.sendBeacon(")
+                       + "'https://www.facebook.com/tr/?id=1234567890&ev=PageView'" + (";" if later else ");")
                        + ("addEventListener('load', () => setTimeout(() => {" if later else "(() => {")
                        + "location.href = 'intent://product/42' + location.search +"
                        " '#Intent;scheme=shopapp;package=com.shop.app;end';"
