@@ -31,7 +31,8 @@ class _Origin(NamedTuple):
 
     def beacon_url(self) -> str:
         default = self.port == _DEFAULT_PORTS[self.scheme]
-        return f"{self.scheme}://{self.host}{'' if default else f':{self.port}'}{END_OF_RUN_PATH}"
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 literal (a dev server on [::1])
+        return f"{self.scheme}://{host}{'' if default else f':{self.port}'}{END_OF_RUN_PATH}"
 
 
 def end_beacon_url(page_url: str, policies: Iterable[str]) -> str | None:

@@ -120,3 +120,11 @@ def test_pages_that_cannot_take_the_beacon() -> None:
     assert end_beacon_url("about:blank", []) is None
     assert end_beacon_url("data:text/html,hi", []) is None
     assert end_beacon_url("https://www.shop.example:99999/", []) is None
+
+
+def test_an_ipv6_literal_page_gets_a_beacon_url_the_browser_accepts() -> None:
+    """A dev server on [::1]: without its brackets the URL is invalid, sendBeacon throws, and the run would
+    wait for its beacon until the capture cap."""
+    assert end_beacon_url("http://[::1]:8000/lp", []) == "http://[::1]:8000/__eventpath__/end-of-run"
+    assert end_beacon_url("https://[2001:db8::1]/lp", ["connect-src 'self'"]) == "https://[2001:db8::1]/__eventpath__/end-of-run"
+
