@@ -12,6 +12,7 @@ from collections import Counter
 from urllib.parse import parse_qsl, unquote, urldefrag, urljoin, urlsplit
 
 from harness.models import CapturedRequest, HopKind, ParamFate, RedirectChain, RedirectHop, is_tracked_param
+from harness.urls import is_app_url
 
 _META_REFRESH = re.compile(rb"<meta[^>]+http-equiv\s*=\s*[\"']?refresh", re.IGNORECASE)
 
@@ -100,15 +101,6 @@ def app_handoff(document: CapturedRequest) -> str | None:
         return None
     target = urljoin(document.url, document.location.strip())
     return target if is_app_url(target) else None
-
-
-def is_app_url(url: str) -> bool:
-    """A URL only an app or its store opens: a scheme that is not the web's."""
-    scheme = urlsplit(url).scheme.lower()
-    return bool(scheme) and scheme not in _WEB_SCHEMES
-
-
-_WEB_SCHEMES = frozenset({"http", "https", "about", "data", "blob", "javascript"})
 
 
 def _query(url: str) -> dict[str, str]:

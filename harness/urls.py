@@ -168,3 +168,13 @@ def url_query_value(url: str, name: str) -> str | None:
 def url_query_named(url: str, names: frozenset[str]) -> tuple[tuple[str, str], ...]:
     """The pairs of ``url_query`` whose name is one of ``names``, in order (cached per URL and names)."""
     return tuple(pair for pair in _url_query_pairs(url) if pair[0] in names)
+
+
+def is_app_url(url: str) -> bool:
+    """A URL only an app or its store opens (itms-apps://, intent://, market://, an app's own scheme): a
+    scheme that is not the web's."""
+    scheme = urlsplit(url).scheme.lower()
+    return bool(scheme) and scheme not in _WEB_SCHEMES
+
+
+_WEB_SCHEMES = frozenset({"http", "https", "about", "data", "blob", "javascript"})

@@ -16,7 +16,7 @@ from typing import Any
 from playwright.async_api import BrowserContext, Page
 from playwright.async_api import Error as PlaywrightError
 
-from harness.chain import is_app_url
+from harness.urls import is_app_url
 
 
 class AppHandoffWatch:
