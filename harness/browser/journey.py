@@ -10,6 +10,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Frame, FrameLocator, Locator, Page
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+from harness.browser.pace import requests_in_flight
 from harness.browser.page_calls import bounded
 from harness.models import StepRecord
 from harness.scenario import (
@@ -68,6 +69,8 @@ _SCROLL_TO_END = """(html, end) => {
 
 # Steps after which a new document may be on its way (a link, a submit, a script that sets location).
 _MAY_NAVIGATE = (ClickStep, PressStep, ScriptStep, SelectStep)
+# Steps that may unload their page: what it has set off must have left it first (harness.browser.pace).
+_MAY_UNLOAD = (*_MAY_NAVIGATE, GotoStep)
 
 
 class _LoadPatience:
@@ -121,6 +124,7 @@ class _Cursor:
     def move_to(self, page: Page) -> None:
         self.page = page
         self.patience = _LoadPatience(page)
+        requests_in_flight(page)
 
 
 async def _perform(cursor: _Cursor, step: _Step, run_token: str, timeout: float, after: _Step | None) -> str | None:
@@ -131,6 +135,8 @@ async def _perform(cursor: _Cursor, step: _Step, run_token: str, timeout: float,
     if element is not None and isinstance(step, ClickStep | FillStep | SelectStep | PressStep):
         navigation_possible = isinstance(after, _MAY_NAVIGATE)
         timeout = await _wait_until_wired(page, element, timeout, navigation_possible, patience)
+    if isinstance(step, _MAY_UNLOAD):
+        await requests_in_flight(page).calm()
     match step:
         case GotoStep(goto=url):
             await page.goto(urljoin(page.url, url), timeout=timeout)
@@ -191,6 +197,7 @@ def scenario_journey(steps: Sequence[_Step], run_token: str, default_timeout_ms:
     async def journey(page: Page, records: list[StepRecord]) -> Page:
         """Returns the page it ended on: the landing page, or a popup a step moved to."""
         cursor = _Cursor(page)
+        requests_in_flight(page)  # already watched when the run started it; else from now on
         for index, step in enumerate(steps):
             record = StepRecord(
                 index=index,

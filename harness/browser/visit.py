@@ -29,6 +29,7 @@ from harness.browser.conditions import (
 from harness.browser.csp import end_beacon_url
 from harness.browser.handoff import AppHandoffWatch
 from harness.browser.metrics import MetricsRecorder
+from harness.browser.pace import requests_in_flight, watch_page
 from harness.browser.page_calls import PageUnresponsive, answers, bounded, unresponsive_message
 from harness.browser.truth import read_truth
 from harness.capture.proxy import CaptureProxy
@@ -430,7 +431,9 @@ async def run_visit(
             steps.append(seed_step)
         if blocklist is not None:
             blocker = await apply_blocker(context, blocklist)
+        context.on("page", watch_page)  # popups too: a journey may move on to one
         page = await context.new_page()
+        watch_page(page)  # before the landing: what the page sets off, before a step may unload it
         log = _NavigationLog(
             page, steps=steps, refresh_header=lambda at: next(iter(proxy.document_header(run_id, at, "refresh")), None)
         )
@@ -512,6 +515,7 @@ async def run_visit(
         leave_now = looping or abandoned_at is not None or handed_off
         if error is None and not log.crashed and not leave_now:
             await _loaded(final, options.capture_timeout_ms)
+            await requests_in_flight(final).calm()  # the last step's hits leave before the page is left
             try:
                 document = await _document_state(final, options.navigation_timeout_ms)
                 since = _last_page_moment(document, acted_at)

@@ -134,6 +134,27 @@ addEventListener('pagehide', () => {
 });
 </script></body></html>"""
 
+# A consent banner whose "accept" sends the page view to every pixel host at once (each a first contact: a
+# new tunnel to the proxy) and loads a vendor's script that sends its own (the script slow to come, as a
+# tag manager's often is); and a link on to the next page, which a journey clicks at once, a person not.
+PACE_HOSTS = ("www.facebook.com", "facebook.com", "web.facebook.com", "m.facebook.com", "www.instagram.com")
+PACE_PAGE = """<!doctype html><html><body><button id="accept">Accept</button><a id="next" href="/landing">Shop</a>
+<script>
+const keep = [];
+document.getElementById('accept').addEventListener('click', () => {
+  for (const host of HOSTS) {
+    const ping = new Image();
+    ping.src = 'https://' + host + '/tr/?id=1234567890&ev=PageView&cd[from]=' + host;
+    keep.push(ping);
+  }
+  const tag = document.createElement('script');
+  tag.src = '/slow-tag.js';
+  document.head.appendChild(tag);
+});
+</script></body></html>""".replace("HOSTS", repr(list(PACE_HOSTS)))
+SLOW_TAG = b"""keep.push(Object.assign(new Image(), {
+  src: 'https://www.facebook.com/tr/?id=1234567890&ev=Lead&cd[from]=slow-tag'}));"""
+
 HANGING_FORM_PAGE = """<!doctype html><html><head><title>Checkout</title></head><body>
 <input id="a"><input id="b"><input id="c"><input id="d"><img src="/hang.png" alt=""></body></html>"""
 
@@ -239,6 +260,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._html(HIT_PAGE.replace("UNLOAD_HITS", str(self.server.unload_hits)))
         elif parts.path == "/late-handler":  # the button is on screen before the script that makes it work
             self._html(LATE_HANDLER_PAGE)
+        elif parts.path == "/accept-and-go":
+            self._html(PACE_PAGE)
+        elif parts.path == "/slow-tag.js":
+            time.sleep(0.3)
+            self._send(200, SLOW_TAG, {"content-type": "text/javascript"})
         elif parts.path == "/hanging-form":  # the form is all there, but an image keeps `load` from firing
             self._html(HANGING_FORM_PAGE)
         elif parts.path == "/hang.png":  # long past the journey's waits; short enough not to hold the run's end

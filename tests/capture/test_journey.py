@@ -7,6 +7,7 @@ import pytest
 from harness.browser.journey import scenario_journey
 from harness.engine import Harness
 from harness.scenario import Scenario
+from tests.capture.site import PACE_HOSTS
 
 pytestmark = pytest.mark.browser
 
@@ -142,3 +143,16 @@ def test_dialogs_are_accepted_as_a_visitor_going_on_would_and_recorded(harness: 
     ]
     assert result.capture.dialogs[1].url == "https://www.site.test/confirm-checkout"
     assert [e.event for e in result.events if e.vendor == "meta_pixel" and e.event == "Purchase"] == ["Purchase"]
+
+
+
+def test_what_a_step_set_off_leaves_before_the_next_step_unloads_its_page(harness: Harness) -> None:
+    """A journey clicks on within milliseconds, a person after a second. The image pings an 'accept' sent
+    (each to a host the browser had not met: each waits for its tunnel) and the pixel of the vendor script
+    it loaded (300 ms to come) must not be cancelled by the next click's navigation: that loss would be
+    the harness's speed, not the site's."""
+    scenario = _steps({"goto": "/accept-and-go"}, {"click": "#accept"}, {"click": "#next"}, {"wait_for_url": "**/landing"})
+    result = harness.visit(CLICK, journey=scenario_journey(scenario.steps, "x", 5_000))
+    assert result.capture.error is None, result.capture.error
+    sent_from = [e.params["cd"]["from"] for e in result.events if e.vendor == "meta_pixel" and "from" in e.params.get("cd", {})]
+    assert sorted(sent_from) == sorted([*PACE_HOSTS, "slow-tag"])
