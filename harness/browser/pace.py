@@ -19,9 +19,12 @@ from weakref import WeakKeyDictionary
 
 from playwright.async_api import Page, Request, Response
 
-# No request started or answered for this long: the scripts that answers release have had their turn to
-# send what they send (a vendor script loaded, its pixel started), as the end of a run reads quiet.
+# This long after the last answer that hands the page code or data to act on (a vendor script loaded, an
+# API call answered), its scripts have had their turn to send what they send (the script's pixel).
 QUIET_S = 0.1
+# Answers that hand the page something to run or act on. An image or a beacon answered releases nothing:
+# waiting a quiet window after each pixel would only slow every step.
+_RELEASES_SCRIPT = frozenset({"document", "script", "xhr", "fetch", "eventsource", "other"})
 # A request still open after this long is no hit on its way out but a slow or endless one (a long poll, an
 # event stream): a person would not wait for it either. Also the most one wait lasts (a page that never
 # falls quiet: a heartbeat, a carousel).
@@ -30,7 +33,7 @@ PATIENCE_S = 2.0
 
 class RequestsInFlight:
     """The requests of one page (its frames included) that the browser has started and not yet seen
-    answered, and when the page last started or finished one."""
+    answered, and when the page was last handed something to run."""
 
     def __init__(self, page: Page) -> None:
         self._page = page
@@ -40,27 +43,25 @@ class RequestsInFlight:
         page.on("request", self._started)
         page.on("response", self._answered)
         page.on("requestfailed", self._ended)
-        page.on("requestfinished", self._ended)
-
-    def _touch(self) -> None:
-        self._last_activity = time.monotonic()
-        self._changed.set()
+        page.on("requestfinished", self._ended)  # a script runs once its body is in, after its answer began
 
     def _started(self, request: Request) -> None:
         if not (request.is_navigation_request() and request.frame.parent_frame is None):
             self._open[request] = time.monotonic()  # the page's own document is the load's to wait for
-        self._touch()
+            self._changed.set()
 
     def _answered(self, response: Response) -> None:
         self._ended(response.request)
 
     def _ended(self, request: Request) -> None:
-        if self._open.pop(request, None) is not None:
-            self._touch()
+        self._open.pop(request, None)
+        if request.resource_type in _RELEASES_SCRIPT:
+            self._last_activity = time.monotonic()
+        self._changed.set()
 
     async def calm(self, quiet_s: float = QUIET_S, patience_s: float = PATIENCE_S) -> float:
-        """Wait until no request started in the last ``patience_s`` is open and none started or ended in the
-        last ``quiet_s``, at most ``patience_s``; return the seconds waited."""
+        """Wait until no request started in the last ``patience_s`` is open and none that releases scripts
+        was answered in the last ``quiet_s``, at most ``patience_s``; return the seconds waited."""
         began = time.monotonic()
         deadline = began + patience_s
         while not self._page.is_closed():
