@@ -17,6 +17,7 @@ import asyncio
 import time
 from weakref import WeakKeyDictionary
 
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, Request, Response
 
 # This long after the last answer that hands the page code or data to act on (a vendor script loaded, an
@@ -46,8 +47,8 @@ class RequestsInFlight:
         page.on("requestfinished", self._ended)  # a script runs once its body is in, after its answer began
 
     def _started(self, request: Request) -> None:
-        if not (request.is_navigation_request() and request.frame.parent_frame is None):
-            self._open[request] = time.monotonic()  # the page's own document is the load's to wait for
+        if not _is_page_document(request):  # the page's own document is the load's to wait for
+            self._open[request] = time.monotonic()
             self._changed.set()
 
     def _answered(self, response: Response) -> None:
@@ -83,6 +84,15 @@ class RequestsInFlight:
             except TimeoutError:
                 pass
         return time.monotonic() - began
+
+
+def _is_page_document(request: Request) -> bool:
+    if not request.is_navigation_request():
+        return False
+    try:
+        return request.frame.parent_frame is None
+    except PlaywrightError:
+        return True  # a popup's first document, requested before its frame exists
 
 
 _WATCHES: WeakKeyDictionary[Page, RequestsInFlight] = WeakKeyDictionary()

@@ -156,3 +156,16 @@ def test_what_a_step_set_off_leaves_before_the_next_step_unloads_its_page(harnes
     assert result.capture.error is None, result.capture.error
     sent_from = [e.params["cd"]["from"] for e in result.events if e.vendor == "meta_pixel" and "from" in e.params.get("cd", {})]
     assert sorted(sent_from) == sorted([*PACE_HOSTS, "slow-tag"])
+
+
+def test_a_request_that_stays_open_holds_a_step_no_longer_than_a_persons_patience(harness: Harness) -> None:
+    """A long poll (answered after 5 s) is no hit on its way out: the step that leaves the page waits for
+    it at most PATIENCE_S, then goes on (the poll is cut, as a person leaving would cut it)."""
+    from harness.browser.pace import PATIENCE_S
+
+    scenario = _steps({"goto": "/live?poll=5"}, {"script": "location.href = '/landing'"}, {"wait_for_url": "**/landing"})
+    result = harness.visit(CLICK, journey=scenario_journey(scenario.steps, "x", 8_000))
+    assert result.capture.error is None, result.capture.error
+    goto, leave, _ = result.capture.steps
+    assert leave.ended_at is not None and goto.ended_at is not None
+    assert leave.ended_at - goto.ended_at < PATIENCE_S + 1.5, "the step waited for the long poll's answer"
