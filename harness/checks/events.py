@@ -11,7 +11,16 @@ from collections.abc import Iterable, Iterator
 from functools import cache
 
 from harness.checks.base import CheckContext, check, event_evidence
-from harness.models import CapturedRequest, CheckFailure, DecodedEvent, Evidence, RunResult, StepRecord
+from harness.models import (
+    CapturedRequest,
+    CheckFailure,
+    DecodedEvent,
+    Evidence,
+    RedirectChain,
+    RootCauseName,
+    RunResult,
+    StepRecord,
+)
 from harness.scenario import ExpectedEvent
 
 # How vendors are named to people (QA hands a failure to whoever owns that tag).
@@ -249,20 +258,43 @@ def _never_fired(ctx: CheckContext, expected: ExpectedEvent, window: Window) -> 
         seen = f"no {name} ({expected.vendor}) hit at all in the run"
         fix = None  # the table's "Reinstall or repair tag/container" is the direction
     capture = ctx.result.capture
-    if capture.error or not capture.capture_complete:
+    root: RootCauseName = "Missing tag"
+    if (handoff := _handed_to_app(capture.chain)) is not None:
+        app, page_first = handoff
+        if page_first:
+            # The hand-off ends the page: its loads are cancelled and its load event never comes.
+            seen += f"; the landing page handed the click to an app ({app}) before it was sent"
+            fix = (
+                f"Send {expected.event} before handing off (a beacon survives the hand-off; an image or a tag "
+                "waiting for the page's load does not), or hold the redirect to the app until it is sent"
+            )
+            root = "Wrong trigger"
+        else:
+            seen += f"; the click went straight to an app ({app}) by a redirect: no web page loaded to send it"
+            fix = f"Count {expected.event} in the app (its SDK or measurement partner), or expect it only from the web"
+    elif capture.error or not capture.capture_complete:
         seen += (
             " (the run did not finish cleanly, see run_completed: the hit may simply not have been captured)"
         )
     return ctx.failure(
         "event_count",
         f"{label} never fired",
-        "Missing tag",
+        root,
         expected=f"{label} {plural(expected.count, 'time')} ({window.description})",
         seen=seen,
         evidence=hit_evidence(others or broken),
         key=f"event_count:{label}:missing",
         fix=fix,
     )
+
+
+def _handed_to_app(chain: RedirectChain) -> tuple[str, bool] | None:
+    """The app URL the ad click ended in, and whether a page came first (its script handed off) rather
+    than a redirect straight to the app."""
+    if len(chain.hops) < 2 or chain.hops[-1].kind != "app":
+        return None
+    before = chain.hops[-2].status
+    return chain.hops[-1].url, before is not None and not 300 <= before < 400
 
 
 def _step_never_ran(

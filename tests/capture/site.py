@@ -241,7 +241,10 @@ class _Handler(BaseHTTPRequestHandler):
         elif parts.path in ("/open-in-app", "/open-in-app-now"):  # a deep-link page: script sends the browser to the app
             # "-now" hands off before the page's load (an image still loading), which cancels the load.
             later = "/open-in-app-now" != parts.path
+            # ("-now" also means to send a Lead once the page has loaded, which the hand-off never lets happen.)
+            on_load = "addEventListener('load', () => { new Image().src = 'https://www.facebook.com/tr/?id=1234567890&ev=Lead'; });"
             self._html("<!doctype html><html><body>Opening the app..." + ("" if later else "<img src='/hang.png'>") + "<script>"
+                       + ("" if later else on_load)
                        # Handing off at once cancels the page's loads: a pixel still loading is lost, a beacon is not.
                        + ("new Image().src = " if later else "navigator.sendBeacon(")
                        + "'https://www.facebook.com/tr/?id=1234567890&ev=PageView'" + (";" if later else ");")

@@ -19,6 +19,7 @@ from harness.capture.proxy import CaptureProxy, ProxyStartError
 from harness.checks.base import CheckContext
 from harness.checks.click_ids import click_ids_reach_landing
 from harness.checks.run_health import run_completed
+from harness.checks.events import event_count
 from harness.decoders.registry import DecoderRegistry
 from harness.engine import Harness
 from harness.errors import BadInput, BrowserNotFound
@@ -423,6 +424,28 @@ def test_a_deep_link_page_whose_script_opens_the_app_ends_the_chain_there(harnes
     assert app.kind == "app" and app.url.startswith("intent://product/42?gclid=EAIaIQobChMI8t2&fbclid=IwAR2xYz")
     assert capture.chain.dropped == [], "every click ID and UTM rides into the app"
     assert [e.event for e in result.events if e.vendor == "meta_pixel"] == ["PageView"], "the page's own hit is in"
+
+
+def test_an_event_lost_to_the_hand_off_to_an_app_is_named_as_such(harness: Harness) -> None:
+    """A deep-link page that hands off at once cancels its own load: a pixel waiting for it never fires.
+    The failure said only 'never fired' (reinstall the tag); it names the hand-off and how to send first.
+    A redirect straight to the store has no page at all: the event is the app's to count."""
+    scenario = Scenario.model_validate(
+        {"name": "deep-link", "ad_click": {"url": CLICK}, "expect": {"events": [{"vendor": "meta_pixel", "event": "Lead"}]}}
+    )
+    url = CLICK.format(to="/open-in-app-now")
+    result = harness.visit(url)
+    assert result.capture.chain.hops[-1].kind == "app"
+    [lost] = event_count(CheckContext(scenario, result, url))
+    assert lost.root_cause == "Wrong trigger"
+    assert "the landing page handed the click to an app (intent://product/42" in lost.seen
+    assert "before handing off (a beacon survives the hand-off" in lost.fix_direction
+
+    url = CLICK.format(to="/get-the-app")
+    [no_page] = event_count(CheckContext(scenario, harness.visit(url), url))
+    assert no_page.root_cause == "Missing tag"
+    assert "went straight to an app (market://details?id=com.shop.app" in no_page.seen
+    assert "Count Lead in the app" in no_page.fix_direction
 
 
 @pytest.mark.parametrize("delay", ["0", "1.5"])
