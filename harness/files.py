@@ -10,15 +10,27 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 
-def write_atomically(path: Path, data: str | bytes, *, errors: str = "strict") -> None:
-    """Write ``data`` (text as UTF-8) to ``path``: into a temporary file beside it, synced, then renamed over
-    it. On any failure the temporary file is removed and ``path`` is untouched; the OSError says which
-    file."""
+def write_atomically(path: Path, data: str | bytes | Iterable[str], *, errors: str = "strict") -> None:
+    """Write ``data`` (text as UTF-8; an iterable of text chunks as they come) to ``path``: into a
+    temporary file beside it, synced, then renamed over it. On any failure the temporary file is removed
+    and ``path`` is untouched; the OSError says which file."""
+    with writing_atomically(path, errors=errors) as write:
+        if isinstance(data, str | bytes):
+            write(data)
+        else:
+            for chunk in data:
+                write(chunk)
+
+
+@contextlib.contextmanager
+def writing_atomically(path: Path, *, errors: str = "strict") -> Iterator[Callable[[str | bytes], None]]:
+    """``write_atomically`` for a file written piece by piece: yields a ``write(text or bytes)``; the file
+    appears whole when the block ends, and not at all when it raises."""
     path = Path(path)
-    payload = data.encode("utf-8", errors) if isinstance(data, str) else data
     # The mode an existing file has, else what a plain open() gives under a usual umask.
     try:
         mode = path.stat().st_mode & 0o7777
@@ -27,7 +39,11 @@ def write_atomically(path: Path, data: str | bytes, *, errors: str = "strict") -
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
     try:
         with os.fdopen(descriptor, "wb") as handle:
-            handle.write(payload)
+
+            def write(piece: str | bytes) -> None:
+                handle.write(piece.encode("utf-8", errors) if isinstance(piece, str) else piece)
+
+            yield write
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temporary, mode)

@@ -12,7 +12,7 @@ What goes:
   ``Proxy-Authorization`` headers. The header is blanked, and the secret's value is replaced wherever
   else it appears.
 
-The input is never mutated: redaction works on a dump of the suite and validates a new ``SuiteResult``.
+The input is never mutated: redaction works on a dump of each run and validates a new one.
 Compressed bodies (gzip) cannot be searched; their typed values stay, which is why gzip bodies are rare in
 the hits eventpath decodes (LinkedIn ``wa`` only).
 """
@@ -25,7 +25,8 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
-from harness.results import SuiteResult
+from harness.models import CapturedRequest
+from harness.results import ScenarioRun, SuiteResult
 
 PII_MARK = "[redacted-pii]"
 SECRET_MARK = "[redacted-secret]"
@@ -39,37 +40,55 @@ MIN_TYPED_LENGTH = 3
 MIN_SECRET_LENGTH = 4
 
 
+class Redactor:
+    """Redaction of one suite, one run at a time. What to look for is gathered from every run first: a
+    value typed in one run, or a secret one run's hits carry, is replaced in every run. A report writer
+    redacts each run as it writes it, so a long suite is never held twice (a copy per run, then dropped)."""
+
+    def __init__(self, suite: SuiteResult) -> None:
+        typed = {
+            step.typed.strip()
+            for run in suite.runs
+            for step in run.result.capture.steps
+            if step.typed and len(step.typed.strip()) >= MIN_TYPED_LENGTH
+        }
+        requests = [
+            request
+            for run in suite.runs
+            for request in (*run.result.capture.requests, *run.result.capture.blocked)
+        ]
+        self.replacements = Replacements(typed, _secret_values([*requests, *suite.unattributed]))
+
+    def run(self, run: ScenarioRun) -> ScenarioRun:
+        """A redacted copy of ``run``; ``run`` itself is left as it was."""
+        data = run.model_dump(round_trip=True)  # round_trip drops computed fields, so it validates back
+        capture = data["result"]["capture"]
+        _redact_headers([*capture["requests"], *capture.get("blocked", [])])
+        for cookie in capture["cookies"]:
+            cookie["value"] = COOKIE_MARK
+        return ScenarioRun.model_validate(replace_everywhere(data, self.replacements))
+
+    def without_runs(self, suite: SuiteResult) -> SuiteResult:
+        """A redacted copy of ``suite`` with no runs (its unattributed requests redacted): the frame a
+        writer puts the runs it redacted one by one into."""
+        data = suite.model_copy(update={"runs": []}).model_dump(round_trip=True)
+        _redact_headers(data["unattributed"])
+        return SuiteResult.model_validate(replace_everywhere(data, self.replacements))
+
+
 def redact_suite(suite: SuiteResult) -> SuiteResult:
     """A redacted copy of ``suite``; ``suite`` itself is left as it was."""
-    data = suite.model_dump(round_trip=True)  # round_trip drops computed fields, so it validates back
-    requests = list(_all_requests(data))
-    replacements = Replacements(_typed_values(data), _secret_values(requests))
+    redactor = Redactor(suite)
+    return redactor.without_runs(suite).model_copy(update={"runs": [redactor.run(run) for run in suite.runs]})
+
+
+def _redact_headers(requests: Iterable[dict[str, Any]]) -> None:
     for request in requests:
         request["request_headers"] = [_redact_request_header(k, v) for k, v in request["request_headers"]]
         request["response_headers"] = [_redact_response_header(k, v) for k, v in request["response_headers"]]
-    for run in data["runs"]:
-        for cookie in run["result"]["capture"]["cookies"]:
-            cookie["value"] = COOKIE_MARK
-    return SuiteResult.model_validate(replace_everywhere(data, replacements))
 
 
 # --- what to look for ------------------------------------------------------------------------------
-
-
-def _all_requests(data: dict[str, Any]) -> Iterable[dict[str, Any]]:
-    for run in data["runs"]:
-        yield from run["result"]["capture"]["requests"]
-        yield from run["result"]["capture"].get("blocked", [])  # aborted in the browser, same headers
-    yield from data["unattributed"]
-
-
-def _typed_values(data: dict[str, Any]) -> set[str]:
-    return {
-        step["typed"].strip()
-        for run in data["runs"]
-        for step in run["result"]["capture"]["steps"]
-        if step.get("typed") and len(step["typed"].strip()) >= MIN_TYPED_LENGTH
-    }
 
 
 _SECRET_VALUE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
@@ -83,14 +102,14 @@ _SECRET_VALUE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
 )
 
 
-def _secret_values(requests: Iterable[dict[str, Any]]) -> set[str]:
+def _secret_values(requests: Iterable[CapturedRequest]) -> set[str]:
     found: set[str] = set()
     for request in requests:
-        texts = [request["url"], request["body"].decode("utf-8", errors="replace")]
+        texts = [request.url, request.body.decode("utf-8", errors="replace")]
         for pattern in _SECRET_VALUE_PATTERNS:
             for text in texts:
                 found.update(match.group(1) for match in pattern.finditer(text))
-        for name, value in request["request_headers"]:
+        for name, value in request.request_headers:
             if name.lower() in SECRET_HEADERS:
                 found.add(value)
                 found.update(value.split()[1:])  # "Bearer <token>": the token alone too

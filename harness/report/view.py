@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
@@ -505,6 +505,29 @@ class RunView:
     speed: SpeedView | None = None
     blocker: BlockerView | None = None
     abandonment: AbandonmentView | None = None
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """A run's line in the summary table (read before any run's section is rendered)."""
+
+    anchor: str
+    test_id: str
+    conditions: str
+    passed: bool
+    failure_count: int
+    hit_count: int
+
+
+def run_row(index: int, run: ScenarioRun, redact: Callable[[str], str] = str) -> RunRow:
+    return RunRow(
+        anchor=f"run{index}",
+        test_id=clean(redact(run.test_id), 300),
+        conditions=clean(redact(describe_conditions(run.conditions)), 300),
+        passed=run.passed,
+        failure_count=len(run.failures),
+        hit_count=len(run.result.capture.tag_hits),
+    )
 
 
 def run_view(index: int, run: ScenarioRun, expected: Sequence[ExpectedEvent], budget: BodyBudget) -> RunView:

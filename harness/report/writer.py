@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,10 +13,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 from pydantic_core import PydanticSerializationError
 
-from harness.files import write_atomically
-from harness.report.redact import redact_suite
+from harness.files import writing_atomically
+from harness.report.redact import Redactor
 from harness.report.replay import write_replay_kit
-from harness.report.view import BodyBudget, run_view, summary_view
+from harness.report.view import BodyBudget, RunView, run_row, run_view, summary_view
 from harness.results import ScenarioRun, SuiteResult
 from harness.scenario import ExpectedEvent, Scenario
 
@@ -59,32 +59,86 @@ def write_report(
 ) -> ReportPaths:
     """Write ``out_dir/index.html`` and ``out_dir/results.json``, redacted unless ``redact=False``.
 
-    ``scenarios`` (name -> Scenario) supplies expected purchases for runs without backend truth; when a
-    run's scenario is not given, its ``file`` is read if it still exists."""
+    Run by run: each run is redacted, put into ``results.json``, given its replay kit and rendered into
+    ``index.html`` in turn, so a long suite is never held twice (redacted copies and their views of every
+    run at once took three times the suite's own memory). ``scenarios`` (name -> Scenario) supplies
+    expected purchases for runs without backend truth; when a run's scenario is not given, its ``file`` is
+    read if it still exists."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    shown = redact_suite(suite) if redact else suite
-    _write_replay_kits(shown, out_dir)
     paths = ReportPaths(directory=out_dir, html=out_dir / HTML_NAME, json=out_dir / JSON_NAME)
-    write_atomically(paths.json, results_json(shown))
-    write_atomically(paths.html, render_html(shown, scenarios or {}, redacted=redact), errors="replace")
+    redactor = Redactor(suite) if redact else None
+    frame = redactor.without_runs(suite) if redactor else suite.model_copy(update={"runs": []})
+    text = redactor.replacements.text if redactor else str
+    expected = _ExpectedEvents(scenarios or {})
+    budget = BodyBudget()
+    summary = summary_view(suite)
+    # The gap chart is built by harness.gap.render_gap_svg, which escapes every label it writes.
+    gap_svg = Markup(summary.gap.svg) if summary.gap else None
+    head, tail = _json_frame(frame)
+    with writing_atomically(paths.json) as json_out, writing_atomically(paths.html, errors="replace") as html_out:
+
+        def sections() -> Iterator[RunView]:
+            """Each run's view for the page, its JSON written on the way (the page renders them in order)."""
+            json_out(head)
+            for index, run in enumerate(suite.runs):
+                shown = redactor.run(run) if redactor else run
+                _write_replay_kit(shown, out_dir)
+                json_out((",\n" if index else "") + _nested(_run_json(shown)))
+                yield run_view(index, shown, expected(run), budget)
+            json_out(tail)
+
+        runs = sections()
+        page = _environment().get_template("report.html.j2").generate(
+            summary=summary,
+            rows=[run_row(i, run, text) for i, run in enumerate(suite.runs)],
+            runs=runs,
+            redacted=redact,
+            gap_svg=gap_svg,
+        )
+        for chunk in page:
+            html_out(chunk)
+        for _ in runs:
+            pass  # the page read them all; were it not to, results.json must still be whole
     return paths
 
 
-def _write_replay_kits(shown: SuiteResult, out_dir: Path) -> None:
-    """Beside each run's kept trace: its flows file and HAR, from the requests the report shows."""
-    root = out_dir.resolve()
-    for run in shown.runs:
-        trace = run.artifacts.get("trace")
-        if not trace:
-            continue  # no replay kit kept for this run
-        folder = (out_dir / trace).parent
-        if not folder.resolve().is_relative_to(root):
-            continue  # a results file from elsewhere: write nothing outside the report folder
-        flows, har = write_replay_kit(run.result.capture.requests, folder)
-        kit = Path(trace).parent
-        run.artifacts["flows"] = (kit / flows.name).as_posix()
-        run.artifacts["har"] = (kit / har.name).as_posix()
+def _write_replay_kit(shown: ScenarioRun, out_dir: Path) -> None:
+    """Beside a run's kept trace: its flows file and HAR, from the requests the report shows."""
+    trace = shown.artifacts.get("trace")
+    if not trace:
+        return  # no replay kit kept for this run
+    folder = (out_dir / trace).parent
+    if not folder.resolve().is_relative_to(out_dir.resolve()):
+        return  # a results file from elsewhere: write nothing outside the report folder
+    flows, har = write_replay_kit(shown.result.capture.requests, folder)
+    kit = Path(trace).parent
+    shown.artifacts["flows"] = (kit / flows.name).as_posix()
+    shown.artifacts["har"] = (kit / har.name).as_posix()
+
+
+_RUNS_SLOT = '\n "runs": []'  # where SuiteResult's JSON (indent=1) holds its runs: a top-level key
+
+
+def _json_frame(frame: SuiteResult) -> tuple[str, str]:
+    """``results.json`` before and after its runs, from the suite without them."""
+    whole = results_json(frame)
+    at = whole.index(_RUNS_SLOT)
+    return whole[:at] + '\n "runs": [\n', "\n ]" + whole[at + len(_RUNS_SLOT) :]
+
+
+def _run_json(run: ScenarioRun) -> str:
+    try:
+        return run.model_dump_json(round_trip=True, indent=1)
+    except PydanticSerializationError:
+        # mitmproxy keeps undecodable header bytes as lone surrogates, which UTF-8 JSON cannot hold.
+        clean = ScenarioRun.model_validate(_without_surrogates(run.model_dump(round_trip=True)))
+        return clean.model_dump_json(round_trip=True, indent=1)
+
+
+def _nested(run_json: str) -> str:
+    """A run's JSON indented as an item of the suite's ``runs`` (no JSON string holds a raw newline)."""
+    return "  " + run_json.replace("\n", "\n  ")
 
 
 def results_json(suite: SuiteResult) -> str:
@@ -110,15 +164,22 @@ def _without_surrogates(node: Any) -> Any:
 
 
 def render_html(suite: SuiteResult, scenarios: Mapping[str, Scenario], *, redacted: bool = True) -> str:
+    """The page for ``suite`` as it is (redact it first to show it redacted), whole in memory."""
     budget = BodyBudget()
-    runs = [run_view(i, run, _expected_events(run, scenarios), budget) for i, run in enumerate(suite.runs)]
+    expected = _ExpectedEvents(scenarios)
     summary = summary_view(suite)
     # The gap chart is built by harness.gap.render_gap_svg, which escapes every label it writes.
     gap_svg = Markup(summary.gap.svg) if summary.gap else None
     return (
         _environment()
         .get_template("report.html.j2")
-        .render(summary=summary, runs=runs, redacted=redacted, gap_svg=gap_svg)
+        .render(
+            summary=summary,
+            rows=[run_row(i, run) for i, run in enumerate(suite.runs)],
+            runs=[run_view(i, run, expected(run), budget) for i, run in enumerate(suite.runs)],
+            redacted=redacted,
+            gap_svg=gap_svg,
+        )
     )
 
 
@@ -132,13 +193,29 @@ def _environment() -> Environment:
     )
 
 
-def _expected_events(run: ScenarioRun, scenarios: Mapping[str, Scenario]) -> list[ExpectedEvent]:
-    scenario = scenarios.get(run.scenario)
-    if scenario is None and run.file and Path(run.file).is_file():
-        from harness.scenario_loader import load_scenario
+class _ExpectedEvents:
+    """A run's expected events: from its scenario, given or read from its file (once per file: a suite
+    runs each scenario on many devices and conditions)."""
 
-        try:
-            scenario = load_scenario(run.file)
-        except Exception:  # noqa: BLE001 - an edited or broken file only costs the expectation row
-            scenario = None
-    return list(scenario.expect.events) if scenario else []
+    def __init__(self, scenarios: Mapping[str, Scenario]) -> None:
+        self._scenarios = scenarios
+        self._read: dict[str, Scenario | None] = {}
+
+    def __call__(self, run: ScenarioRun) -> list[ExpectedEvent]:
+        scenario = self._scenarios.get(run.scenario)
+        if scenario is None and run.file:
+            if run.file not in self._read:
+                self._read[run.file] = _read_scenario(run.file)
+            scenario = self._read[run.file]
+        return list(scenario.expect.events) if scenario else []
+
+
+def _read_scenario(file: str) -> Scenario | None:
+    if not Path(file).is_file():
+        return None
+    from harness.scenario_loader import load_scenario
+
+    try:
+        return load_scenario(file)
+    except Exception:  # noqa: BLE001 - an edited or broken file only costs the expectation row
+        return None

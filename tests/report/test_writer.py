@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from html import unescape
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -13,7 +14,16 @@ from harness.report import default_report_dir, write_report
 from harness.report.view import BODY_LIMIT, BodyBudget, timeline
 from harness.results import ScenarioRun, SuiteResult
 from harness.scenario import Scenario
-from tests.report.conftest import BACKEND, T0, checkout_capture, ga4_hit, read, request, scenario_run
+from tests.report.conftest import (
+    BACKEND,
+    T0,
+    TYPED_EMAIL,
+    checkout_capture,
+    ga4_hit,
+    read,
+    request,
+    scenario_run,
+)
 
 
 def section(html: str, element_id: str) -> str:
@@ -285,3 +295,31 @@ def test_a_dialog_the_run_accepted_is_placed_in_the_timeline(scenario: Scenario,
     assert "<now>" not in html, "the page's text is escaped"
     order = re.findall(r'<td class="t">(\d+)</td><td class="k"><span class="badge \w+">(step|dialog)</span>', html)
     assert ("2000", "step") in order and order.index(("2500", "dialog")) == order.index(("2000", "step")) + 1
+
+
+# --- written run by run ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("runs", [0, 1, 3])
+def test_results_json_written_run_by_run_round_trips(checkout_run: ScenarioRun, tmp_path: Path, runs: int) -> None:
+    """The runs are spliced into the suite's JSON one by one (never all dumped at once): any number of
+    them, none included, still reads back as the suite."""
+    suite = SuiteResult(started_at=T0, finished_at=T0 + 6.0, runs=[checkout_run] * runs, planned_runs=runs + 1)
+    stored = SuiteResult.model_validate_json(read(write_report(suite, tmp_path, redact=False).json))
+    assert stored == suite
+
+
+def test_a_value_typed_in_one_run_is_redacted_in_every_run_of_the_report(
+    checkout_run: ScenarioRun, tmp_path: Path
+) -> None:
+    """Each run is redacted as it is written, with what every run typed: a later run that typed nothing
+    but whose hits carry the first run's email (a remembered login, a prefilled form) shows it redacted."""
+    typed_nothing = checkout_run.model_copy(deep=True)
+    for step in typed_nothing.result.capture.steps:
+        step.typed = None
+    suite = SuiteResult(started_at=T0, finished_at=T0 + 6.0, runs=[checkout_run, typed_nothing])
+    paths = write_report(suite, tmp_path)
+    for text in (read(paths.json), read(paths.html)):
+        assert TYPED_EMAIL.lower() not in text.lower() and quote(TYPED_EMAIL, safe="").lower() not in text.lower()
+    stored = SuiteResult.model_validate_json(read(paths.json))
+    assert "[redacted-pii]" in stored.runs[1].model_dump_json()
