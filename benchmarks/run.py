@@ -478,6 +478,33 @@ def _bench_suite_once(sizes: Sizes, jobs: int, keep: KeepArtifacts) -> None:
     failed = [r for r in suite.runs if r.failures]
     if failed:
         line("runs with check failures", f"{len(failed)} (first: {failed[0].failures[0].title})")
+    if keep == "never":
+        bench_report_memory(suite, scenario)
+
+
+def bench_report_memory(suite, scenario: Scenario) -> None:  # type: ignore[no-untyped-def]
+    """Python memory to write a suite's report, beside what the suite itself holds: writing it run by run
+    keeps it to about one run, where redacted copies of every run at once took about three suites."""
+    import tracemalloc
+
+    from harness.report import write_report
+    from harness.results import SuiteResult
+
+    text = suite.model_dump_json(round_trip=True)
+    tracemalloc.start()
+    try:
+        copy = SuiteResult.model_validate_json(text)  # the suite as the runner holds it, counted from here
+        held = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        with tempfile.TemporaryDirectory(prefix="eventpath-bench-") as report_dir:
+            write_report(copy, Path(report_dir), scenarios={scenario.name: scenario})
+        extra = tracemalloc.get_traced_memory()[1] - held
+    finally:
+        tracemalloc.stop()
+    runs = len(copy.runs)
+    print(f"report: written for the {runs} runs above (Python allocations, tracemalloc)")
+    line("suite held", f"{held / 1e6:.1f} MB ({held / runs / 1e6:.2f} MB per run)")
+    line("extra while writing its report", f"{extra / 1e6:.1f} MB ({extra / held:.2f}x the suite)", "about one run's")
 
 
 def page_time(capture) -> float:  # type: ignore[no-untyped-def]
