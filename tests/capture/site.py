@@ -63,6 +63,17 @@ document.getElementById('place').addEventListener('click', () => {
 </script></body></html>"""
 
 
+# A checkout form that guards against leaving with "Changes you made may not be saved" (beforeunload), as
+# many do once a field has been typed in; its tag says goodbye on pagehide.
+LEAVE_GUARD_PAGE = """<!doctype html><html><body><input id="email"><a id="away" href="/leave-guard?again=1">Back</a>
+<script>
+addEventListener('beforeunload', (event) => { event.preventDefault(); event.returnValue = ''; });
+addEventListener('pagehide', () => {
+  navigator.sendBeacon('https://www.google-analytics.com/g/collect?v=2&tid=G-TEST123&cid=1.2&en=form_leave&dl=' + encodeURIComponent(location.href));
+});
+</script></body></html>"""
+
+
 # A product page as many shops build it: the markup first, the script that wires the button at the end.
 LATE_HANDLER_PAGE = """<!doctype html><html><head><title>Product</title></head><body>
 <button id="checkout-now">Checkout</button>
@@ -263,6 +274,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._html(HIT_PAGE.replace("UNLOAD_HITS", str(self.server.unload_hits)))
         elif parts.path == "/late-handler":  # the button is on screen before the script that makes it work
             self._html(LATE_HANDLER_PAGE)
+        elif parts.path == "/leave-guard":
+            self._html(LEAVE_GUARD_PAGE)
         elif parts.path == "/accept-and-go":
             self._html(PACE_PAGE)
         elif parts.path == "/slow-tag.js":

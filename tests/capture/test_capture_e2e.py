@@ -18,8 +18,8 @@ from harness.browser.visit import VisitPlan
 from harness.capture.proxy import CaptureProxy, ProxyStartError
 from harness.checks.base import CheckContext
 from harness.checks.click_ids import click_ids_reach_landing
-from harness.checks.run_health import run_completed
 from harness.checks.events import event_count
+from harness.checks.run_health import run_completed
 from harness.decoders.registry import DecoderRegistry
 from harness.engine import Harness
 from harness.errors import BadInput, BrowserNotFound

@@ -146,6 +146,24 @@ def test_dialogs_are_accepted_as_a_visitor_going_on_would_and_recorded(harness: 
 
 
 
+def test_a_page_that_asks_before_it_is_left_is_left_and_its_goodbye_hits_are_in(harness: Harness) -> None:
+    """A checkout form with a 'leave site?' guard (beforeunload) once typed in: a link away and the run's
+    own leaving each answer it as a visitor going on would; the pagehide beacon of each page is in."""
+    scenario = _steps(
+        {"goto": "/leave-guard"},
+        {"fill": "#email", "value": "qa+{run}@example.test"},
+        {"click": "#away"},
+        {"wait_for_url": "**/leave-guard?again=1"},
+        {"fill": "#email", "value": "again"},
+    )
+    result = harness.visit(CLICK, journey=scenario_journey(scenario.steps, "T0K3N", 5_000))
+    capture = result.capture
+    assert capture.error is None and capture.capture_complete, capture.error
+    assert [(d.kind, d.answer) for d in capture.dialogs] == [("beforeunload", "accepted")] * 2
+    left = [e.page_url for e in result.events if e.vendor == "ga4" and e.event == "form_leave"]
+    assert left == ["https://www.site.test/leave-guard", "https://www.site.test/leave-guard?again=1"]
+
+
 def test_what_a_step_set_off_leaves_before_the_next_step_unloads_its_page(harness: Harness) -> None:
     """A journey clicks on within milliseconds, a person after a second. The image pings an 'accept' sent
     (each to a host the browser had not met: each waits for its tunnel) and the pixel of the vendor script
