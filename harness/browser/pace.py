@@ -37,14 +37,22 @@ class RequestsInFlight:
     answered, and when the page was last handed something to run."""
 
     def __init__(self, page: Page) -> None:
-        self._page = page
+        # No reference to the page itself: the page keys this watch in a WeakKeyDictionary, which a value
+        # holding its key would keep alive (one page and watch per run, for the whole suite).
+        self._closed = page.is_closed()
         self._open: dict[Request, float] = {}
         self._last_activity = 0.0
         self._changed = asyncio.Event()
+        page.on("close", self._close)
         page.on("request", self._started)
         page.on("response", self._answered)
         page.on("requestfailed", self._ended)
         page.on("requestfinished", self._ended)  # a script runs once its body is in, after its answer began
+
+    def _close(self, _page: Page) -> None:
+        self._closed = True
+        self._open.clear()
+        self._changed.set()
 
     def _started(self, request: Request) -> None:
         if not _is_page_document(request):  # the page's own document is the load's to wait for
@@ -65,7 +73,7 @@ class RequestsInFlight:
         was answered in the last ``quiet_s``, at most ``patience_s``; return the seconds waited."""
         began = time.monotonic()
         deadline = began + patience_s
-        while not self._page.is_closed():
+        while not self._closed:
             now = time.monotonic()
             for request, started in list(self._open.items()):
                 if now - started >= patience_s:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from playwright.async_api import Page
 
 from harness.browser.journey import scenario_journey
 from harness.engine import Harness
+from harness.models import StepRecord
 from harness.scenario import Scenario
 from tests.capture.site import PACE_HOSTS
 
@@ -187,3 +189,24 @@ def test_a_request_that_stays_open_holds_a_step_no_longer_than_a_persons_patienc
     goto, leave, _ = result.capture.steps
     assert leave.ended_at is not None and goto.ended_at is not None
     assert leave.ended_at - goto.ended_at < PATIENCE_S + 1.5, "the step waited for the long poll's answer"
+
+
+def test_a_pages_watch_does_not_keep_the_page_alive_after_its_run(harness: Harness) -> None:
+    """Pace watches are kept per page in a WeakKeyDictionary: a watch holding its page kept every run's page
+    (and what it held) alive for the rest of the suite."""
+    import gc
+    import weakref
+
+    from harness.browser.pace import requests_in_flight
+
+    pages: list[weakref.ref[Page]] = []
+    steps = scenario_journey(_steps({"goto": "/accept-and-go"}, {"click": "#accept"}, {"click": "#next"}).steps, "x", 5_000)
+
+    async def journey(page: Page, records: list[StepRecord]) -> Page:
+        pages.append(weakref.ref(page))
+        assert requests_in_flight(page) is requests_in_flight(page), "one watch per page"
+        return await steps(page, records)
+
+    assert harness.visit(CLICK, journey=journey).capture.error is None
+    gc.collect()
+    assert pages and pages[0]() is None, "the run's page outlived its run"
