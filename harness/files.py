@@ -10,20 +10,16 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
-def write_atomically(path: Path, data: str | bytes | Iterable[str], *, errors: str = "strict") -> None:
-    """Write ``data`` (text as UTF-8; an iterable of text chunks as they come) to ``path``: into a
-    temporary file beside it, synced, then renamed over it. On any failure the temporary file is removed
-    and ``path`` is untouched; the OSError says which file."""
+def write_atomically(path: Path, data: str | bytes, *, errors: str = "strict") -> None:
+    """Write ``data`` (text as UTF-8) to ``path``: into a temporary file beside it, synced, then renamed over
+    it. On any failure the temporary file is removed and ``path`` is untouched; the OSError says which
+    file."""
     with writing_atomically(path, errors=errors) as write:
-        if isinstance(data, str | bytes):
-            write(data)
-        else:
-            for chunk in data:
-                write(chunk)
+        write(data)
 
 
 @contextlib.contextmanager

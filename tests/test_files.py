@@ -60,3 +60,20 @@ def test_text_that_cannot_be_encoded_is_refused_or_replaced_as_asked(tmp_path: P
     with pytest.raises(UnicodeEncodeError):
         write_atomically(tmp_path / "strict.html", "\ud800")
     assert not (tmp_path / "strict.html").exists() and len(os.listdir(tmp_path)) == 1
+
+
+def test_a_file_written_piece_by_piece_appears_whole_or_not_at_all(tmp_path: Path) -> None:
+    """The report writes results.json and index.html run by run: a run that fails to render half way leaves
+    the previous report's files as they were, and no stray piece."""
+    from harness.files import writing_atomically
+
+    target = tmp_path / "results.json"
+    write_atomically(target, "previous")
+    with pytest.raises(RuntimeError), writing_atomically(target) as write:
+        write('{"runs": [')
+        raise RuntimeError("a run could not be rendered")
+    assert target.read_text() == "previous" and sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
+    with writing_atomically(target) as write:
+        for piece in ("{", '"runs": ', b"[]", "}"):
+            write(piece)
+    assert json.loads(target.read_text()) == {"runs": []}
