@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from playwright.async_api import Browser, Playwright, async_playwright
 from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from harness.attribution import UnclaimedServerHits, run_keys
 from harness.browser.launcher import NO_BROWSER_HELP, find_browser, launch_args
@@ -32,6 +33,9 @@ T = TypeVar("T")
 
 # Served by the proxy itself on any host (see capture.addons.PROBE_PATH); never reaches the network.
 PROBE_URL = f"https://eventpath-probe.invalid{PROBE_PATH}"
+# Connecting to a remote Chromium over CDP: three attempts of 5 s (see Harness._connect_over_cdp).
+CDP_ATTEMPTS = 3
+CDP_ATTEMPT_MS = 5_000
 
 
 class BrowserNotTrusted(EventpathError):
@@ -97,7 +101,7 @@ class Harness:
             if options.cdp_url:
                 if options.browser != "chromium":
                     raise BadInput("--cdp connects to Chromium only; use --browser-ws for firefox or webkit")
-                self._browser = await self._playwright.chromium.connect_over_cdp(options.cdp_url, timeout=15_000)
+                self._browser = await self._connect_over_cdp(options.cdp_url)
             elif options.browser_ws:
                 self._browser = await engine.connect(options.browser_ws, timeout=15_000)
             elif options.browser == "chromium":
@@ -124,6 +128,18 @@ class Harness:
         if remote or options.browser != "chromium":
             # This browser was not started with our CA's trust: make sure unload hits still arrive.
             await self._check_unload_trust()
+
+    async def _connect_over_cdp(self, url: str) -> Browser:
+        """Connect, asking again when an attempt hangs: a Chromium that has just started (a grid node just
+        restarted) sometimes never finishes the first CDP handshake, where a second connection at once does."""
+        assert self._playwright is not None
+        for attempt in range(1, CDP_ATTEMPTS + 1):
+            try:
+                return await self._playwright.chromium.connect_over_cdp(url, timeout=CDP_ATTEMPT_MS)
+            except PlaywrightTimeout:
+                if attempt == CDP_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
 
     async def _check_unload_trust(self) -> None:
         """Visit the proxy's own probe page and leave it: the end-of-run beacon must come through."""
@@ -196,13 +212,20 @@ class Harness:
 
     async def _visit(self, url: str, options: RunOptions, plan: VisitPlan) -> RunCapture:
         assert self.proxy is not None and self._playwright is not None and self._browser is not None
-        async with self._restarting:
-            if not self._browser.is_connected():
-                # It died (killed, out of memory, crashed) during an earlier run, which said so: a suite of
-                # many runs goes on with a new one rather than fail every run after.
-                self.browser_restarts += 1
-                await self._start_browser()
-        return await run_visit(self._playwright, self._browser, self.proxy, url, options, plan)
+        for attempt in (1, 2):
+            async with self._restarting:
+                if not self._browser.is_connected():
+                    # It died (killed, out of memory, crashed) during an earlier run, which said so: a suite
+                    # of many runs goes on with a new one rather than fail every run after.
+                    self.browser_restarts += 1
+                    await self._start_browser()
+            capture = await run_visit(self._playwright, self._browser, self.proxy, url, options, plan)
+            if attempt == 1 and not self._browser.is_connected() and _never_began(capture):
+                # The browser was gone before this run began: its death was not known yet when the run was
+                # handed to it (a grid node restarted just before). Nothing happened: run it on a new one.
+                continue
+            break
+        return capture
 
     def _claim_server_hits(self, result: RunResult) -> None:
         """Add the backend hits this run caused (matched by the IDs they carry) to its requests and events."""
@@ -220,6 +243,11 @@ class Harness:
                 event.run_id = result.run_id
                 event.source = "server"
                 result.events.append(event)
+
+
+def _never_began(capture: RunCapture) -> bool:
+    """Nothing of the run happened in the browser: no request, no navigation, no step."""
+    return not (capture.requests or capture.navigations or capture.steps)
 
 
 @contextmanager
