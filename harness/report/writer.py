@@ -84,7 +84,7 @@ def write_report(
             for index, run in enumerate(suite.runs):
                 shown = redactor.run(run) if redactor else run
                 _write_replay_kit(shown, out_dir)
-                json_out((",\n" if index else "") + _nested(_run_json(shown)))
+                json_out((",\n" if index else "") + _nested(_model_json(shown)))
                 yield run_view(index, shown, expected(run), budget)
             json_out(tail)
 
@@ -127,29 +127,23 @@ def _json_frame(frame: SuiteResult) -> tuple[str, str]:
     return whole[:at] + '\n "runs": [\n', "\n ]" + whole[at + len(_RUNS_SLOT) :]
 
 
-def _run_json(run: ScenarioRun) -> str:
-    try:
-        return run.model_dump_json(round_trip=True, indent=1)
-    except PydanticSerializationError:
-        # mitmproxy keeps undecodable header bytes as lone surrogates, which UTF-8 JSON cannot hold.
-        clean = ScenarioRun.model_validate(_without_surrogates(run.model_dump(round_trip=True)))
-        return clean.model_dump_json(round_trip=True, indent=1)
-
-
 def _nested(run_json: str) -> str:
     """A run's JSON indented as an item of the suite's ``runs`` (no JSON string holds a raw newline)."""
     return "  " + run_json.replace("\n", "\n  ")
 
 
 def results_json(suite: SuiteResult) -> str:
-    """The suite as JSON that validates back as ``SuiteResult``.
+    """The suite as JSON that validates back as ``SuiteResult``."""
+    return _model_json(suite)
 
-    ``round_trip`` leaves computed fields (``summary``, ``passed``) out: the models forbid extra input."""
+
+def _model_json(model: SuiteResult | ScenarioRun) -> str:
+    """``round_trip`` leaves computed fields (``summary``, ``passed``) out: the models forbid extra input."""
     try:
-        return suite.model_dump_json(round_trip=True, indent=1)
+        return model.model_dump_json(round_trip=True, indent=1)
     except PydanticSerializationError:
         # mitmproxy keeps undecodable header bytes as lone surrogates, which UTF-8 JSON cannot hold.
-        clean = SuiteResult.model_validate(_without_surrogates(suite.model_dump(round_trip=True)))
+        clean = type(model).model_validate(_without_surrogates(model.model_dump(round_trip=True)))
         return clean.model_dump_json(round_trip=True, indent=1)
 
 
