@@ -7,6 +7,7 @@ engine's, so a browser call never blocks the proxy and the caller's thread stays
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
@@ -133,13 +134,10 @@ class Harness:
         """Connect, asking again when an attempt hangs: a Chromium that has just started (a grid node just
         restarted) sometimes never finishes the first CDP handshake, where a second connection at once does."""
         assert self._playwright is not None
-        for attempt in range(1, CDP_ATTEMPTS + 1):
-            try:
+        for _ in range(CDP_ATTEMPTS - 1):
+            with contextlib.suppress(PlaywrightTimeout):
                 return await self._playwright.chromium.connect_over_cdp(url, timeout=CDP_ATTEMPT_MS)
-            except PlaywrightTimeout:
-                if attempt == CDP_ATTEMPTS:
-                    raise
-        raise AssertionError("unreachable")
+        return await self._playwright.chromium.connect_over_cdp(url, timeout=CDP_ATTEMPT_MS)
 
     async def _check_unload_trust(self) -> None:
         """Visit the proxy's own probe page and leave it: the end-of-run beacon must come through."""

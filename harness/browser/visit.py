@@ -555,10 +555,11 @@ async def run_visit(
         usable = not log.crashed and not log.unresponsive  # a page that can still be read and left
         if plan.truth is not None:
             truth = await read_truth(plan.truth, final if usable else None, context, plan.truth_base)
-        if shot is not None:
-            if usable and (taken := await shot):
+        if shot is not None and usable:
+            if taken := await shot:
                 artifacts["screenshot"] = taken
-            shot.cancel()  # a page that stopped answering while it was taken: it would only time out
+        elif shot is not None:
+            shot.cancel()  # the page stopped answering while it was taken: it would only time out
         end_beacon = False
         leaving_at = time.monotonic()
         try:

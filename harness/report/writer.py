@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from pydantic_core import PydanticSerializationError
 from harness.files import writing_atomically
 from harness.report.redact import Redactor
 from harness.report.replay import write_replay_kit
-from harness.report.view import BodyBudget, RunView, run_row, run_view, summary_view
+from harness.report.view import BodyBudget, RunRow, RunView, run_row, run_view, summary_view
 from harness.results import ScenarioRun, SuiteResult
 from harness.scenario import ExpectedEvent, Scenario
 
@@ -72,9 +72,6 @@ def write_report(
     text = redactor.replacements.text if redactor else str
     expected = _ExpectedEvents(scenarios or {})
     budget = BodyBudget()
-    summary = summary_view(suite)
-    # The gap chart is built by harness.gap.render_gap_svg, which escapes every label it writes.
-    gap_svg = Markup(summary.gap.svg) if summary.gap else None
     head, tail = _json_frame(frame)
     with writing_atomically(paths.json) as json_out, writing_atomically(paths.html, errors="replace") as html_out:
 
@@ -89,14 +86,7 @@ def write_report(
             json_out(tail)
 
         runs = sections()
-        page = _environment().get_template("report.html.j2").generate(
-            summary=summary,
-            rows=[run_row(i, run, text) for i, run in enumerate(suite.runs)],
-            runs=runs,
-            redacted=redact,
-            gap_svg=gap_svg,
-        )
-        for chunk in page:
+        for chunk in _page(suite, [run_row(i, run, text) for i, run in enumerate(suite.runs)], runs, redact):
             html_out(chunk)
         for _ in runs:
             pass  # the page read them all; were it not to, results.json must still be whole
@@ -161,20 +151,18 @@ def render_html(suite: SuiteResult, scenarios: Mapping[str, Scenario], *, redact
     """The page for ``suite`` as it is (redact it first to show it redacted), whole in memory."""
     budget = BodyBudget()
     expected = _ExpectedEvents(scenarios)
+    rows = [run_row(i, run) for i, run in enumerate(suite.runs)]
+    runs = [run_view(i, run, expected(run), budget) for i, run in enumerate(suite.runs)]
+    return "".join(_page(suite, rows, runs, redacted))
+
+
+def _page(suite: SuiteResult, rows: list[RunRow], runs: Iterable[RunView], redacted: bool) -> Iterator[str]:
+    """``index.html`` in pieces as the template renders them, each run's section as ``runs`` yields it."""
     summary = summary_view(suite)
     # The gap chart is built by harness.gap.render_gap_svg, which escapes every label it writes.
     gap_svg = Markup(summary.gap.svg) if summary.gap else None
-    return (
-        _environment()
-        .get_template("report.html.j2")
-        .render(
-            summary=summary,
-            rows=[run_row(i, run) for i, run in enumerate(suite.runs)],
-            runs=[run_view(i, run, expected(run), budget) for i, run in enumerate(suite.runs)],
-            redacted=redacted,
-            gap_svg=gap_svg,
-        )
-    )
+    template = _environment().get_template("report.html.j2")
+    return template.generate(summary=summary, rows=rows, runs=runs, redacted=redacted, gap_svg=gap_svg)
 
 
 def _environment() -> Environment:
