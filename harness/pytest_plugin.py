@@ -26,13 +26,13 @@ from harness.console import explain_run
 from harness.errors import BrowserNotFound, EventpathError
 from harness.models import CookieRecord, DecodedEvent, RedirectChain, RunResult
 from harness.options import HostMapping, RunOptions
-from harness.results import ScenarioRun, SuiteResult
+from harness.results import RunList, ScenarioRun, SuiteResult
 from harness.runner import PlannedRun, SuiteSession, plan_runs
 from harness.scenario import Scenario, Step
 from harness.scenario_loader import ScenarioFileError, is_scenario_file, load_scenario
 
 _SESSION = pytest.StashKey["SuiteSession"]()
-_RESULTS = pytest.StashKey[list[ScenarioRun]]()
+_RESULTS = pytest.StashKey[RunList]()  # the scenario items run so far, held as a suite holds them
 _REPORT = pytest.StashKey[str]()
 
 
@@ -70,13 +70,13 @@ def _session(config: pytest.Config) -> SuiteSession:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_RESULTS] = []
+    config.stash[_RESULTS] = RunList()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Scenario items ran: write their report (``--eventpath-report DIR`` or ``reports/<timestamp>``)."""
     config = session.config
-    runs = config.stash.get(_RESULTS, [])
+    runs = config.stash.get(_RESULTS, RunList())
     if not runs:
         return
     from harness.report import default_report_dir, write_report

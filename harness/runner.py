@@ -26,7 +26,7 @@ from harness.checks.registry import run_checks
 from harness.engine import Harness
 from harness.errors import BadInput, BrowserNotFound
 from harness.options import HostMapping, RunOptions
-from harness.results import ScenarioRun, SuiteResult, test_id
+from harness.results import RunList, ScenarioRun, SuiteResult, test_id
 from harness.scenario import AppUnderTest, RunConditions, Scenario
 from harness.scenario_loader import ScenarioFileError
 
@@ -251,21 +251,23 @@ class SuiteRunner:
             for planned in runs:  # demo shop, apps, mappings: ready before runs go in parallel
                 session.harness_for(planned)
 
-            def one(planned: PlannedRun) -> ScenarioRun:
+            finished = RunList()  # each run handed in as it ends: a long suite's memory stays flat
+
+            def one(position: int, planned: PlannedRun) -> None:
                 outcome = session.run_one(planned)
+                finished.put(position, outcome)
                 if self.progress:
                     with printing:
                         self.progress(planned, outcome)
-                return outcome
 
             with ThreadPoolExecutor(max_workers=max(1, self.jobs)) as pool:
-                results, interrupted, aborted = _gather([pool.submit(one, planned) for planned in runs])
+                interrupted, aborted = _gather([pool.submit(one, *job) for job in enumerate(runs)])
             assert session.harness is not None and session.harness.proxy is not None
             unattributed = session.harness.proxy.unattributed()
         return SuiteResult(
             started_at=started,
             finished_at=time.time(),
-            runs=results,
+            runs=finished,
             unattributed=unattributed,
             interrupted=interrupted,
             aborted=aborted,
@@ -273,33 +275,33 @@ class SuiteRunner:
         )
 
 
-def _gather(futures: list[Future[ScenarioRun]]) -> tuple[list[ScenarioRun], bool, str | None]:
-    """Every run's result in plan order, whether Ctrl-C cut the suite short, and the error that stopped it.
+def _gather(futures: list[Future[None]]) -> tuple[bool, str | None]:
+    """Wait for every run: whether Ctrl-C cut the suite short, and the error that stopped it.
 
     On Ctrl-C the runs not started are dropped and those in flight are waited for (each ends within its own
     caps), so the report holds every run that was had; a second Ctrl-C stops at once. A browser that cannot
     be started again (a remote grid gone) stops the suite the same way: every run after would fail on it."""
-    results: list[ScenarioRun] = []
     aborted: str | None = None
     try:
         for future in futures:
             if future.cancelled():
                 continue
             try:
-                results.append(future.result())
+                future.result()
             except CancelledError:
                 continue  # cancelled by an earlier run's abort while this loop waited
             except BrowserNotFound as exc:
                 aborted = aborted or str(exc)
                 for pending in futures:
                     pending.cancel()
-        return results, False, aborted
+        return False, aborted
     except KeyboardInterrupt:
         for future in futures:
             future.cancel()
-        finished = [f for f in futures if not f.cancelled()]
-        done = [f.result() for f in finished if f.exception() is None]
-        return done, True, aborted
+        for future in futures:
+            if not future.cancelled():
+                future.exception()  # waits for a run in flight; its result is handed in already
+        return True, aborted
 
 
 def shard(runs: Sequence[PlannedRun], index: int, total: int, durations: dict[str, float] | None = None) -> list[PlannedRun]:

@@ -79,7 +79,8 @@ def write_report(
             """Each run's view for the page, its JSON written on the way (the page renders them in order)."""
             json_out(head)
             for index, run in enumerate(suite.runs):
-                shown = redactor.run(run) if redactor else run
+                # A copy either way: the replay kit adds to its artifacts, and the suite's runs stay as they were.
+                shown = redactor.run(run) if redactor else run.model_copy(update={"artifacts": dict(run.artifacts)})
                 _write_replay_kit(shown, out_dir)
                 json_out((",\n" if index else "") + _nested(_model_json(shown)))
                 yield run_view(index, shown, expected(run), budget)

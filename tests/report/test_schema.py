@@ -20,6 +20,8 @@ def models_under(model: type[BaseModel], found: dict[str, type[BaseModel]]) -> d
         while pending:
             kind = pending.pop()
             pending.extend(typing.get_args(kind))
+            if isinstance(kind, type) and not issubclass(kind, BaseModel):
+                pending.extend(getattr(kind, "__orig_bases__", ()))  # RunList is a Sequence[ScenarioRun]
             if isinstance(kind, type) and issubclass(kind, BaseModel) and kind.__name__ not in found:
                 models_under(kind, found)
     return found
