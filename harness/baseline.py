@@ -303,7 +303,8 @@ def update_baselines(suite: SuiteResult | Iterable[ScenarioRun]) -> list[Path]:
     """Write (or merge into) the baseline file of every eligible run; returns the files written.
 
     Sections of other devices/conditions already in a file are kept."""
-    runs: Sequence[ScenarioRun] = list(suite.runs if hasattr(suite, "runs") else suite)  # type: ignore[union-attr]
+    # Read one run at a time: a suite's runs need not all be in memory at once (``RunList``).
+    runs: Iterable[ScenarioRun] = suite.runs if hasattr(suite, "runs") else suite  # type: ignore[union-attr]
     documents: dict[Path, dict[str, Any]] = {}
     for run in runs:
         if why_not_baselined(run) is not None:

@@ -20,7 +20,7 @@ Vendor rows skip the page view stage for vendors that never send one (Google Ads
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
 
@@ -115,40 +115,49 @@ def condition_label(run: ScenarioRun) -> str:
 
 
 def gap_table(runs: Sequence[ScenarioRun]) -> GapTable:
-    """The funnel of every condition, first for any vendor, then for each vendor seen in those runs."""
-    by_condition: dict[str, list[ScenarioRun]] = {}
+    """The funnel of every condition, first for any vendor, then for each vendor seen in those runs.
+
+    Two passes, one run at a time: a suite's runs need not all be in memory at once (``RunList``)."""
+    conditions: dict[str, None] = {}  # in the order first seen
+    vendors: set[str] = set()
+    page_view_vendors: set[str] = set()
     for run in runs:
-        by_condition.setdefault(condition_label(run), []).append(run)
-    vendors = sorted({e.vendor for run in runs for e in run.result.events})
-    page_view_vendors = {e.vendor for run in runs for e in run.result.events if is_page_view(e)}
-    table = GapTable()
-    for condition, members in by_condition.items():
-        table.rows.append(_row(condition, None, members, page_view_stage=True))
-        for vendor in vendors:
-            table.rows.append(_row(condition, vendor, members, page_view_stage=vendor in page_view_vendors))
-    return table
+        conditions.setdefault(condition_label(run))
+        for event in run.result.events:
+            vendors.add(event.vendor)
+            if is_page_view(event):
+                page_view_vendors.add(event.vendor)
+    rows: dict[tuple[str, str | None], GapRow] = {}
+    for condition in conditions:
+        for vendor in (None, *sorted(vendors)):
+            page_view_stage = vendor is None or vendor in page_view_vendors
+            rows[condition, vendor] = GapRow(condition, vendor, page_views=0 if page_view_stage else None)
+    for run in runs:
+        condition = condition_label(run)
+        for vendor in (None, *sorted(vendors)):
+            _count(rows[condition, vendor], run)
+    return GapTable(rows=list(rows.values()))
 
 
-def _row(condition: str, vendor: str | None, runs: Iterable[ScenarioRun], *, page_view_stage: bool) -> GapRow:
-    row = GapRow(condition, vendor, page_views=0 if page_view_stage else None)
+def _count(row: GapRow, run: ScenarioRun) -> None:
+    """Count ``run`` in ``row``'s funnel: at each stage it reached, and its loss at the first it did not."""
+    vendor = row.vendor
     mine: Callable[[DecodedEvent], bool] = (lambda e: True) if vendor is None else (lambda e: e.vendor == vendor)
-    for run in runs:
-        row.clicks += 1
-        if not _landed(run):
-            row.losses["landings"][_landing_cause(run)] += 1
-            continue
-        row.landings += 1
-        events = [e for e in run.result.events if mine(e)]
-        if page_view_stage:
-            if not any(is_page_view(e) for e in events):
-                row.losses["page_views"][_loss_cause(run, _PAGE_VIEW_CAUSES, "no page view sent")] += 1
-                continue
-            row.page_views = (row.page_views or 0) + 1
-        if any(_is_purchase(e) for e in events):
-            row.conversions += 1
-        else:
-            row.losses["conversions"][_loss_cause(run, _CONVERSION_CAUSES, "no conversion sent")] += 1
-    return row
+    row.clicks += 1
+    if not _landed(run):
+        row.losses["landings"][_landing_cause(run)] += 1
+        return
+    row.landings += 1
+    events = [e for e in run.result.events if mine(e)]
+    if row.page_views is not None:
+        if not any(is_page_view(e) for e in events):
+            row.losses["page_views"][_loss_cause(run, _PAGE_VIEW_CAUSES, "no page view sent")] += 1
+            return
+        row.page_views += 1
+    if any(_is_purchase(e) for e in events):
+        row.conversions += 1
+    else:
+        row.losses["conversions"][_loss_cause(run, _CONVERSION_CAUSES, "no conversion sent")] += 1
 
 
 def _landed(run: ScenarioRun) -> bool:
