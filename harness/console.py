@@ -39,13 +39,14 @@ def explain_run(run: ScenarioRun) -> str:
 
 def summary_table(suite: SuiteResult) -> str:
     rows = [("scenario", "device", "result", "root causes")]
-    for run in suite.runs:
+    passed = 0
+    for run in suite.runs:  # one pass: a suite's runs are not all held at once (``RunList``)
         causes = ", ".join(sorted({f.root_cause for f in run.failures}))
         rows.append((run.scenario + (f" [{'+'.join(run.bugs)}]" if run.bugs else ""), run.device,
                      "pass" if run.passed else "FAIL", causes))
+        passed += run.passed
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     out = [f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}".rstrip() for r in rows]
     out.insert(1, "-" * max(len(line) for line in out))
-    s = suite.summary
-    out.append(f"\n{s['runs']} runs: {s['passed']} passed, {s['failed']} failed")
+    out.append(f"\n{len(suite.runs)} runs: {passed} passed, {len(suite.runs) - passed} failed")
     return "\n".join(out)

@@ -11,23 +11,25 @@ from harness.results import SuiteResult
 
 
 def junit_xml(suite: SuiteResult) -> str:
-    failed = sum(1 for r in suite.runs if not r.passed)
     root = ET.Element(
         "testsuite",
         name="eventpath",
         tests=str(len(suite.runs)),
-        failures=str(failed),
+        failures="0",  # counted below
         errors="0",
         time=f"{suite.finished_at - suite.started_at:.3f}",
     )
-    for run in suite.runs:
+    failed = 0
+    for run in suite.runs:  # one pass: a suite's runs are not all held at once (``RunList``)
         case = ET.SubElement(root, "testcase", classname=run.scenario, name=run.test_id, time=f"{run.duration_s:.3f}")
         if run.file:
             case.set("file", run.file)
         if not run.passed:
+            failed += 1
             causes = ", ".join(sorted({f.root_cause for f in run.failures}))
             failure = ET.SubElement(case, "failure", message=f"{len(run.failures)} problem(s): {causes}")
             failure.text = explain_run(run)
+    root.set("failures", str(failed))
     return ET.tostring(root, encoding="unicode", xml_declaration=True)
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from itertools import chain
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
@@ -46,18 +47,15 @@ class Redactor:
     redacts each run as it writes it, so a long suite is never held twice (a copy per run, then dropped)."""
 
     def __init__(self, suite: SuiteResult) -> None:
-        typed = {
-            step.typed.strip()
-            for run in suite.runs
-            for step in run.result.capture.steps
-            if step.typed and len(step.typed.strip()) >= MIN_TYPED_LENGTH
-        }
-        requests = [
-            request
-            for run in suite.runs
-            for request in (*run.result.capture.requests, *run.result.capture.blocked)
-        ]
-        self.replacements = Replacements(typed, _secret_values([*requests, *suite.unattributed]))
+        # One pass, one run at a time: a suite's runs are not all held at once (``RunList``).
+        typed: set[str] = set()
+        secrets: set[str] = _secret_values(suite.unattributed)
+        for run in suite.runs:
+            capture = run.result.capture
+            typed.update(step.typed.strip() for step in capture.steps if step.typed)
+            secrets |= _secret_values(chain(capture.requests, capture.blocked))
+        typed = {value for value in typed if len(value) >= MIN_TYPED_LENGTH}
+        self.replacements = Replacements(typed, secrets)
 
     def run(self, run: ScenarioRun) -> ScenarioRun:
         """A redacted copy of ``run``; ``run`` itself is left as it was."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -603,9 +604,10 @@ class GapView:
     svg: str  # from ``harness.gap.render_gap_svg``, every label escaped there; the writer marks it safe
 
 
-def gap_view(suite: SuiteResult) -> GapView | None:
-    """The click-to-session gap table when the suite ran more than one condition label, else None."""
-    if len({condition_label(run) for run in suite.runs}) < 2:
+def gap_view(suite: SuiteResult, labels: int | None = None) -> GapView | None:
+    """The click-to-session gap table when the suite ran more than one condition label (``labels``: how
+    many, when already counted), else None."""
+    if (labels if labels is not None else len({condition_label(run) for run in suite.runs})) < 2:
         return None
     table: GapTable = gap_table(suite.runs)
     rows = [
@@ -635,18 +637,29 @@ def _stopped(suite: SuiteResult) -> str | None:
 
 
 def summary_view(suite: SuiteResult) -> SummaryView:
-    counts = suite.summary
+    # One pass, one run at a time: a suite's runs are not all held at once (``RunList``).
+    scenarios: set[str] = set()
+    devices: dict[str, None] = {}
+    labels: set[str] = set()
+    passed = 0
+    causes: Counter[str] = Counter()
+    for run in suite.runs:
+        scenarios.add(run.scenario)
+        devices.setdefault(run.device)
+        labels.add(condition_label(run))
+        passed += run.passed
+        causes.update(f.root_cause for f in run.failures)
     return SummaryView(
-        scenarios=len({r.scenario for r in suite.runs}),
-        devices=[clean(d, 100) for d in dict.fromkeys(r.device for r in suite.runs)],
-        runs=counts["runs"],
-        passed=counts["passed"],
-        failed=counts["failed"],
-        root_causes=suite.root_causes().most_common(),
+        scenarios=len(scenarios),
+        devices=[clean(d, 100) for d in devices],
+        runs=len(suite.runs),
+        passed=passed,
+        failed=len(suite.runs) - passed,
+        root_causes=causes.most_common(),
         unattributed=len(suite.unattributed),
         started=time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(suite.started_at)),
         duration_s=max(0.0, suite.finished_at - suite.started_at),
         version=clean(suite.eventpath_version, 40),
-        gap=gap_view(suite),
+        gap=gap_view(suite, len(labels)),
         interrupted=_stopped(suite),
     )
