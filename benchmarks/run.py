@@ -483,16 +483,22 @@ def _bench_suite_once(sizes: Sizes, jobs: int, keep: KeepArtifacts) -> None:
 
 
 def bench_report_memory(suite, scenario: Scenario) -> None:  # type: ignore[no-untyped-def]
-    """Python memory to write a suite's report, beside what the suite itself holds: writing it run by run
-    keeps it to about one run, where redacted copies of every run at once took about three suites."""
+    """Python memory a suite holds, its runs as objects beside a RunList (the last few as objects, the
+    rest packed), and what writing its report adds: run by run, about one run."""
     import tracemalloc
 
     from harness.report import write_report
-    from harness.results import SuiteResult
+    from harness.results import HOT_RUNS, ScenarioRun, SuiteResult
 
     text = suite.model_dump_json(round_trip=True)
+    run_texts = [run.model_dump_json(round_trip=True) for run in suite.runs]
     tracemalloc.start()
     try:
+        as_objects = [ScenarioRun.model_validate_json(run_text) for run_text in run_texts]
+        objects = tracemalloc.get_traced_memory()[0]
+        del as_objects
+        tracemalloc.stop()
+        tracemalloc.start()
         copy = SuiteResult.model_validate_json(text)  # the suite as the runner holds it, counted from here
         held = tracemalloc.get_traced_memory()[0]
         tracemalloc.reset_peak()
@@ -503,7 +509,8 @@ def bench_report_memory(suite, scenario: Scenario) -> None:  # type: ignore[no-u
         tracemalloc.stop()
     runs = len(copy.runs)
     print(f"report: written for the {runs} runs above (Python allocations, tracemalloc)")
-    line("suite held", f"{held / 1e6:.1f} MB ({held / runs / 1e6:.2f} MB per run)")
+    line("every run as objects", f"{objects / 1e6:.1f} MB ({objects / runs / 1e6:.2f} MB per run)")
+    line(f"suite held (last {HOT_RUNS} as objects)", f"{held / 1e6:.1f} MB ({held / objects:.2f}x)")
     line("extra while writing its report", f"{extra / 1e6:.1f} MB ({extra / held:.2f}x the suite)", "about one run's")
 
 
