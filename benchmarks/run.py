@@ -48,10 +48,11 @@ class Sizes:
     decode_seconds: float
     stress_hits: int
     suite_runs: int
+    memory_runs: int
 
 
-FULL = Sizes(overhead_runs=5, decode_seconds=3.0, stress_hits=5_000, suite_runs=50)
-QUICK = Sizes(overhead_runs=2, decode_seconds=0.5, stress_hits=1_000, suite_runs=10)
+FULL = Sizes(overhead_runs=5, decode_seconds=3.0, stress_hits=5_000, suite_runs=50, memory_runs=40)
+QUICK = Sizes(overhead_runs=2, decode_seconds=0.5, stress_hits=1_000, suite_runs=10, memory_runs=6)
 
 
 def line(name: str, measured: str, target: str = "") -> None:
@@ -384,18 +385,19 @@ def bench_decode(sizes: Sizes) -> None:
 
 
 def bench_memory(sizes: Sizes) -> None:
-    """eventpath runs only (no bare browser in the tree), sampled while they run."""
-    from harness.demo.server import DemoShop
-    from harness.engine import Harness
+    """A suite as one worker runs it (one browser, a fresh context per run, one run at a time), its report
+    written, sampled while it runs: the runs it holds count too."""
+    from harness.report import write_report
+    from harness.runner import SuiteRunner, plan_runs
 
     scenario = load_scenario(SCENARIO_FILE)
+    runs = plan_runs([(SCENARIO_FILE, scenario)] * sizes.memory_runs)
     sampler = MemorySampler()
-    with DemoShop() as shop, Harness(RunOptions(resolve=shop.host_mappings())) as harness, sampler.sampling():
-        for _ in range(max(1, sizes.overhead_runs - 1)):
-            journey = scenario_journey(scenario.steps, "bench", harness.options.navigation_timeout_ms)
-            harness.visit(scenario.ad_click.build_url(), device=scenario.devices[0], plan=VisitPlan(journey=journey))
+    with tempfile.TemporaryDirectory(prefix="eventpath-bench-") as report_dir, sampler.sampling():
+        suite = SuiteRunner(RunOptions(), report_dir=Path(report_dir), keep_artifacts="never").run(runs)
+        write_report(suite, Path(report_dir), scenarios={scenario.name: scenario})
     source = "PSS" if Path(f"/proc/{os.getpid()}/smaps_rollup").exists() else "RSS"
-    print("memory: peak of one worker's process tree (Python + Playwright driver + every Chromium process)")
+    print(f"memory: peak of one worker's process tree (Python + Playwright driver + every Chromium process), {len(runs)} runs")
     line(f"peak per worker ({source})", f"{sampler.peak_mb:.0f} MB", "< 500 MB")
     ranked = sorted(sampler.peak_by_kind.items(), key=lambda pair: -pair[1])
     parts = ", ".join(f"{kind} {mb:.0f}" for kind, mb in ranked if mb >= 1)
