@@ -78,6 +78,7 @@ class RunList(Sequence[ScenarioRun]):
         self._held: dict[int, ScenarioRun | bytes] = {}  # plan position -> the run, or packed
         self._hot: deque[int] = deque()  # positions held as objects, oldest first
         self._order: list[int] | None = []  # positions sorted; None when a put made it stale
+        self._end = 0  # one past the last position held
         self._lock = threading.Lock()
         for position, run in enumerate(runs):
             self.put(position, run)
@@ -88,16 +89,21 @@ class RunList(Sequence[ScenarioRun]):
             if position in self._held and isinstance(self._held[position], ScenarioRun):
                 self._hot.remove(position)
             self._held[position] = run
+            self._end = max(self._end, position + 1)
             self._hot.append(position)
             self._order = None
             while len(self._hot) > self._hot_limit:
                 oldest = self._hot.popleft()
-                self._held[oldest] = _pack(self._held[oldest])
+                try:
+                    self._held[oldest] = _pack(self._held[oldest])
+                except Exception:  # noqa: BLE001 - a plug-in's object that cannot be pickled: keep it as it is
+                    continue
 
     def append(self, run: ScenarioRun) -> None:
+        """Hold ``run`` after every run held so far."""
         with self._lock:
-            last = max(self._held, default=-1)
-        self.put(last + 1, run)
+            position = self._end
+        self.put(position, run)
 
     def __len__(self) -> int:
         return len(self._held)

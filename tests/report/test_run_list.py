@@ -51,6 +51,14 @@ def test_runs_beyond_the_hot_few_are_not_kept_as_objects() -> None:
     assert held[0].device == "device-0"
 
 
+def test_a_run_that_cannot_be_packed_is_kept_as_it_is() -> None:
+    made = runs(3, odd_last=False)
+    made[0].result.events[0].params["plugin_object"] = threading.Lock()  # a plug-in's, unpicklable
+    held = RunList(made, hot=1)
+    assert held[0] is made[0], "kept as an object, not lost"
+    assert held[1] == made[1] and held[1] is not made[1], "the next one was packed"
+
+
 def test_parallel_hand_ins_lose_no_run() -> None:
     made = runs(3)
     held = RunList(hot=3)
