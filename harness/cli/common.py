@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -103,6 +104,15 @@ def report_dir_from(args: argparse.Namespace) -> Path:
             raise BadInput(f"--report {args.report}: cannot make that folder ({exc.strerror or exc}); choose another path") from None
         return Path(args.report)
     return default_report_dir()
+
+
+def discard_if_empty(args: argparse.Namespace, report_dir: Path) -> None:
+    """Remove the default report folder a suite stopped before filling (input found bad only once the
+    browser was up, an unknown device): no empty ``reports/<timestamp>`` is left behind. A folder the user
+    named with ``--report`` stays."""
+    if args.report is None:
+        with contextlib.suppress(OSError):  # not empty: it holds what the runs had
+            report_dir.rmdir()
 
 
 def add_suite_options(parser: argparse.ArgumentParser) -> None:

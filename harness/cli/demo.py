@@ -15,6 +15,7 @@ from harness.cli.common import (
     add_suite_options,
     check_output_file,
     cut_short_exit,
+    discard_if_empty,
     report_dir_from,
     run_options,
     select_runs,
@@ -83,7 +84,11 @@ def run_suite(args: argparse.Namespace) -> int:
         keep_artifacts=args.keep_artifacts,
         jobs=args.jobs,
     )
-    suite = runner.run(runs)
+    try:
+        suite = runner.run(runs)
+    except BaseException:
+        discard_if_empty(args, report_dir)
+        raise
     outputs = OutputFiles()
     verdict = judge(suite, uncovered)
     if not suite.cut_short:  # a verdict on the runs not had would only list them as missed

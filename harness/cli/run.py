@@ -17,6 +17,7 @@ from harness.cli.common import (
     add_suite_options,
     check_output_file,
     cut_short_exit,
+    discard_if_empty,
     paint,
     report_dir_from,
     run_options,
@@ -114,7 +115,11 @@ def run(args: argparse.Namespace) -> int:
         on_start=print_app_env if args.app_env else None,
         jobs=args.jobs,
     )
-    suite = runner.run(runs)
+    try:
+        suite = runner.run(runs)
+    except BaseException:
+        discard_if_empty(args, report_dir)
+        raise
     outputs = OutputFiles()
     for failed in (r for r in suite.runs if not r.passed):
         print("\n" + explain_run(failed))

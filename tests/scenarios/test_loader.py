@@ -168,10 +168,11 @@ def test_an_unknown_device_names_its_scenario_file_and_field(tmp_path: Path) -> 
     """Device names are Playwright's, known once the browser is up: the suite stops before any run, naming
     the file and the field, with the closest names."""
     path = _write(tmp_path, GOOD.replace("devices: [Pixel 7, iPhone 13]", "devices: [Pixel 7, iPhone 31]"))
-    done = subprocess.run(["eventpath", "run", str(path)], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(["eventpath", "run", str(path)], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert f"{path}: devices: unknown device 'iPhone 31'" in done.stderr and "did you mean" in done.stderr
     assert "Traceback" not in done.stderr
+    assert list((tmp_path / "reports").iterdir()) == [], "no empty reports/<timestamp> left behind"
 
 
 def test_eventpath_schema_describes_scenarios() -> None:
