@@ -127,14 +127,15 @@ def gap_table(runs: Sequence[ScenarioRun]) -> GapTable:
             vendors.add(event.vendor)
             if is_page_view(event):
                 page_view_vendors.add(event.vendor)
+    row_vendors = (None, *sorted(vendors))  # None: any vendor
     rows: dict[tuple[str, str | None], GapRow] = {}
     for condition in conditions:
-        for vendor in (None, *sorted(vendors)):
+        for vendor in row_vendors:
             page_view_stage = vendor is None or vendor in page_view_vendors
             rows[condition, vendor] = GapRow(condition, vendor, page_views=0 if page_view_stage else None)
     for run in runs:
         condition = condition_label(run)
-        for vendor in (None, *sorted(vendors)):
+        for vendor in row_vendors:
             _count(rows[condition, vendor], run)
     return GapTable(rows=list(rows.values()))
 
