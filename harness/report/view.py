@@ -604,10 +604,10 @@ class GapView:
     svg: str  # from ``harness.gap.render_gap_svg``, every label escaped there; the writer marks it safe
 
 
-def gap_view(suite: SuiteResult, labels: int | None = None) -> GapView | None:
+def gap_view(suite: SuiteResult, labels: int) -> GapView | None:
     """The click-to-session gap table when the suite ran more than one condition label (``labels``: how
-    many, when already counted), else None."""
-    if (labels if labels is not None else len({condition_label(run) for run in suite.runs})) < 2:
+    many, counted by the summary's pass over the runs), else None."""
+    if labels < 2:
         return None
     table: GapTable = gap_table(suite.runs)
     rows = [
