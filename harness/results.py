@@ -10,7 +10,7 @@ import threading
 import zlib
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, Literal, overload
+from typing import Any, Literal, cast, overload
 
 from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, computed_field
 from pydantic_core import core_schema
@@ -95,7 +95,7 @@ class RunList(Sequence[ScenarioRun]):
             while len(self._hot) > self._hot_limit:
                 oldest = self._hot.popleft()
                 try:
-                    self._held[oldest] = _pack(self._held[oldest])
+                    self._held[oldest] = _pack(cast(ScenarioRun, self._held[oldest]))  # hot: held as an object
                 except Exception:  # noqa: BLE001 - a plug-in's object that cannot be pickled: keep it as it is
                     continue
 
@@ -162,9 +162,9 @@ class RunList(Sequence[ScenarioRun]):
         )
 
 
-def _pack(run: ScenarioRun | bytes) -> bytes:
+def _pack(run: ScenarioRun) -> bytes:
     """Pickle, not JSON: exact (a header's undecodable bytes stay lone surrogates) and faster both ways."""
-    return run if isinstance(run, bytes) else zlib.compress(pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL), 1)
+    return zlib.compress(pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL), 1)
 
 
 def _unpack(packed: bytes) -> ScenarioRun:
