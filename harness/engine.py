@@ -20,7 +20,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from harness.attribution import UnclaimedServerHits, run_keys
-from harness.browser.launcher import NO_BROWSER_HELP, find_browser, launch_args
+from harness.browser.launcher import NO_BROWSER_HELP, driver_env, find_browser, launch_args
 from harness.browser.visit import Journey, VisitPlan, device_descriptor, run_visit
 from harness.capture.addons import PROBE_BEACONS, PROBE_PATH
 from harness.capture.proxy import CaptureProxy
@@ -88,7 +88,7 @@ class Harness:
         return self
 
     async def _launch(self) -> None:
-        with _driver_in_own_session():
+        with _starting_driver():
             self._playwright = await async_playwright().start()
         await self._start_browser()
 
@@ -249,12 +249,13 @@ def _never_began(capture: RunCapture) -> bool:
 
 
 @contextmanager
-def _driver_in_own_session() -> Iterator[None]:
+def _starting_driver() -> Iterator[None]:
     """Playwright starts its driver (which starts the browsers) in our process group, so a terminal's Ctrl-C
     reached them too and killed the browser under the runs in flight. In a session of its own the driver
     hears only us: a Ctrl-C stops the suite after those runs (``runner._gather``), and the driver still
-    ends with us (it exits when its pipe from us closes). Only Playwright's own start runs in this window,
-    on the harness's loop."""
+    ends with us (it exits when its pipe from us closes). It also starts with ``driver_env``'s Node options
+    (a smaller young generation: its memory over a long suite). Only Playwright's own start runs in this
+    window, on the harness's loop."""
     # One harness at a time (each starts on a loop thread of its own): two interleaved swaps could leave the
     # stand-in in place for good.
     with _DRIVER_START:
@@ -262,6 +263,7 @@ def _driver_in_own_session() -> Iterator[None]:
 
         async def in_own_session(*args: Any, **kwargs: Any) -> asyncio.subprocess.Process:
             kwargs.setdefault("start_new_session", True)
+            kwargs["env"] = driver_env(kwargs.get("env"))
             return await original(*args, **kwargs)
 
         asyncio.create_subprocess_exec = in_own_session  # type: ignore[assignment]

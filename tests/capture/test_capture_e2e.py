@@ -364,7 +364,7 @@ def test_page_speed_is_the_landing_pages_not_the_interstitials(harness: Harness)
 
 def test_the_browser_driver_runs_in_a_session_of_its_own(harness: Harness) -> None:
     """So that a terminal's Ctrl-C (sent to our process group) reaches only us, never the browser under
-    the runs in flight; and the stand-in used to start it is gone again."""
+    the runs in flight; with a small V8 young generation; and the stand-in used to start it is gone again."""
     drivers = []
     for status in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -376,8 +376,13 @@ def test_the_browser_driver_runs_in_a_session_of_its_own(harness: Harness) -> No
             drivers.append(int(status.parent.name))
     assert drivers, "the Playwright driver is a child of this process"
     # This harness's driver among them (a test may start Playwright itself, in our session).
-    assert any(os.getsid(pid) == pid and os.getpgid(pid) != os.getpgid(0) for pid in drivers)
+    ours = [pid for pid in drivers if os.getsid(pid) == pid and os.getpgid(pid) != os.getpgid(0)]
+    assert ours
     assert asyncio.create_subprocess_exec.__module__ == "asyncio.subprocess"
+    # ... and with a small V8 young generation (its memory over a long suite); our own environment untouched.
+    environ = (Path(f"/proc/{ours[0]}/environ").read_bytes()).split(b"\0")
+    assert any(b"--max-semi-space-size=2" in entry for entry in environ if entry.startswith(b"NODE_OPTIONS=")), environ
+    assert "--max-semi-space-size" not in os.environ.get("NODE_OPTIONS", "")
 
 
 def test_an_ad_click_that_ends_in_an_app_store_is_followed_to_the_hand_off(harness: Harness) -> None:

@@ -49,3 +49,15 @@ def test_an_explicit_browser_wins(installed: dict[str, str], monkeypatch: pytest
     assert find_browser(installed["chromium"]) == installed["chromium"]
     monkeypatch.setenv(BROWSER_ENV, installed["chromium"])
     assert find_browser() == installed["chromium"]
+
+
+def test_the_driver_starts_with_a_small_young_generation_beside_the_users_node_options() -> None:
+    env = launcher.driver_env({"PATH": "/bin", "NODE_OPTIONS": "--enable-source-maps"})
+    assert env["NODE_OPTIONS"] == "--enable-source-maps --max-semi-space-size=2"
+    assert env["PATH"] == "/bin"
+    assert launcher.driver_env({})["NODE_OPTIONS"] == "--max-semi-space-size=2"
+
+
+def test_a_young_generation_size_the_user_chose_is_theirs() -> None:
+    env = launcher.driver_env({"NODE_OPTIONS": "--max-semi-space-size=16"})
+    assert env["NODE_OPTIONS"] == "--max-semi-space-size=16"
