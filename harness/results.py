@@ -61,8 +61,10 @@ class ScenarioRun(_Model):
 
 
 # Runs a RunList keeps as objects; older ones are stored packed. A demo run is ~0.6 MB of objects and
-# ~18 KB packed (a real site's run with its documents, several MB): a suite's memory stays flat.
-HOT_RUNS = 16
+# ~18 KB packed (a real site's run with its documents, several MB): a suite's memory stays flat. Few, since
+# a reader takes runs one at a time (and rebuilding one takes ~1.5 ms): 4 instead of 16 took 5.5 MB off a
+# worker's peak over the benchmark's 40 demo runs, and would take tens off real sites' runs.
+HOT_RUNS = 4
 
 
 class RunList(Sequence[ScenarioRun]):
