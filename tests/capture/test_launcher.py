@@ -51,13 +51,13 @@ def test_an_explicit_browser_wins(installed: dict[str, str], monkeypatch: pytest
     assert find_browser() == installed["chromium"]
 
 
-def test_the_driver_starts_with_a_small_young_generation_beside_the_users_node_options() -> None:
+def test_the_driver_starts_with_its_heap_sizes_beside_the_users_node_options() -> None:
     env = launcher.driver_env({"PATH": "/bin", "NODE_OPTIONS": "--enable-source-maps"})
-    assert env["NODE_OPTIONS"] == "--enable-source-maps --max-semi-space-size=2"
+    assert env["NODE_OPTIONS"] == "--enable-source-maps --max-semi-space-size=2 --max-old-space-size=1024"
     assert env["PATH"] == "/bin"
-    assert launcher.driver_env({})["NODE_OPTIONS"] == "--max-semi-space-size=2"
+    assert launcher.driver_env({})["NODE_OPTIONS"] == "--max-semi-space-size=2 --max-old-space-size=1024"
 
 
-def test_a_young_generation_size_the_user_chose_is_theirs() -> None:
-    env = launcher.driver_env({"NODE_OPTIONS": "--max-semi-space-size=16"})
-    assert env["NODE_OPTIONS"] == "--max-semi-space-size=16"
+def test_a_heap_size_the_user_chose_is_theirs() -> None:
+    env = launcher.driver_env({"NODE_OPTIONS": "--max-old-space-size=4096"})
+    assert env["NODE_OPTIONS"] == "--max-old-space-size=4096 --max-semi-space-size=2"
