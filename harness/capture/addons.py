@@ -179,6 +179,10 @@ class RunStore:
     # Connections the run's browser opened that have not carried a request yet: a beacon on its way to a
     # host the page had not talked to before (TCP, CONNECT, TLS still to go). ID -> monotonic time opened.
     fresh_connections: dict[str, float] = field(default_factory=dict)
+    # When a fresh connection last closed without carrying a request (monotonic): Chromium opens several to
+    # a new host and drops the spare ones once one speaks HTTP/2; requests queued for the host follow on
+    # that one in batches, tens of milliseconds apart on a busy machine.
+    spare_closed_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -190,6 +194,7 @@ class RunActivity:
     end_seen_at: float | None  # monotonic time the end-of-run beacon arrived
     end_trip_s: float | None  # its trip from the page's pagehide to the proxy, when the page said when
     fresh_connections: int  # connections opened within the age limit that have carried no request yet
+    spare_closed_at: float | None  # when a connection last closed without carrying a request
 
 
 class CaptureLog:
@@ -279,12 +284,13 @@ class CaptureLog:
                 store.fresh_connections[connection_id] = time.monotonic()
                 self._fresh_connection_runs[connection_id] = store
 
-    def connection_used(self, connection_id: str) -> None:
-        """The connection carried a request (or closed): it no longer stands for one on its way."""
+    def connection_used(self, connection_id: str, *, closed: bool = False) -> None:
+        """The connection carried a request (or ``closed``): it no longer stands for one on its way. One
+        closed before carrying any was a spare: what it stood for follows on another connection."""
         with self._lock:
             store = self._fresh_connection_runs.pop(connection_id, None)
-            if store:
-                store.fresh_connections.pop(connection_id, None)
+            if store and store.fresh_connections.pop(connection_id, None) is not None and closed:
+                store.spare_closed_at = store.last_activity = time.monotonic()
 
     def activity(self, run_id: str, fresh_age_s: float = 1.0) -> RunActivity:
         """What the run's traffic looks like now. A connection older than ``fresh_age_s`` that has
@@ -293,7 +299,9 @@ class CaptureLog:
         with self._lock:
             store = self._runs[run_id]
             fresh = sum(1 for opened in store.fresh_connections.values() if now - opened < fresh_age_s)
-            return RunActivity(len(store.open), store.last_activity, store.end_seen_at, store.end_trip_s, fresh)
+            return RunActivity(
+                len(store.open), store.last_activity, store.end_seen_at, store.end_trip_s, fresh, store.spare_closed_at
+            )
 
     def document_header(self, run_id: str, url: str, name: str) -> list[str]:
         """The values of response header ``name`` on the document the page at ``url`` shows: the run's latest
@@ -411,7 +419,7 @@ class Recorder:
         self.log = log
 
     def client_disconnected(self, client: Any) -> None:
-        self.log.connection_used(client.id)
+        self.log.connection_used(client.id, closed=True)
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         if flow.response is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from mitmproxy import exceptions
 from mitmproxy.http import Headers, Request, Response
@@ -17,6 +19,7 @@ from harness.capture.addons import (
     Sinkhole,
     _decoded_prefix,
 )
+from harness.capture.proxy import CaptureProxy
 from harness.models import CapturedRequest, SinkholeReply
 
 
@@ -294,3 +297,66 @@ def test_informational_heads_are_dropped_but_101_and_partial_heads_are_kept() ->
     upgrade = b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n\r\n"
     assert left(upgrade) == upgrade
     assert left(answer) == answer
+
+
+def test_a_spare_connection_closed_unused_is_activity_and_is_told_apart_from_a_used_one() -> None:
+    log = CaptureLog()
+    log.open_run("run-a")
+    lanes, recorder = RunLanes(log), Recorder(log)
+    lanes.assign(5001, "run-a")
+    used = _lane_connection(lanes, 5001, "https://collect.example/g/collect?v=2")
+    lanes.requestheaders(used)
+    recorder.requestheaders(used)
+    recorder.client_disconnected(used.client_conn)
+    assert log.activity("run-a").spare_closed_at is None, "it carried its request"
+    spare = _lane_connection(lanes, 5001, "https://collect.example/")
+    before = log.activity("run-a").last_activity
+    recorder.client_disconnected(spare.client_conn)
+    activity = log.activity("run-a")
+    assert activity.spare_closed_at is not None and activity.last_activity == activity.spare_closed_at > before
+
+
+@pytest.mark.parametrize("spare_closed", [True, False])
+def test_after_a_spare_connection_closed_the_end_window_is_the_beacons_whole_trip(
+    spare_closed: bool, tmp_path: Path
+) -> None:
+    """Chromium opens several connections to a host the page had not talked to, drops the spares once one
+    speaks HTTP/2, and sends the unload hits queued for the host on that one in batches: on a busy machine
+    after our end beacon, which went to another host. The hit below comes 60 ms after the beacon (its trip
+    200 ms); a 10 ms quiet window ended the run before it. Without a spare closed, the window stays
+    capped by the quiet window (a run is no slower than it was)."""
+    import asyncio
+    import time as clock
+
+    proxy = CaptureProxy(lambda request: None, confdir=tmp_path)
+    lanes, recorder = RunLanes(proxy.log), Recorder(proxy.log)
+    proxy.log.open_run("run-a")
+    lanes.assign(5001, "run-a")
+
+    async def scenario() -> tuple[bool, int]:
+        since = clock.monotonic()
+        if spare_closed:
+            spare = _lane_connection(lanes, 5001, "https://region1.collect.example/")
+            recorder.client_disconnected(spare.client_conn)
+        beacon = _lane_connection(lanes, 5001, f"https://www.shop.example{END_OF_RUN_PATH}")
+        beacon.request.query["sent_at"] = str(clock.time() * 1000 - 200)
+        lanes.requestheaders(beacon)
+        recorder.requestheaders(beacon)
+
+        async def late_hit() -> None:
+            await asyncio.sleep(0.06)
+            hit = _lane_connection(lanes, 5001, "https://region1.collect.example/g/collect?v=2&_n=6")
+            lanes.requestheaders(hit)
+            recorder.requestheaders(hit)
+            hit.response = tflow.tresp()
+            recorder.response(hit)
+
+        arriving = asyncio.ensure_future(late_hit())
+        complete = await proxy.wait_until_quiet("run-a", 10, 3_000, since=since, expect_end_beacon=True)
+        caught = len(proxy.log.close_run("run-a")) if arriving.done() else 0
+        await arriving
+        return complete, caught
+
+    complete, caught = asyncio.run(scenario())
+    assert complete
+    assert caught == (1 if spare_closed else 0)
