@@ -34,6 +34,10 @@ LANE_START_ATTEMPTS = 5
 # The shortest wait after the end-of-run beacon: a beacon to a host the page never talked to needs a new
 # tunnel (TCP, CONNECT, TLS) and can arrive a little after ours.
 END_WINDOW_MIN_S = 0.025
+# The longest wait after the end beacon once a spare connection closed (see wait_until_quiet): the batches
+# it stands for came 20-60 ms apart on a loaded machine; a trip of seconds (a stalled page) must not hold
+# the run until its cap.
+SPARE_WINDOW_MAX_S = 0.5
 
 
 class ProxyStartError(EventpathError):
@@ -227,8 +231,8 @@ class CaptureProxy:
         to: Chromium opens several connections to it, drops the spares once one speaks HTTP/2, and sends the
         requests queued for the host on that one in batches, after ours on a busy machine (19 of 25 unload
         hits measured lost under a 10 ms quiet window). When a spare closed after the page was left, the
-        window is the trip's whole length, from the last activity (the close included), however short
-        ``quiet_ms``."""
+        window is the trip's whole length (up to ``SPARE_WINDOW_MAX_S``, or ``quiet_ms`` if longer), from the
+        last activity (the close included), however short ``quiet_ms``."""
         deadline = since + timeout_ms / 1000
         window = quiet_ms / 1000
         while True:
@@ -236,8 +240,8 @@ class CaptureProxy:
             activity = self.log.activity(run_id)
             if expect_end_beacon and activity.end_trip_s is not None:
                 window = max(END_WINDOW_MIN_S, activity.end_trip_s)
-                if activity.spare_closed_at is None or activity.spare_closed_at < since:
-                    window = min(quiet_ms / 1000, window)
+                spare_closed = activity.spare_closed_at is not None and activity.spare_closed_at >= since
+                window = min(max(quiet_ms / 1000, SPARE_WINDOW_MAX_S) if spare_closed else quiet_ms / 1000, window)
             idle = now - max(activity.last_activity, since)
             settled = activity.open_flows == 0 and idle >= window
             if expect_end_beacon:

@@ -268,7 +268,7 @@ def test_a_loop_in_script_or_meta_refresh_is_left_where_it_is_found(harness: Har
     assert capture.chain.loop_detected and capture.error and "redirect loop" in capture.error
     limit = harness.options.max_hops
     assert limit + 1 < len(capture.navigations) <= limit + 4, "left as the limit was passed, not some time later"
-    assert capture.capture_complete, "what the page sent until it was left is all in"
+    assert capture.capture_complete, f"what the page sent until it was left is all in: {capture.capture_note}"
 
 
 def test_a_redirect_loop_is_stopped_and_shown(harness: Harness) -> None:
