@@ -254,7 +254,7 @@ def _starting_driver() -> Iterator[None]:
     reached them too and killed the browser under the runs in flight. In a session of its own the driver
     hears only us: a Ctrl-C stops the suite after those runs (``runner._gather``), and the driver still
     ends with us (it exits when its pipe from us closes). It also starts with ``driver_env``'s Node options
-    (a smaller young generation: its memory over a long suite). Only Playwright's own start runs in this
+    (V8 heap sizes that keep its memory flat over a long suite). Only Playwright's own start runs in this
     window, on the harness's loop."""
     # One harness at a time (each starts on a loop thread of its own): two interleaved swaps could leave the
     # stand-in in place for good.

@@ -239,9 +239,9 @@ class CaptureProxy:
             now = time.monotonic()
             activity = self.log.activity(run_id)
             if expect_end_beacon and activity.end_trip_s is not None:
-                window = max(END_WINDOW_MIN_S, activity.end_trip_s)
                 spare_closed = activity.spare_closed_at is not None and activity.spare_closed_at >= since
-                window = min(max(quiet_ms / 1000, SPARE_WINDOW_MAX_S) if spare_closed else quiet_ms / 1000, window)
+                longest = max(quiet_ms / 1000, SPARE_WINDOW_MAX_S) if spare_closed else quiet_ms / 1000
+                window = min(longest, max(END_WINDOW_MIN_S, activity.end_trip_s))
             idle = now - max(activity.last_activity, since)
             settled = activity.open_flows == 0 and idle >= window
             if expect_end_beacon:
