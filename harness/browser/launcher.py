@@ -51,11 +51,16 @@ def driver_env(env: Mapping[str, str] | None) -> dict[str, str]:
     DRIVER_NODE_OPTIONS added to ``NODE_OPTIONS``, except an option the user already set there."""
     merged = dict(os.environ if env is None else env)
     current = merged.get("NODE_OPTIONS", "")
-    given = {option.split("=", 1)[0] for option in current.split()}
-    added = [option for option in DRIVER_NODE_OPTIONS if option.split("=", 1)[0] not in given]
+    given = {_option_name(option) for option in current.split()}
+    added = [option for option in DRIVER_NODE_OPTIONS if _option_name(option) not in given]
     if added:
         merged["NODE_OPTIONS"] = " ".join([current, *added]).strip()
     return merged
+
+
+def _option_name(option: str) -> str:
+    """``--max_old_space_size=4096`` and ``--max-old-space-size=4096`` name one V8 option."""
+    return option.split("=", 1)[0].replace("_", "-")
 
 
 def find_browser(explicit: str | None = None, *, headless: bool = True) -> str | None:

@@ -61,3 +61,5 @@ def test_the_driver_starts_with_its_heap_sizes_beside_the_users_node_options() -
 def test_a_heap_size_the_user_chose_is_theirs() -> None:
     env = launcher.driver_env({"NODE_OPTIONS": "--max-old-space-size=4096"})
     assert env["NODE_OPTIONS"] == "--max-old-space-size=4096 --max-semi-space-size=2"
+    spelled = launcher.driver_env({"NODE_OPTIONS": "--max_old_space_size=4096"})
+    assert spelled["NODE_OPTIONS"] == "--max_old_space_size=4096 --max-semi-space-size=2", "V8 reads _ as -"
