@@ -56,13 +56,14 @@ def test_slow_3g_and_cpu_slowdown_take_effect_by_a_wide_margin(chromium: Browser
     # slow-3g: 2 s latency and 50 KB/s, so 20 KB takes ~2.4 s against a few ms on loopback.
     assert slow > 2_000 and slow > 5 * max(fast, 50), (fast, slow)
     # Chromium throttles from a thread of the renderer's own; on a loaded machine that thread can be starved
-    # for a whole measurement (seen once in CI: 43 vs 58 ms). Measured again then: without the slowdown
-    # applied no round is 2x slower, with it one is.
-    rounds = [slow_cpu]
-    while slow_cpu <= 2 * fast_cpu and len(rounds) < 3:
-        slow_cpu = chromium.run(_fetch_time(chromium, site, RunConditions(cpu_slowdown=6)))[1]
-        rounds.append(slow_cpu)
-    assert slow_cpu > 2 * fast_cpu, (fast_cpu, rounds)
+    # for a whole measurement (seen once in CI: 43 vs 58 ms), and the unthrottled baseline can itself be slowed
+    # 4x by the other worker (seen once in CI: 175 ms). So both are measured again, up to 3 rounds, against the
+    # fastest baseline: without the slowdown applied no round is 2x slower than it, with it one is.
+    baselines, rounds = [fast_cpu], [slow_cpu]
+    while max(rounds) <= 2 * min(baselines) and len(rounds) < 3:
+        baselines.append(chromium.run(_fetch_time(chromium, site, RunConditions()))[1])
+        rounds.append(chromium.run(_fetch_time(chromium, site, RunConditions(cpu_slowdown=6)))[1])
+    assert max(rounds) > 2 * min(baselines), (baselines, rounds)
 
 
 def test_metrics_report_ttfb_lcp_and_load(chromium: BrowserRunner, site: Site) -> None:
