@@ -38,6 +38,9 @@ END_WINDOW_MIN_S = 0.025
 # it stands for came 20-60 ms apart on a loaded machine; a trip of seconds (a stalled page) must not hold
 # the run until its cap.
 SPARE_WINDOW_MAX_S = 0.5
+# Turns of the proxy's event loop that take a connection waiting in the kernel's accept queue (or a request
+# waiting in a socket's buffer) to our addons: accept, transport, mitmproxy's handler, its hook (~5 turns).
+CATCH_UP_TURNS = 20
 
 
 class ProxyStartError(EventpathError):
@@ -232,9 +235,13 @@ class CaptureProxy:
         requests queued for the host on that one in batches, after ours on a busy machine (19 of 25 unload
         hits measured lost under a 10 ms quiet window). When a spare closed after the page was left, the
         window is the trip's whole length (up to ``SPARE_WINDOW_MAX_S``, or ``quiet_ms`` if longer), from the
-        last activity (the close included), however short ``quiet_ms``."""
+        last activity (the close included), however short ``quiet_ms``.
+
+        A run that looks settled is looked at once more after the proxy's loop has caught up with what the
+        kernel holds for it (``_caught_up``): on a busy machine a new connection can wait there, unseen."""
         deadline = since + timeout_ms / 1000
         window = quiet_ms / 1000
+        caught_up = False  # the proxy has caught up with the kernel since the run last looked unsettled
         while True:
             now = time.monotonic()
             activity = self.log.activity(run_id)
@@ -246,11 +253,49 @@ class CaptureProxy:
             settled = activity.open_flows == 0 and idle >= window
             if expect_end_beacon:
                 settled = settled and activity.end_seen_at is not None and activity.fresh_connections == 0
-            if settled:
+            if settled and caught_up:
                 return True
+            if settled:
+                # The proxy's record can lag what the browser has already sent: on a busy machine its loop took
+                # over 100 ms to accept the new connections a page's unload beacons had opened (all 25 lost,
+                # while the end beacon, on an old connection, was in). Look again once it has caught up.
+                caught = await self._caught_up(deadline)
+                if caught is None:
+                    return True  # the proxy's loop is not running: its record is all there is
+                if not caught:
+                    return False  # the cap came while the proxy was still behind
+                caught_up = True
+                continue
+            caught_up = False
             if now >= deadline:
                 return False
             await asyncio.sleep(min(0.01, max(0.002, window - idle)))
+
+    async def _caught_up(self, deadline: float) -> bool | None:
+        """Wait until the proxy's loop has taken ``CATCH_UP_TURNS`` turns from now, so what was waiting for it
+        in the kernel by then (a new connection, a request's bytes) has reached the capture log. False when
+        the deadline (monotonic) came first; None when the loop is not running."""
+        loop = self._loop
+        if loop is None or not loop.is_running():
+            return None
+
+        async def turns() -> None:
+            for _ in range(CATCH_UP_TURNS):
+                await asyncio.sleep(0)
+
+        try:
+            done = asyncio.run_coroutine_threadsafe(turns(), loop)
+        except RuntimeError:  # closed meanwhile
+            return None
+        # Polled, not awaited across loops: a proxy stopping under us must not read as our own cancellation.
+        while not done.done():
+            if time.monotonic() >= deadline:
+                done.cancel()
+                return False
+            if not loop.is_running():
+                return None
+            await asyncio.sleep(0.001)
+        return None if done.cancelled() else True
 
     def document_header(self, run_id: str, url: str, name: str) -> list[str]:
         """A response header of the run's latest document at ``url`` (e.g. its Content-Security-Policy)."""

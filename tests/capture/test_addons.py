@@ -360,3 +360,36 @@ def test_after_a_spare_connection_closed_the_end_window_is_the_beacons_whole_tri
     complete, caught = asyncio.run(scenario())
     assert complete
     assert caught == (1 if spare_closed else 0)
+
+
+def test_a_hit_waiting_for_a_busy_proxy_is_in_the_run_before_the_run_is_called_quiet(tmp_path: Path) -> None:
+    """On a loaded machine the proxy's loop falls behind the kernel: the connection a page's unload beacons
+    opened waited over 100 ms to be accepted while our end beacon, on an old connection, was already in,
+    and the run was called quiet without them (all 25 lost). Here the proxy's loop is held busy while a
+    hit's connection is opened and its request sent; the run must not be called quiet until the proxy
+    has caught up and the hit is in."""
+    import asyncio
+    import socket
+    import threading
+    import time as clock
+
+    with CaptureProxy(lambda request: SinkholeReply(status=204), confdir=tmp_path) as proxy:
+        run_id = proxy.open_run()
+        port = int(proxy.playwright_proxy(run_id)["server"].rsplit(":", 1)[1])
+        proxy.log.mark_end_of_run(run_id, 0.005)  # our beacon, in on a connection of its own
+        busy = threading.Event()
+
+        def hold_the_loop() -> None:
+            busy.set()
+            clock.sleep(0.3)  # a loaded machine's proxy, in one blocking piece
+
+        assert proxy._loop is not None
+        proxy._loop.call_soon_threadsafe(hold_the_loop)
+        assert busy.wait(5)
+        with socket.create_connection(("127.0.0.1", port)) as hit:  # accepted by the kernel, not yet by the proxy
+            hit.sendall(b"GET http://collect.example/g/collect?v=2&en=user_engagement HTTP/1.1\r\nHost: collect.example\r\n\r\n")
+            since = clock.monotonic()
+            quiet = asyncio.run(proxy.wait_until_quiet(run_id, 10, 5_000, since=since, expect_end_beacon=True))
+            captured = [request.url for request in proxy.close_run(run_id)]
+    assert quiet
+    assert captured == ["http://collect.example/g/collect?v=2&en=user_engagement"]
