@@ -383,6 +383,7 @@ def test_a_hit_waiting_for_a_busy_proxy_is_in_the_run_before_the_run_is_called_q
             busy.set()
             clock.sleep(0.3)  # a loaded machine's proxy, in one blocking piece
 
+        # The proxy's own loop, held from outside: no public way in, and none is wanted.
         assert proxy._loop is not None
         proxy._loop.call_soon_threadsafe(hold_the_loop)
         assert busy.wait(5)
