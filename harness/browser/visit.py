@@ -234,9 +234,32 @@ async def _leave_popups(context: BrowserContext, landing: Page, timeout_ms: int)
     """Navigate every other open page away, so its pagehide handlers send their beacons too."""
     for other in [p for p in context.pages if p is not landing and not p.is_closed()]:
         try:
-            await other.goto("about:blank", timeout=timeout_ms)
+            await _leave(other, timeout_ms, looping=False)
         except PlaywrightError:
             pass  # closed or crashed meanwhile: nothing more to send
+
+
+# A page that navigates itself on (a loop in script or meta refresh, a timer) can start its next navigation
+# just as the run leaves it: that one interrupts ours, and the page goes on (seen under load: a loop kept
+# the run until its cap).
+LEAVE_ATTEMPTS = 3
+
+
+async def _leave(page: Page, timeout_ms: int, *, looping: bool) -> None:
+    """Navigate ``page`` to about:blank, so its ``pagehide`` handlers fire and send their beacons, and keep
+    it there: a navigation of the page's own that interrupts ours is answered by leaving again, and a
+    looping page is closed once left (its next navigation, already on its way, could commit over ours)."""
+    for attempt in range(1, LEAVE_ATTEMPTS + 1):
+        try:
+            await page.goto("about:blank", timeout=timeout_ms)
+            break
+        except PlaywrightTimeout:
+            raise
+        except PlaywrightError:
+            if page.is_closed() or attempt == LEAVE_ATTEMPTS:
+                raise
+    if looping:
+        await page.close()
 
 
 async def _cookies(context: BrowserContext) -> list[CookieRecord]:
@@ -570,11 +593,13 @@ async def run_visit(
                 meta = document.meta_policies if final is page else ()
                 policies = [*proxy.document_header(run_id, page.url, "content-security-policy"), *meta]
                 # Where the page's policy lets the beacon go: a blocked one would hold the run until the cap.
-                if beacon_url := end_beacon_url(page.url, policies):
+                # Not on a looping page: its document is about to be replaced by its own navigation, and asking
+                # it only lets the loop run on (it is left as found, its hits waited for by the quiet window).
+                if not looping and (beacon_url := end_beacon_url(page.url, policies)):
                     end_beacon = await _arm_end_beacon(page, beacon_url, options.navigation_timeout_ms)
                 log.leaving = True
                 # Leaving the page fires pagehide and with it the beacons that tags send last.
-                await page.goto("about:blank", timeout=options.navigation_timeout_ms)
+                await _leave(page, options.navigation_timeout_ms, looping=looping)
         except PlaywrightError as exc:
             error = error or f"leaving the page: {_short(exc)}"
         trace = plan.artifacts_dir / "trace.zip" if plan.artifacts_dir is not None else None
