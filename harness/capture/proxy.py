@@ -283,9 +283,11 @@ class CaptureProxy:
             for _ in range(CATCH_UP_TURNS):
                 await asyncio.sleep(0)
 
+        waiting = turns()
         try:
-            done = asyncio.run_coroutine_threadsafe(turns(), loop)
+            done = asyncio.run_coroutine_threadsafe(waiting, loop)
         except RuntimeError:  # closed meanwhile
+            waiting.close()  # never scheduled: no "was never awaited" warning
             return None
         # Polled, not awaited across loops: a proxy stopping under us must not read as our own cancellation.
         while not done.done():
