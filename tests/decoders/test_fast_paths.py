@@ -27,7 +27,7 @@ from harness.decoders.base import Decoder
 from harness.decoders.google_consent import consent_from_params
 from harness.decoders.registry import DecoderRegistry
 from harness.models import CapturedRequest, DecodedEvent
-from harness.urls import parse_query, unquote, unquote_component, url_parts, url_query
+from harness.urls import _split_url, parse_query, unquote, unquote_component, url_parts, url_query
 from tests.decoders.fixture_loader import fixture_files, fixture_request, load_fixture
 
 SETTINGS = settings(max_examples=400, derandomize=True, deadline=None, database=None)
@@ -85,8 +85,16 @@ URLS = st.one_of(
     ),
     st.sampled_from(["", "no scheme", "http://[::1/x?a=1", "http://[not-ip]/", "https://h", "//h/p?q#f"]),
     st.text(max_size=30),
+    # Plain http(s) URLs are split by hand: everything that could make that differ from urlsplit (a
+    # fragment before the query, userinfo, ports, no path, "@" or ":" after the host, tabs and line breaks,
+    # non-ASCII, IPv6 brackets, zone IDs, an upper-case scheme, an empty host).
+    st.builds(
+        lambda scheme, netloc, rest: scheme + netloc + rest,
+        st.sampled_from(["https://", "http://", "HTTPS://", "Http://", "http:/", "https:", "ftp://", " https://"]),
+        st.text(alphabet="aB.:@[]%9-\u00e9\t\n", max_size=12),
+        st.text(alphabet="/?#&=@:aA\u00e9%\r\t.", max_size=16),
+    ),
 )
-
 
 def _split_then(url: str) -> tuple[str, str, list[tuple[str, str]]] | None:
     """Host, path and query pairs as the models read them before ``url_parts``."""
@@ -110,6 +118,38 @@ def test_url_parts_and_request_properties_agree_with_urlsplit(url: str) -> None:
         assert (request.host, request.path, request.query) == expected
     assert url_query(url) == (expected[2] if expected else [])
     assert wire.query_params(url) == (expected[2] if expected else [])
+
+
+PLAIN_URLS = [
+    "https://Shop.Example/p/a?gclid=1#frag",
+    "http://user:pw@Host.example:8080/x?y=1",
+    "https://h.example?q=1",
+    "https://h.example#f?q=1",
+    "https://h.example/p#f?q=1",
+    "https://h.example/p?q=1#f?x",
+    "https://h.example/a@b:c/?q=@",
+    "https://h.example:/",
+    "https://@h.example/",
+    "https:///only/path?q",
+    "https://",
+    "http://h.exa\tmple/p\n?q=1",
+    "https://h.exa\tmple/p?q=1",
+    "https://h.example/p?q=1\r&r=2",
+    "https://H%41.EXAMPLE/",
+    "https://[::1]:8080/p?q",
+    "https://[fe80::1%25eth0]/",
+    "https://h%41.example/",
+    "https://h\u00e9.example/p",
+    "https://h\uff03x.example/p",  # a full-width "#": urlsplit refuses the host (it normalises to "#")
+    "HTTPS://H.EXAMPLE/P?Q",
+]
+
+
+@pytest.mark.parametrize("url", PLAIN_URLS)
+def test_plain_urls_split_by_hand_as_urlsplit_splits_them(url: str) -> None:
+    parts = _split_url(url)
+    split = (parts.host, parts.path, parse_qsl(parts.query, keep_blank_values=True)) if parts else None
+    assert split == _split_then(url)
 
 
 def test_the_url_cache_follows_a_changed_url_and_never_shows_in_the_model() -> None:
