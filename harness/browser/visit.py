@@ -240,8 +240,9 @@ async def _leave_popups(context: BrowserContext, landing: Page, timeout_ms: int)
 
 
 # A page that navigates itself on (a loop in script or meta refresh, a timer) can start its next navigation
-# just as the run leaves it: that one interrupts ours, and the page goes on (seen under load: a loop kept
-# the run until its cap).
+# just as the run leaves it: that one interrupts ours, or, already on its way, commits after ours (Playwright's
+# goto returns as if the page were left), and the page goes on (seen under load: a loop kept the run until
+# its cap). Either way the run leaves again: at most this many times for each of the two.
 LEAVE_ATTEMPTS = 3
 
 
@@ -260,6 +261,26 @@ async def _leave(page: Page, timeout_ms: int, *, looping: bool) -> None:
                 raise
     if looping:
         await page.close()
+
+
+async def _arm_for_leaving(
+    page: Page, proxy: CaptureProxy, run_id: str, meta_policies: tuple[str, ...], timeout_ms: int
+) -> bool:
+    """Arm the end-of-run beacon on the page's document where its policy lets the beacon go (its header's
+    and ``meta_policies``): a blocked one would hold the run until the cap."""
+    policies = [*proxy.document_header(run_id, page.url, "content-security-policy"), *meta_policies]
+    beacon_url = end_beacon_url(page.url, policies)
+    return beacon_url is not None and await _arm_end_beacon(page, beacon_url, timeout_ms)
+
+
+async def _rearm_for_leaving(page: Page, proxy: CaptureProxy, run_id: str, timeout_ms: int) -> bool:
+    """Arm the end beacon on the document a page moved on to by itself as it was left: the one armed on the
+    page before went out with that page's pagehide, and this one's unload hits come when it is left."""
+    try:
+        meta = (await _document_state(page, timeout_ms)).meta_policies
+    except PageUnresponsive:
+        return False  # it does not answer: left as it is, its hits waited for by the quiet window
+    return await _arm_for_leaving(page, proxy, run_id, meta, timeout_ms)
 
 
 async def _cookies(context: BrowserContext) -> list[CookieRecord]:
@@ -584,22 +605,22 @@ async def run_visit(
         elif shot is not None:
             shot.cancel()  # the page stopped answering while it was taken: it would only time out
         end_beacon = False
+        left = False  # the page was left (a looping one is closed instead)
         leaving_at = time.monotonic()
         try:
             cookies = await _cookies(context)
             if usable:  # a hung page runs no pagehide handler: closing the context ends it
                 # Popups first (their pagehide beacons leave before the landing page's end beacon is queued).
                 await _leave_popups(context, page, options.navigation_timeout_ms)
-                meta = document.meta_policies if final is page else ()
-                policies = [*proxy.document_header(run_id, page.url, "content-security-policy"), *meta]
-                # Where the page's policy lets the beacon go: a blocked one would hold the run until the cap.
                 # Not on a looping page: its document is about to be replaced by its own navigation, and asking
                 # it only lets the loop run on (it is left as found, its hits waited for by the quiet window).
-                if not looping and (beacon_url := end_beacon_url(page.url, policies)):
-                    end_beacon = await _arm_end_beacon(page, beacon_url, options.navigation_timeout_ms)
+                if not looping:
+                    meta = document.meta_policies if final is page else ()
+                    end_beacon = await _arm_for_leaving(page, proxy, run_id, meta, options.navigation_timeout_ms)
                 log.leaving = True
                 # Leaving the page fires pagehide and with it the beacons that tags send last.
                 await _leave(page, options.navigation_timeout_ms, looping=looping)
+                left = not looping
         except PlaywrightError as exc:
             error = error or f"leaving the page: {_short(exc)}"
         trace = plan.artifacts_dir / "trace.zip" if plan.artifacts_dir is not None else None
@@ -612,6 +633,26 @@ async def run_visit(
             since=leaving_at,
             expect_end_beacon=end_beacon,
         )
+        for _ in range(LEAVE_ATTEMPTS - 1):
+            if not left or page.is_closed() or page.url == "about:blank":
+                break
+            # The page moved on by itself as it was left: its own navigation, on its way, committed after ours
+            # (seen by now: its document came through the proxy before the run fell quiet). Leave that page
+            # too, or its unload hits are never sent.
+            try:
+                end_beacon = await _rearm_for_leaving(page, proxy, run_id, options.navigation_timeout_ms) or end_beacon
+                leaving_at = time.monotonic()
+                await _leave(page, options.navigation_timeout_ms, looping=False)
+            except PlaywrightError as exc:
+                error = error or f"leaving the page: {_short(exc)}"
+                break
+            complete = await proxy.wait_until_quiet(
+                run_id,
+                options.quiet_window_ms,
+                options.capture_timeout_ms,
+                since=leaving_at,
+                expect_end_beacon=end_beacon,
+            )
         if tracing is not None:
             await tracing
             artifacts["trace"] = str(trace)

@@ -52,6 +52,26 @@ setTimeout(() => location.replace('OTHER'), 20);
 </script></body></html>"""
 
 
+# A page whose own navigation is on its way just as the run leaves it: a timer's task that ends by sending
+# the visitor on (seen under load with pages that move on by themselves). The moment is made certain here:
+# once the page has loaded, a pagehide listener added to it (the run's end beacon, armed just before the
+# run leaves) sets off a long task that ends in the navigation, so the run's leave arrives while it runs.
+MOVES_ON_AS_LEFT_PAGE = """<!doctype html><html><body>Moving on<script>
+new Image().src = 'https://www.facebook.com/tr/?id=1234567890&ev=PageView&dl=' + encodeURIComponent(location.href);
+addEventListener('load', () => {
+  const add = EventTarget.prototype.addEventListener;
+  window.addEventListener = function (type, ...rest) {
+    if (type === 'pagehide') setTimeout(() => {
+      const began = performance.now();
+      while (performance.now() - began < 400) {}
+      location.href = '/landing' + location.search;
+    }, 0);
+    return add.call(this, type, ...rest);
+  };
+});
+</script></body></html>"""
+
+
 # A checkout that greets with an alert and asks "are you sure?" before it places the order.
 CONFIRM_CHECKOUT_PAGE = """<!doctype html><html><body><button id="place">Place order</button><p id="done"></p><script>
 addEventListener('load', () => alert('Free shipping today!'));
@@ -265,6 +285,8 @@ class _Handler(BaseHTTPRequestHandler):
                        + ("}, 30));" if later else "})();") + "</script></body></html>")
         elif parts.path == "/get-the-ios-app":  # the App Store takes no click ID
             self._send(302, headers={"location": "itms-apps://apps.apple.com/app/id123456789"})
+        elif parts.path == "/moves-on-as-left":
+            self._html(MOVES_ON_AS_LEFT_PAGE)
         elif parts.path == "/confirm-checkout":
             self._html(CONFIRM_CHECKOUT_PAGE)
         elif parts.path == "/refresh-loop":  # a page that refreshes itself at once, for ever

@@ -271,6 +271,20 @@ def test_a_loop_in_script_or_meta_refresh_is_left_where_it_is_found(harness: Har
     assert capture.capture_complete, f"what the page sent until it was left is all in: {capture.capture_note}"
 
 
+def test_a_page_that_moves_on_by_itself_as_it_is_left_is_left_too(harness: Harness) -> None:
+    """The page's own navigation, on its way as the run leaves, commits over the run's: Playwright's goto
+    returns as if the page were left, and the page it moved to would stay open, its unload hits never sent.
+    The run leaves that page too, and its unload hits are in."""
+    result = harness.visit("https://www.site.test/moves-on-as-left?gclid=abc")
+    capture = result.capture
+    landing = [r for r in capture.requests if r.url.startswith("https://www.site.test/landing")]
+    assert landing, "the page moved on by itself while the run left it (the race this test sets up)"
+    unload = [e for e in result.events if e.event == "user_engagement"]
+    assert len(unload) == UNLOAD_HITS, "the page it moved to was left too: its pagehide beacons are all in"
+    assert any(e.vendor == "meta_pixel" and e.event == "Leave" for e in result.events)
+    assert capture.error is None and capture.capture_complete, capture.capture_note
+
+
 def test_a_redirect_loop_is_stopped_and_shown(harness: Harness) -> None:
     capture = harness.visit("https://www.site.test/loop?gclid=abc").capture
     assert capture.chain.loop_detected and capture.error and "redirect loop" in capture.error
