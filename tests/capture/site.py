@@ -72,6 +72,33 @@ addEventListener('load', () => {
 </script></body></html>"""
 
 
+# Tags that run off the page's main thread, as Partytown runs GTM and Shopify runs its web pixels: in a web
+# worker (fetch and sendBeacon-less hits from there) and in a service worker that sends a hit of its own.
+WORKER_TAGS_PAGE = """<!doctype html><html><body>Workers<script>
+new Worker('/tag-worker.js').postMessage(location.href);
+navigator.serviceWorker.register('/tag-sw.js').then((registration) => {
+  const worker = registration.installing || registration.waiting || registration.active;
+  const send = () => worker.postMessage(location.href);
+  if (worker.state === 'activated') send();
+  else worker.addEventListener('statechange', () => { if (worker.state === 'activated') send(); });
+});
+</script></body></html>"""
+
+TAG_WORKER = """onmessage = (event) => {
+  const dl = encodeURIComponent(event.data);
+  fetch('https://www.google-analytics.com/g/collect?v=2&tid=G-TEST123&cid=1.2&en=worker_view&dl=' + dl,
+        {method: 'POST', keepalive: true});
+  fetch('https://www.facebook.com/tr/?id=1234567890&ev=WorkerPageView&dl=' + dl, {mode: 'no-cors'});
+};"""
+
+TAG_SERVICE_WORKER = """self.addEventListener('install', () => self.skipWaiting());
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+self.addEventListener('message', (event) => {
+  event.waitUntil(fetch('https://www.google-analytics.com/g/collect?v=2&tid=G-TEST123&cid=1.2&en=sw_view&dl=' +
+                        encodeURIComponent(event.data), {method: 'POST'}));
+});"""
+
+
 # A checkout that greets with an alert and asks "are you sure?" before it places the order.
 CONFIRM_CHECKOUT_PAGE = """<!doctype html><html><body><button id="place">Place order</button><p id="done"></p><script>
 addEventListener('load', () => alert('Free shipping today!'));
@@ -285,6 +312,11 @@ class _Handler(BaseHTTPRequestHandler):
                        + ("}, 30));" if later else "})();") + "</script></body></html>")
         elif parts.path == "/get-the-ios-app":  # the App Store takes no click ID
             self._send(302, headers={"location": "itms-apps://apps.apple.com/app/id123456789"})
+        elif parts.path == "/worker-tags":
+            self._html(WORKER_TAGS_PAGE)
+        elif parts.path in ("/tag-worker.js", "/tag-sw.js"):
+            script = TAG_WORKER if parts.path == "/tag-worker.js" else TAG_SERVICE_WORKER
+            self._send(200, script.encode(), {"content-type": "text/javascript"})
         elif parts.path == "/moves-on-as-left":
             self._html(MOVES_ON_AS_LEFT_PAGE)
         elif parts.path == "/confirm-checkout":

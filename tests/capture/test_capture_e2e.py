@@ -285,6 +285,19 @@ def test_a_page_that_moves_on_by_itself_as_it_is_left_is_left_too(harness: Harne
     assert capture.error is None and capture.capture_complete, capture.capture_note
 
 
+def test_tags_in_a_web_worker_and_a_service_worker_are_captured_in_their_run(harness: Harness) -> None:
+    """Partytown runs GTM in a web worker, Shopify its web pixels: their hits leave from there, not from the
+    page, and a service worker may send some of its own. They go through the run's proxy lane, are answered
+    locally and belong to the run."""
+    result = harness.visit("https://www.site.test/worker-tags?gclid=abc")
+    assert result.capture.error is None and result.capture.capture_complete, result.capture.capture_note
+    sent = {(e.vendor, e.event) for e in result.events}
+    assert {("ga4", "worker_view"), ("meta_pixel", "WorkerPageView"), ("ga4", "sw_view")} <= sent
+    worker_hits = [r for r in result.capture.requests if "worker_view" in r.url or "WorkerPageView" in r.url or "sw_view" in r.url]
+    assert worker_hits and all(r.tag_hit and r.sinkholed for r in worker_hits), "answered locally"
+    assert all(r.run_id == result.capture.run_id for r in worker_hits)
+
+
 def test_a_redirect_loop_is_stopped_and_shown(harness: Harness) -> None:
     capture = harness.visit("https://www.site.test/loop?gclid=abc").capture
     assert capture.chain.loop_detected and capture.error and "redirect loop" in capture.error
