@@ -99,6 +99,16 @@ self.addEventListener('message', (event) => {
 });"""
 
 
+# Deferred hits (fetchLater): the browser sends them when the page is left, or once activateAfter has passed.
+FETCH_LATER_PAGE = """<!doctype html><html><body>Later<script>
+document.title = typeof fetchLater;
+if (typeof fetchLater === 'function') {
+  fetchLater('https://www.google-analytics.com/g/collect?v=2&tid=G-TEST123&cid=1.2&en=deferred_engagement', {method: 'POST'});
+  fetchLater('https://www.facebook.com/tr/?id=1234567890&ev=DeferredView', {activateAfter: 100});
+}
+</script></body></html>"""
+
+
 # A checkout that greets with an alert and asks "are you sure?" before it places the order.
 CONFIRM_CHECKOUT_PAGE = """<!doctype html><html><body><button id="place">Place order</button><p id="done"></p><script>
 addEventListener('load', () => alert('Free shipping today!'));
@@ -312,6 +322,8 @@ class _Handler(BaseHTTPRequestHandler):
                        + ("}, 30));" if later else "})();") + "</script></body></html>")
         elif parts.path == "/get-the-ios-app":  # the App Store takes no click ID
             self._send(302, headers={"location": "itms-apps://apps.apple.com/app/id123456789"})
+        elif parts.path == "/fetch-later":
+            self._html(FETCH_LATER_PAGE)
         elif parts.path == "/worker-tags":
             self._html(WORKER_TAGS_PAGE)
         elif parts.path in ("/tag-worker.js", "/tag-sw.js"):

@@ -298,6 +298,17 @@ def test_tags_in_a_web_worker_and_a_service_worker_are_captured_in_their_run(har
     assert all(r.run_id == result.capture.run_id for r in worker_hits)
 
 
+def test_deferred_hits_sent_with_fetch_later_are_captured(harness: Harness) -> None:
+    """``fetchLater`` hands a hit to the browser to send when the page is left (or after ``activateAfter``):
+    what a tag defers to the end of the visit reaches the run like any unload beacon."""
+    result = harness.visit("https://www.site.test/fetch-later?gclid=abc")
+    sent = {(e.vendor, e.event) for e in result.events}
+    assert {("ga4", "deferred_engagement"), ("meta_pixel", "DeferredView")} <= sent, (
+        "both deferred hits reach the run (Chromium has had fetchLater since version 135)"
+    )
+    assert result.capture.capture_complete, result.capture.capture_note
+
+
 def test_a_redirect_loop_is_stopped_and_shown(harness: Harness) -> None:
     capture = harness.visit("https://www.site.test/loop?gclid=abc").capture
     assert capture.chain.loop_detected and capture.error and "redirect loop" in capture.error
