@@ -93,6 +93,7 @@ class _NavigationLog:
     crashed: bool = False
     unresponsive: bool = False  # the page's main thread stopped answering (harness.browser.page_calls)
     leaving: bool = False  # set when the run leaves the page: that navigation is ours, not the site's
+    looping: bool = False  # the landing loops: what it commits while it is left is not told either
     # The current document's HTTP Refresh header (the meta tag's equivalent), from the proxy's record.
     refresh_header: Callable[[str], str | None] | None = None
 
@@ -104,7 +105,10 @@ class _NavigationLog:
         self.page.on("crash", self._crash)
 
     def _committed(self, frame: Any) -> None:
-        if frame == self.page.main_frame and not self.leaving:
+        if frame != self.page.main_frame:
+            return
+        # Once the run leaves, about:blank is its own; another document is the page moving on by itself.
+        if not self.leaving or (frame.url != "about:blank" and not self.looping):
             self.navigations.append(
                 Navigation(
                     index=len(self.navigations),
@@ -530,7 +534,7 @@ async def run_visit(
                     error = unresponsive_message(options.navigation_timeout_ms)
                 else:
                     error = f"the landing page never settled: more than {options.max_hops} navigations (a redirect loop?)"
-                    looping = True
+                    looping = log.looping = True
             landing_ended_at = time.time()
             if error is None and not handed_off:
                 try:

@@ -279,6 +279,7 @@ def test_a_page_that_moves_on_by_itself_as_it_is_left_is_left_too(harness: Harne
     capture = result.capture
     landing = [r for r in capture.requests if r.url.startswith("https://www.site.test/landing")]
     assert landing, "the page moved on by itself while the run left it (the race this test sets up)"
+    assert [n.url for n in capture.navigations][-1].startswith("https://www.site.test/landing"), "and it is told"
     unload = [e for e in result.events if e.event == "user_engagement"]
     assert len(unload) == UNLOAD_HITS, "the page it moved to was left too: its pagehide beacons are all in"
     assert any(e.vendor == "meta_pixel" and e.event == "Leave" for e in result.events)
