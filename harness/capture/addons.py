@@ -8,7 +8,9 @@ flow into a ``CapturedRequest``.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import socket
 import sys
 import threading
 import time
@@ -585,6 +587,51 @@ class Sinkhole:
         if reply.content_type:
             headers["content-type"] = reply.content_type
         flow.response = http.Response.make(reply.status, reply.body, headers)
+
+
+class PreflightToNowhere:
+    """Answers a CORS preflight to a host that does not resolve, allowing what it asks.
+
+    The sinkhole judges a preflight by the request it announces, but a first-party collector that only its
+    payload tells apart from an API (Snowplow's at a custom path) cannot be judged without one, so its
+    preflight goes to the collector, as it does live. Where the collector's host does not resolve (offline,
+    a staging name) that preflight would fail and the browser would never send the hit: answered here, the
+    hit follows, and is the sinkhole's, or fails to connect as it would have. Runs after ``HostMapper``:
+    a mapped host is the mapping's to answer.
+    """
+
+    LOOKUP_TIMEOUT_S = 5.0
+
+    def __init__(self) -> None:
+        self._resolves: dict[tuple[str, int], bool] = {}  # remembered per proxy: a run asks few hosts
+
+    async def request(self, flow: http.HTTPFlow) -> None:
+        request = flow.request
+        if flow.response is not None or request.method != "OPTIONS" or MAPPED_KEY in flow.metadata:
+            return
+        if not request.headers.get("origin") or not request.headers.get("access-control-request-method"):
+            return
+        if await self._resolves_to_an_address(request.host, request.port):
+            return
+        flow.metadata[SINKHOLED_KEY] = True
+        flow.response = http.Response.make(204, b"", _cors_headers(request))
+
+    async def _resolves_to_an_address(self, host: str, port: int) -> bool:
+        key = (host.lower(), port)
+        known = self._resolves.get(key)
+        if known is None:
+            try:
+                found = await asyncio.wait_for(
+                    asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM),
+                    self.LOOKUP_TIMEOUT_S,
+                )
+                known = bool(found)
+            except (OSError, TimeoutError, UnicodeError):  # socket.gaierror is an OSError
+                known = False
+            if len(self._resolves) >= 1024:
+                self._resolves.clear()
+            self._resolves[key] = known
+        return known
 
 
 class HostMapper:

@@ -23,7 +23,15 @@ from harness.capture import (
     informational,
     mitm_context,  # noqa: F401 - before any Master exists
 )
-from harness.capture.addons import CaptureLog, Classifier, HostMapper, Recorder, RunLanes, Sinkhole
+from harness.capture.addons import (
+    CaptureLog,
+    Classifier,
+    HostMapper,
+    PreflightToNowhere,
+    Recorder,
+    RunLanes,
+    Sinkhole,
+)
 from harness.capture.ca import CertificateAuthority, ensure_ca
 from harness.errors import EventpathError
 from harness.models import CapturedRequest
@@ -139,7 +147,9 @@ class CaptureProxy:
         )
         proxy_master = master.Master(opts, event_loop=self._loop, with_termlog=False)
         proxy_master.addons.add(*_mitmproxy_addons())
-        proxy_master.addons.add(self._lanes, Recorder(self.log), Sinkhole(self.classify), HostMapper())
+        proxy_master.addons.add(
+            self._lanes, Recorder(self.log), Sinkhole(self.classify), HostMapper(), PreflightToNowhere()
+        )
         # Options that addons declare can only be set once the addons are in.
         proxy_master.options.update(
             connection_strategy="lazy",  # answer sinkholed HTTPS without dialing the real host

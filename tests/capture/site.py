@@ -109,6 +109,22 @@ if (typeof fetchLater === 'function') {
 </script></body></html>"""
 
 
+# A tag that posts JSON with credentials to a first-party collector on a host of its own, at a path only its
+# payload tells apart from an API (Snowplow's custom postPath): the browser sends a CORS preflight first, and
+# the collector's host does not resolve here.
+UNRESOLVED_COLLECTOR_PAGE = """<!doctype html><html><body>Collector<script>
+fetch('https://t.collector-nowhere.test/com.acme/collect', {
+  method: 'POST', credentials: 'include', keepalive: true,
+  headers: {'content-type': 'application/json; charset=UTF-8'},
+  body: JSON.stringify({
+    schema: 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4',
+    data: [{e: 'pv', url: location.href, page: 'Collector', tv: 'js-4.10.1', p: 'web', aid: 'shop-web',
+            eid: '0b5e6b3c-6f2e-4c1e-9f5e-3c9b7a1d2e4f', dtm: String(Date.now()), stm: String(Date.now())}],
+  }),
+});
+</script></body></html>"""
+
+
 # A checkout that greets with an alert and asks "are you sure?" before it places the order.
 CONFIRM_CHECKOUT_PAGE = """<!doctype html><html><body><button id="place">Place order</button><p id="done"></p><script>
 addEventListener('load', () => alert('Free shipping today!'));
@@ -322,6 +338,8 @@ class _Handler(BaseHTTPRequestHandler):
                        + ("}, 30));" if later else "})();") + "</script></body></html>")
         elif parts.path == "/get-the-ios-app":  # the App Store takes no click ID
             self._send(302, headers={"location": "itms-apps://apps.apple.com/app/id123456789"})
+        elif parts.path == "/unresolved-collector":
+            self._html(UNRESOLVED_COLLECTOR_PAGE)
         elif parts.path == "/fetch-later":
             self._html(FETCH_LATER_PAGE)
         elif parts.path == "/worker-tags":

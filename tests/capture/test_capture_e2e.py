@@ -310,6 +310,18 @@ def test_deferred_hits_sent_with_fetch_later_are_captured(harness: Harness) -> N
     assert result.capture.capture_complete, result.capture.capture_note
 
 
+def test_the_preflight_to_a_collector_whose_host_does_not_resolve_lets_its_hit_through(harness: Harness) -> None:
+    """Only the payload tells a first-party collector at a custom path from an API, and a preflight has
+    none, so it goes to the collector. Where that host does not resolve (offline, a staging name) the
+    preflight is answered locally: the hit follows and is the sinkhole's, not lost at the preflight."""
+    result = harness.visit("https://www.site.test/unresolved-collector?gclid=abc")
+    to_collector = [r for r in result.capture.requests if r.host == "t.collector-nowhere.test"]
+    preflight = next(r for r in to_collector if r.method == "OPTIONS")
+    assert preflight.status == 204 and preflight.sinkholed and not preflight.tag_hit
+    assert [(e.vendor, e.event) for e in result.events] == [("snowplow", "page_view")]
+    assert all(r.sinkholed for r in to_collector), "nothing tried to reach the collector"
+
+
 def test_a_redirect_loop_is_stopped_and_shown(harness: Harness) -> None:
     capture = harness.visit("https://www.site.test/loop?gclid=abc").capture
     assert capture.chain.loop_detected and capture.error and "redirect loop" in capture.error
