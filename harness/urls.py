@@ -63,7 +63,7 @@ class UrlParts(NamedTuple):
 
 def _split_url(url: str) -> UrlParts | None:
     """The parts of ``url``, or None when it cannot be split (a malformed IPv6 bracket)."""
-    # Most URLs are plain http(s) ones: split those by hand, as urlsplit would (a third of its cost).
+    # Most URLs are plain http(s) ones: split those by hand, as urlsplit would (about a third of its cost).
     if url.startswith("https://"):
         start = 8
     elif url.startswith("http://"):

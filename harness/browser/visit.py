@@ -630,15 +630,15 @@ async def run_visit(
         trace = plan.artifacts_dir / "trace.zip" if plan.artifacts_dir is not None else None
         # The trace is written while the last beacons come in (its own network log needs none of them).
         tracing = asyncio.ensure_future(context.tracing.stop(path=str(trace))) if trace else None
-        complete = await proxy.wait_until_quiet(
-            run_id,
-            options.quiet_window_ms,
-            options.capture_timeout_ms,
-            since=leaving_at,
-            expect_end_beacon=end_beacon,
-        )
-        for _ in range(LEAVE_ATTEMPTS - 1):
-            if not left or page.is_closed() or page.url == "about:blank":
+        for leaves in range(1, LEAVE_ATTEMPTS + 1):
+            complete = await proxy.wait_until_quiet(
+                run_id,
+                options.quiet_window_ms,
+                options.capture_timeout_ms,
+                since=leaving_at,
+                expect_end_beacon=end_beacon,
+            )
+            if leaves == LEAVE_ATTEMPTS or not left or page.is_closed() or page.url == "about:blank":
                 break
             # The page moved on by itself as it was left: its own navigation, on its way, committed after ours
             # (seen by now: its document came through the proxy before the run fell quiet). Leave that page
@@ -650,13 +650,6 @@ async def run_visit(
             except PlaywrightError as exc:
                 error = error or f"leaving the page: {_short(exc)}"
                 break
-            complete = await proxy.wait_until_quiet(
-                run_id,
-                options.quiet_window_ms,
-                options.capture_timeout_ms,
-                since=leaving_at,
-                expect_end_beacon=end_beacon,
-            )
         if tracing is not None:
             await tracing
             artifacts["trace"] = str(trace)
