@@ -94,13 +94,14 @@ class _NavigationLog:
     unresponsive: bool = False  # the page's main thread stopped answering (harness.browser.page_calls)
     leaving: bool = False  # set when the run leaves the page: that navigation is ours, not the site's
     looping: bool = False  # the landing loops: what it commits while it is left is not told either
+    answered_at: float | None = None  # when a main-frame navigation was last answered (its commit follows)
     # The current document's HTTP Refresh header (the meta tag's equivalent), from the proxy's record.
     refresh_header: Callable[[str], str | None] | None = None
 
     def attach(self) -> None:
         self.page.on("framenavigated", self._committed)
         self.page.on("request", self._request)
-        self.page.on("requestfinished", self._request_done)
+        self.page.on("requestfinished", self._request_answered)
         self.page.on("requestfailed", self._request_done)
         self.page.on("crash", self._crash)
 
@@ -129,8 +130,31 @@ class _NavigationLog:
             self.pending.discard(request)
             self.last_change = time.monotonic()
 
+    def _request_answered(self, request: Request) -> None:
+        if request in self.pending:
+            self.answered_at = time.monotonic()
+        self._request_done(request)
+
     def _crash(self, _page: Any) -> None:
         self.crashed = True
+
+    async def moved_on(self, left_at: float, timeout_ms: int) -> bool:
+        """Whether the page, left (for about:blank) at ``left_at`` (monotonic), moved on by itself: a
+        navigation of its own, on its way as it was left, commits after ours (Playwright's goto returns as if
+        the page were left). Waits while such a navigation is in flight, and a moment for the commit of one
+        answered since ``left_at``; at once when there is none."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        while not self.crashed and not self.page.is_closed():
+            if self.page.url != "about:blank":
+                return True
+            since = max(left_at, time.monotonic() - COMMIT_GRACE_S)
+            just_answered = self.answered_at is not None and self.answered_at >= since
+            if not self.pending and not just_answered:
+                return False
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.01)
+        return False
 
     async def settle(self, settle_ms: int, timeout_ms: int, max_hops: int) -> bool:
         """Wait until no main-frame navigation is pending or committed for ``settle_ms`` after the page
@@ -242,6 +266,9 @@ async def _leave_popups(context: BrowserContext, landing: Page, timeout_ms: int)
         except PlaywrightError:
             pass  # closed or crashed meanwhile: nothing more to send
 
+
+# How long a main-frame navigation answered after the run left the page is given to commit.
+COMMIT_GRACE_S = 0.5
 
 # A page that navigates itself on (a loop in script or meta refresh, a timer) can start its next navigation
 # just as the run leaves it: that one interrupts ours, or, already on its way, commits after ours (Playwright's
@@ -609,7 +636,6 @@ async def run_visit(
         elif shot is not None:
             shot.cancel()  # the page stopped answering while it was taken: it would only time out
         end_beacon = False
-        left = False  # the page was left (a looping one is closed instead)
         leaving_at = time.monotonic()
         try:
             cookies = await _cookies(context)
@@ -623,33 +649,28 @@ async def run_visit(
                     end_beacon = await _arm_for_leaving(page, proxy, run_id, meta, options.navigation_timeout_ms)
                 log.leaving = True
                 # Leaving the page fires pagehide and with it the beacons that tags send last.
+                left_at = time.monotonic()
                 await _leave(page, options.navigation_timeout_ms, looping=looping)
-                left = not looping
+                for _ in range(LEAVE_ATTEMPTS - 1):
+                    if looping or not await log.moved_on(left_at, options.navigation_timeout_ms):
+                        break
+                    # The page moved on by itself as it was left: leave the page it moved to as well, or its
+                    # unload hits are never sent (the beacon armed before went out with the first one).
+                    end_beacon = await _rearm_for_leaving(page, proxy, run_id, options.navigation_timeout_ms) or end_beacon
+                    left_at = time.monotonic()
+                    await _leave(page, options.navigation_timeout_ms, looping=False)
         except PlaywrightError as exc:
             error = error or f"leaving the page: {_short(exc)}"
         trace = plan.artifacts_dir / "trace.zip" if plan.artifacts_dir is not None else None
         # The trace is written while the last beacons come in (its own network log needs none of them).
         tracing = asyncio.ensure_future(context.tracing.stop(path=str(trace))) if trace else None
-        for leaves in range(1, LEAVE_ATTEMPTS + 1):
-            complete = await proxy.wait_until_quiet(
-                run_id,
-                options.quiet_window_ms,
-                options.capture_timeout_ms,
-                since=leaving_at,
-                expect_end_beacon=end_beacon,
-            )
-            if leaves == LEAVE_ATTEMPTS or not left or page.is_closed() or page.url == "about:blank":
-                break
-            # The page moved on by itself as it was left: its own navigation, on its way, committed after ours
-            # (seen by now: its document came through the proxy before the run fell quiet). Leave that page
-            # too, or its unload hits are never sent.
-            try:
-                end_beacon = await _rearm_for_leaving(page, proxy, run_id, options.navigation_timeout_ms) or end_beacon
-                leaving_at = time.monotonic()
-                await _leave(page, options.navigation_timeout_ms, looping=False)
-            except PlaywrightError as exc:
-                error = error or f"leaving the page: {_short(exc)}"
-                break
+        complete = await proxy.wait_until_quiet(
+            run_id,
+            options.quiet_window_ms,
+            options.capture_timeout_ms,
+            since=leaving_at,
+            expect_end_beacon=end_beacon,
+        )
         if tracing is not None:
             await tracing
             artifacts["trace"] = str(trace)

@@ -75,7 +75,13 @@ addEventListener('load', () => {
 # Tags that run off the page's main thread, as Partytown runs GTM and Shopify runs its web pixels: in a web
 # worker (fetch and sendBeacon-less hits from there) and in a service worker that sends a hit of its own.
 WORKER_TAGS_PAGE = """<!doctype html><html><body>Workers<script>
-new Worker('/tag-worker.js').postMessage(location.href);
+// Each worker says when its hits are sent; the page shows it (#tags-sent), for a journey to wait on.
+let reported = 0;
+const sent = () => { if (++reported === 2) document.body.insertAdjacentHTML('beforeend', '<p id="tags-sent">sent</p>'); };
+const tagWorker = new Worker('/tag-worker.js');
+tagWorker.onmessage = sent;
+tagWorker.postMessage(location.href);
+navigator.serviceWorker.addEventListener('message', sent);
 navigator.serviceWorker.register('/tag-sw.js').then((registration) => {
   const worker = registration.installing || registration.waiting || registration.active;
   const send = () => worker.postMessage(location.href);
@@ -84,18 +90,22 @@ navigator.serviceWorker.register('/tag-sw.js').then((registration) => {
 });
 </script></body></html>"""
 
-TAG_WORKER = """onmessage = (event) => {
+TAG_WORKER = """onmessage = async (event) => {
   const dl = encodeURIComponent(event.data);
-  fetch('https://www.google-analytics.com/g/collect?v=2&tid=G-TEST123&cid=1.2&en=worker_view&dl=' + dl,
-        {method: 'POST', keepalive: true});
-  fetch('https://www.facebook.com/tr/?id=1234567890&ev=WorkerPageView&dl=' + dl, {mode: 'no-cors'});
+  await Promise.all([
+    fetch('https://www.google-analytics.com/g/collect?v=2&tid=G-TEST123&cid=1.2&en=worker_view&dl=' + dl,
+          {method: 'POST', keepalive: true}),
+    fetch('https://www.facebook.com/tr/?id=1234567890&ev=WorkerPageView&dl=' + dl, {mode: 'no-cors'}),
+  ]);
+  postMessage('sent');
 };"""
 
 TAG_SERVICE_WORKER = """self.addEventListener('install', () => self.skipWaiting());
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 self.addEventListener('message', (event) => {
   event.waitUntil(fetch('https://www.google-analytics.com/g/collect?v=2&tid=G-TEST123&cid=1.2&en=sw_view&dl=' +
-                        encodeURIComponent(event.data), {method: 'POST'}));
+                        encodeURIComponent(event.data), {method: 'POST'})
+    .then(() => event.source.postMessage('sent')));
 });"""
 
 

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.async_api import Page
 
+from harness.browser.journey import scenario_journey
 from harness.browser.visit import VisitPlan
 from harness.capture.proxy import CaptureProxy, ProxyStartError
 from harness.checks.base import CheckContext
@@ -27,7 +28,7 @@ from harness.models import RunResult, StepRecord
 from harness.options import RunOptions
 from harness.report import write_report
 from harness.results import ScenarioRun, SuiteResult
-from harness.scenario import RunConditions, Scenario
+from harness.scenario import RunConditions, Scenario, WaitForStep
 from tests.capture.conftest import UNLOAD_HITS
 from tests.capture.site import CaptureTestSite
 
@@ -272,7 +273,7 @@ def test_a_loop_in_script_or_meta_refresh_is_left_where_it_is_found(harness: Har
 
 
 def test_a_page_that_moves_on_by_itself_as_it_is_left_is_left_too(harness: Harness) -> None:
-    """The page's own navigation, on its way as the run leaves, commits over the run's: Playwright's goto
+    """The page's own navigation, on its way as the run leaves, commits after the run's: Playwright's goto
     returns as if the page were left, and the page it moved to would stay open, its unload hits never sent.
     The run leaves that page too, and its unload hits are in."""
     result = harness.visit("https://www.site.test/moves-on-as-left?gclid=abc")
@@ -290,7 +291,9 @@ def test_tags_in_a_web_worker_and_a_service_worker_are_captured_in_their_run(har
     """Partytown runs GTM in a web worker, Shopify its web pixels: their hits leave from there, not from the
     page, and a service worker may send some of its own. They go through the run's proxy lane, are answered
     locally and belong to the run."""
-    result = harness.visit("https://www.site.test/worker-tags?gclid=abc")
+    # The journey waits for both workers to say their hits are sent: a service worker starts in its own time.
+    journey = scenario_journey([WaitForStep(wait_for="#tags-sent")], "workers", 8_000)
+    result = harness.visit("https://www.site.test/worker-tags?gclid=abc", journey=journey)
     assert result.capture.error is None and result.capture.capture_complete, result.capture.capture_note
     sent = {(e.vendor, e.event) for e in result.events}
     assert {("ga4", "worker_view"), ("meta_pixel", "WorkerPageView"), ("ga4", "sw_view")} <= sent
