@@ -47,6 +47,7 @@ PAGE = """<!doctype html><html><head><title>Checkout</title></head><body><h1>Che
 class _ClientSite(LocalSite):
     def __init__(self) -> None:
         super().__init__(_Handler)
+        self.bundle = ""  # the scenario's client: dist/<bundle>.js, loaded by the page
         self.settings: dict[str, object] | None = None  # the scenario's CDN settings / source config
 
 
