@@ -73,7 +73,7 @@ addEventListener('load', () => {
 
 
 # Tags that run off the page's main thread, as Partytown runs GTM and Shopify runs its web pixels: in a web
-# worker (fetch and sendBeacon-less hits from there) and in a service worker that sends a hit of its own.
+# worker (its hits sent with fetch from there) and in a service worker that sends a hit of its own.
 WORKER_TAGS_PAGE = """<!doctype html><html><body>Workers<script>
 // Each worker says when its hits are sent; the page shows it (#tags-sent), for a journey to wait on.
 let reported = 0;
@@ -111,11 +111,8 @@ self.addEventListener('message', (event) => {
 
 # Deferred hits (fetchLater): the browser sends them when the page is left, or once activateAfter has passed.
 FETCH_LATER_PAGE = """<!doctype html><html><body>Later<script>
-document.title = typeof fetchLater;
-if (typeof fetchLater === 'function') {
-  fetchLater('https://www.google-analytics.com/g/collect?v=2&tid=G-TEST123&cid=1.2&en=deferred_engagement', {method: 'POST'});
-  fetchLater('https://www.facebook.com/tr/?id=1234567890&ev=DeferredView', {activateAfter: 100});
-}
+fetchLater('https://www.google-analytics.com/g/collect?v=2&tid=G-TEST123&cid=1.2&en=deferred_engagement', {method: 'POST'});
+fetchLater('https://www.facebook.com/tr/?id=1234567890&ev=DeferredView', {activateAfter: 100});
 </script></body></html>"""
 
 
