@@ -117,6 +117,29 @@ def test_dataplane_hosts_are_claimed_by_path_and_other_paths_are_not() -> None:
     assert not decoder.claims(post("https://dataplane.rudderstack.com.evil.example/v1/track", "{}"))
 
 
+def test_the_sdks_default_data_planes_are_claimed_by_host_whatever_the_library_says() -> None:
+    # RudderStack's Python and Node SDKs (forks of Segment's) name Segment's libraries; their default data
+    # planes (hosted.rudderlabs.com; api.rudderstack.com, the Python SDK's when no host is set) tell them.
+    server_sdk = message(context={"library": {"name": "analytics-python", "version": "2.1.9"}})
+    registry = DecoderRegistry.default()
+    for host in ("hosted.rudderlabs.com", "api.rudderstack.com"):
+        request = post(f"https://{host}/v1/batch", {"batch": [server_sdk]}, [basic("wk")])
+        claimant = registry.claimant(request)
+        assert claimant is not None and claimant.vendor == "rudderstack", host
+    # Their control-plane paths are no hits.
+    assert not decoder.claims(post("https://api.rudderstack.com/v2/sources", "{}"))
+    assert registry.claimant(post("https://api.rudderstack.com/sourceConfig/", "{}")) is None
+
+
+def test_every_rudderstack_sdk_library_name_is_rudderstacks_on_a_custom_host() -> None:
+    # The mobile SDKs name themselves differently from the JavaScript SDK; Segment must leave them alone.
+    registry = DecoderRegistry.default()
+    for name in ("com.rudderstack.android.sdk.core", "rudder-ios-library", "RudderLabs JavaScript SDK"):
+        body = {"batch": [message(context={"library": {"name": name}})]}
+        claimant = registry.claimant(post("https://rs.example-shop.com/v1/batch", body, [basic("wk")]))
+        assert claimant is not None and claimant.vendor == "rudderstack", name
+
+
 def test_custom_host_needs_path_and_the_sdk_library_name() -> None:
     assert decoder.claims(post("https://rs.example-shop.com/v1/track", message(), [basic("wk")]))
     assert decoder.claims(post("https://rs.example-shop.com/rs/v1/batch", {"batch": [message()]}))

@@ -1,4 +1,4 @@
-"""RudderStack: the JavaScript SDK (``@rudderstack/analytics-js`` v3, and v1.1) on a data plane.
+"""RudderStack: the JavaScript SDK (``@rudderstack/analytics-js`` v3, and v1.1) and the server SDKs on a data plane.
 
 The SDK posts one message per request to ``<dataPlaneUrl>/v1/<call>`` (``track``, ``page``, ``identify``,
 ``group``, ``alias``, ``screen``) or, when batching, ``{"batch": [...], "sentAt": ...}`` to ``/v1/batch``.
@@ -7,10 +7,12 @@ name the SDK in ``context.library.name`` ("RudderLabs JavaScript SDK"); the writ
 ``Authorization: Basic base64(writeKey:)``. So they decode as Segment's do (``segment.py``); what is
 RudderStack's own is where they go and how the data plane answers.
 
-Claims: RudderStack's hosted data planes (``*.dataplane.rudderstack.com``) by host and path; any other
-host (a self-hosted or first-party proxied data plane) only with the path *and* a JSON body whose
-``context.library.name`` is the SDK's, so a site's own ``/v1/track`` API is never taken. ``segment``
-leaves both alone.
+Claims: RudderStack's hosted data planes (``*.dataplane.rudderstack.com``, and the SDKs' default hosts
+``hosted.rudderlabs.com`` and ``api.rudderstack.com``) by host and path; any other host (a self-hosted or
+first-party proxied data plane) only with the path *and* a JSON body whose ``context.library.name`` is one
+of RudderStack's SDKs, so a site's own ``/v1/track`` API is never taken. ``segment`` leaves both alone.
+The Python and Node server SDKs, forks of Segment's, name Segment's libraries: on a custom host they are
+told from Segment's by nothing, and decode as ``segment``.
 """
 
 from __future__ import annotations
@@ -18,22 +20,24 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from harness.decoders.base import host_matches, register
-from harness.decoders.vendors.segment import RUDDERSTACK_HOSTS, SegmentDecoder, call_from_path, library_name
+from harness.decoders.vendors.segment import (
+    RUDDERSTACK_HOSTS,
+    SegmentDecoder,
+    call_from_path,
+    is_rudderstack_library,
+)
 from harness.decoders.wire import BodyHandoff, json_body
 from harness.models import CapturedRequest, SinkholeReply
 
-# context.library.name of RudderStack's browser SDKs (v1.1 and v3 alike).
-LIBRARY_NAMES = frozenset({"RudderLabs JavaScript SDK"})
-
 
 def _is_rudderstack_body(body: Any) -> bool:
-    """A message, or a batch whose first message, names RudderStack's SDK as its library."""
+    """A message, or a batch whose first message, names one of RudderStack's SDKs as its library."""
     if not isinstance(body, dict):
         return False
     batch = body.get("batch")
     if isinstance(batch, list):
-        return bool(batch) and library_name(batch[0]) in LIBRARY_NAMES
-    return library_name(body) in LIBRARY_NAMES
+        return bool(batch) and is_rudderstack_library(batch[0])
+    return is_rudderstack_library(body)
 
 
 @register

@@ -97,7 +97,9 @@ def _is_preflight_probe(request: CapturedRequest) -> bool:
 
 
 # RudderStack's hosted data planes speak Segment's protocol too; their hits are rudderstack's (rudderstack.py).
-RUDDERSTACK_HOSTS = (".dataplane.rudderstack.com",)
+# hosted.rudderlabs.com is the default data plane of RudderStack's Node, mobile, .NET and Rust SDKs;
+# api.rudderstack.com is where its Python SDK posts when no host is set.
+RUDDERSTACK_HOSTS = (".dataplane.rudderstack.com", "hosted.rudderlabs.com", "api.rudderstack.com")
 
 
 def library_name(message: Any) -> str | None:
@@ -108,8 +110,11 @@ def library_name(message: Any) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def _is_rudderstack(message: dict[str, Any]) -> bool:
-    # RudderStack speaks the same protocol on its own data planes; it is not Segment.
+def is_rudderstack_library(message: Any) -> bool:
+    """The message names one of RudderStack's SDKs as its library ("RudderLabs JavaScript SDK",
+    "com.rudderstack.android.sdk.core", "rudder-ios-library"...): RudderStack speaks Segment's protocol
+    but is not Segment. (Its Python and Node server SDKs, forks of Segment's, say "analytics-python" and
+    "analytics-node": only their data plane's host tells them apart.)"""
     name = library_name(message)
     return name is not None and "rudder" in name.lower()
 
@@ -126,7 +131,7 @@ def _is_segment_body(request: CapturedRequest, call: str, body: Any) -> bool:
         return False
     batch = body.get("batch")
     first = batch[0] if isinstance(batch, list) and batch and isinstance(batch[0], dict) else {}
-    if _is_rudderstack(body) or _is_rudderstack(first):
+    if is_rudderstack_library(body) or is_rudderstack_library(first):
         return False
     if isinstance(batch, list):
         return True

@@ -1,0 +1,93 @@
+"""A backend's analytics calls made with the vendor's own Python SDK, once, then exit.
+
+Run: ``python analytics_sdk_client.py SDK TOKEN``, SDK one of ``segment``, ``segment-gzip``,
+``rudderstack``, ``rudderstack-hosted``, ``snowplow-post``, ``snowplow-get``, ``ga4mp``. Every call
+carries TOKEN (an order ID, a page URL) so a test finds its requests among others. Prints what the SDK
+reported; exits non-zero if it reported a failure. Nothing here knows about eventpath: the environment
+routes the SDK through the capture proxy.
+"""
+
+from __future__ import annotations
+
+import sys
+
+PAGE = "https://shop.example/thank-you?gclid=Cj0KCQsdkTestGclid&order={token}"
+
+
+def segment(token: str, *, gzip: bool) -> None:
+    import segment.analytics as analytics
+
+    failures: list[str] = []
+    analytics.write_key = "segment-sdk-write-key"
+    analytics.gzip = gzip
+    analytics.on_error = lambda error, _batch: failures.append(repr(error))
+    analytics.track(
+        "user-42",
+        "Order Completed",
+        {"order_id": token, "revenue": 99.5, "currency": "EUR"},
+        context={"page": {"url": PAGE.format(token=token)}},
+    )
+    analytics.identify("user-42", {"plan": "pro"}, context={"page": {"url": PAGE.format(token=token)}})
+    analytics.flush()
+    analytics.shutdown()
+    if failures:
+        raise SystemExit(f"segment: {failures}")
+
+
+def rudderstack(token: str, *, host: str | None) -> None:
+    import rudderstack.analytics as analytics
+
+    failures: list[str] = []
+    analytics.write_key = "rudderstack-sdk-write-key"
+    if host is not None:
+        analytics.dataPlaneUrl = host
+    analytics.on_error = lambda error, _batch: failures.append(repr(error))
+    analytics.track("user-42", "Order Completed", {"order_id": token, "revenue": 42.0, "currency": "USD"})
+    analytics.flush()
+    analytics.shutdown()
+    if failures:
+        raise SystemExit(f"rudderstack: {failures}")
+
+
+def snowplow(token: str, *, method: str) -> None:
+    from snowplow_tracker import Emitter, PageView, StructuredEvent, Tracker
+
+    failures: list[str] = []
+    emitter = Emitter(
+        "collector.shop.example",
+        method=method,  # type: ignore[arg-type]
+        batch_size=1,
+        on_failure=lambda count, events: failures.append(f"{count} sent of {len(events) + count}"),
+    )
+    tracker = Tracker(namespace="backend", emitters=emitter, app_id="shop")
+    tracker.track(PageView(page_url=PAGE.format(token=token), page_title="Thank you"))
+    tracker.track(StructuredEvent(category="checkout", action="purchase", label=token, value=12.5))
+    tracker.flush()
+    if failures:
+        raise SystemExit(f"snowplow: {failures}")
+
+
+def ga4mp(token: str) -> None:
+    from ga4mp import GtagMP
+
+    client = GtagMP(api_secret="ga4mp-api-secret", measurement_id="G-SDKTEST01", client_id="1234567.7654321")
+    event = client.create_new_event(name="purchase")
+    event.set_event_param(name="currency", value="EUR")
+    event.set_event_param(name="value", value=45.5)
+    event.set_event_param(name="transaction_id", value=token)
+    client.send(events=[event])
+
+
+if __name__ == "__main__":
+    sdk, run_token = sys.argv[1], sys.argv[2]
+    calls = {
+        "segment": lambda: segment(run_token, gzip=False),
+        "segment-gzip": lambda: segment(run_token, gzip=True),
+        "rudderstack": lambda: rudderstack(run_token, host=None),
+        "rudderstack-hosted": lambda: rudderstack(run_token, host="https://hosted.rudderlabs.com"),
+        "snowplow-post": lambda: snowplow(run_token, method="post"),
+        "snowplow-get": lambda: snowplow(run_token, method="get"),
+        "ga4mp": lambda: ga4mp(run_token),
+    }
+    calls[sdk]()
+    print(f"{sdk}: sent")

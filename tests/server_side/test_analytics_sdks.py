@@ -1,0 +1,108 @@
+"""Backends calling analytics with the vendors' own Python SDKs (Segment's, RudderStack's, Snowplow's
+tracker, the GA4 Measurement Protocol client ``ga4mp``), routed through the capture proxy by the
+environment alone: each call is answered locally, recorded as a server hit and decoded exactly once, with
+its value, currency and order ID. The SDKs send what they really send: gzip-compressed batches,
+Snowplow's payload-data POST and its GET pixel, Measurement Protocol JSON."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from harness.app_env import merge_env
+from harness.capture.proxy import CaptureProxy
+from harness.decoders.registry import DecoderRegistry
+from harness.models import CapturedRequest, DecodedEvent
+from tests.server_side.conftest import BACKENDS
+
+pytest.importorskip("segment.analytics")
+pytest.importorskip("rudderstack.analytics")
+pytest.importorskip("snowplow_tracker")
+pytest.importorskip("ga4mp")
+
+
+def sdk_hits(
+    proxy: CaptureProxy, env: dict[str, str], sdk: str, expected_hits: int
+) -> tuple[str, list[CapturedRequest]]:
+    """Run the SDK's calls (tagged with a fresh token) and return the backend requests that carry it."""
+    token = f"ORD-{uuid.uuid4().hex[:10]}"
+    done = subprocess.run(
+        [sys.executable, str(BACKENDS / "analytics_sdk_client.py"), sdk, token],
+        env=merge_env(os.environ, env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, f"{sdk}: {done.stdout}{done.stderr}"
+    deadline = time.monotonic() + 10
+    while True:  # the proxy records a request once its answer went out: the SDK may have exited before
+        hits = [r for r in proxy.unattributed() if token in r.url or token in r.text]
+        if len(hits) >= expected_hits or time.monotonic() > deadline:
+            return token, hits
+        time.sleep(0.05)
+
+
+def decoded_once(registry: DecoderRegistry, hits: list[CapturedRequest]) -> list[DecodedEvent]:
+    events = [event for hit in hits for event in registry.decode(hit)]
+    assert all(hit.tag_hit and hit.source == "server" for hit in hits), [(h.url, h.tag_hit) for h in hits]
+    assert not [e for e in events if e.malformed], [e.malformed_reason for e in events]
+    return events
+
+
+@pytest.mark.parametrize(
+    ("sdk", "host", "vendor"),
+    [
+        ("segment", "api.segment.io", "segment"),
+        ("segment-gzip", "api.segment.io", "segment"),
+        # The SDK's default data plane (no host set), and the one RudderStack's other SDKs default to.
+        ("rudderstack", "api.rudderstack.com", "rudderstack"),
+        ("rudderstack-hosted", "hosted.rudderlabs.com", "rudderstack"),
+    ],
+)
+def test_a_segment_protocol_sdk_batch_decodes_each_call_once(
+    capture_proxy: CaptureProxy, harness_env: dict[str, str], registry: DecoderRegistry, sdk: str, host: str, vendor: str
+) -> None:
+    token, hits = sdk_hits(capture_proxy, harness_env, sdk, expected_hits=1)
+    assert [(h.host, h.path) for h in hits] == [(host, "/v1/batch")]
+    if sdk in ("segment-gzip", "rudderstack"):  # RudderStack's SDK compresses by default
+        assert hits[0].header("content-encoding") == "gzip"
+    events = decoded_once(registry, hits)
+    orders = [e for e in events if e.event == "Order Completed"]
+    assert len(orders) == 1 and {e.vendor for e in events} == {vendor}, [(e.vendor, e.event) for e in events]
+    (order,) = orders
+    assert order.transaction_id == token and order.source == "server"
+    assert (order.value, order.currency) == ((99.5, "EUR") if vendor == "segment" else (42.0, "USD"))
+    assert order.event_id  # the SDK's messageId: what dedupes a retried batch
+    if vendor == "segment":
+        assert [e.event for e in events] == ["Order Completed", "identify"]
+        assert order.click_ids.get("gclid") == "Cj0KCQsdkTestGclid"  # from context.page.url
+
+
+@pytest.mark.parametrize("method", ["post", "get"])
+def test_snowplow_python_tracker_events_decode_once(
+    capture_proxy: CaptureProxy, harness_env: dict[str, str], registry: DecoderRegistry, method: str
+) -> None:
+    token, hits = sdk_hits(capture_proxy, harness_env, f"snowplow-{method}", expected_hits=2)
+    assert {h.host for h in hits} == {"collector.shop.example"} and len(hits) == 2
+    assert {h.method for h in hits} == {method.upper()}
+    events = decoded_once(registry, hits)
+    assert {e.vendor for e in events} == {"snowplow"} and len(events) == 2, [(e.vendor, e.event) for e in events]
+    page_view, purchase = sorted(events, key=lambda e: e.event)
+    assert page_view.event == "page_view" and page_view.click_ids.get("gclid") == "Cj0KCQsdkTestGclid"
+    assert purchase.event == "purchase" and purchase.value == 12.5
+    assert len({e.event_id for e in events}) == 2  # each event's own eid
+
+
+def test_ga4_measurement_protocol_client_purchase_decodes_once(
+    capture_proxy: CaptureProxy, harness_env: dict[str, str], registry: DecoderRegistry
+) -> None:
+    token, hits = sdk_hits(capture_proxy, harness_env, "ga4mp", expected_hits=1)
+    assert [(h.host, h.path) for h in hits] == [("www.google-analytics.com", "/mp/collect")]
+    (event,) = decoded_once(registry, hits)
+    assert (event.vendor, event.event, event.transaction_id) == ("ga4_mp", "purchase", token)
+    assert (event.value, event.currency, event.account_id) == (45.5, "EUR", "G-SDKTEST01")
