@@ -18,9 +18,11 @@ What each variable is for, and why it is set the way it is:
   ``NODE_USE_ENV_PROXY=1`` makes Node >= 22.21 / 24 honour the proxy variables in ``fetch`` and ``http``;
   older Node ignores it (and the proxy variables: use a proxy agent there).
 - ``PYTHONPATH`` (prepended; see ``merge_env``) adds a ``sitecustomize`` that teaches SDKs which ignore
-  the standard variables to read them. Today that is TikTok's ``tiktok-business-api-sdk-official``: its
-  urllib3 client reads neither ``HTTPS_PROXY`` nor ``SSL_CERT_FILE`` (it uses ``Configuration.proxy`` and
-  certifi), so without this its Events API calls would bypass the harness silently. The shim only fills
+  the standard variables to read them: the OpenAPI-generated clients of TikTok's
+  ``tiktok-business-api-sdk-official`` and Pinterest's ``pinterest-api-sdk``. Their urllib3 client reads
+  neither ``HTTPS_PROXY`` nor ``SSL_CERT_FILE`` (it uses ``Configuration.proxy`` and certifi), so without
+  this their conversion calls would bypass the harness silently (and, live, reach the real ad account).
+  The shim only fills
   values the app left unset, and then runs any other ``sitecustomize`` on the path. Pass
   ``python_sdk_shim=False`` to leave ``PYTHONPATH`` alone.
 
@@ -49,14 +51,18 @@ import importlib.util
 import os
 import sys
 
-_PATCHED = "business_api_client.configuration"
+# OpenAPI-generated clients: their Configuration has ``proxy`` and ``ssl_ca_cert`` (openapi-generator's).
+_PATCHED = frozenset({
+    "business_api_client.configuration",  # TikTok's tiktok-business-api-sdk-official
+    "openapi_generated.pinterest_client.configuration",  # Pinterest's pinterest-api-sdk
+})
 
 
 def _env_proxy():
     return os.environ.get("HTTPS_PROXY") or os.environ.get("https_proxy")
 
 
-def _patch_tiktok(module):
+def _patch_configuration(module):
     original = module.Configuration.__init__
 
     def __init__(self, *args, **kwargs):
@@ -78,12 +84,12 @@ class _Loader(importlib.abc.Loader):
 
     def exec_module(self, module):
         self.wrapped.exec_module(module)
-        _patch_tiktok(module)
+        _patch_configuration(module)
 
 
 class _Finder(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
-        if name != _PATCHED:
+        if name not in _PATCHED:
             return None
         spec = importlib.machinery.PathFinder.find_spec(name, path)
         if spec is not None and spec.loader is not None:

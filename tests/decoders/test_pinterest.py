@@ -41,6 +41,18 @@ def test_tag_hit_is_answered_with_the_pixel_gif() -> None:
     assert (reply.status, reply.body) == (200, PIXEL_GIF)
 
 
+def test_capi_is_answered_with_a_status_per_event_as_the_api_does() -> None:
+    # Pinterest's own SDK reads the reply into ConversionApiResponse, whose fields are all required.
+    body = json.dumps({"data": [{"event_name": "checkout"}, {"event_name": "lead"}]}).encode()
+    url = "https://api.pinterest.com/v5/ad_accounts/549755885175/events"
+    reply = DECODER.sinkhole_reply(request(url, "POST", body))
+    answer = json.loads(reply.body)
+    assert (reply.status, answer["num_events_received"], answer["num_events_processed"]) == (200, 2, 2)
+    assert [e["status"] for e in answer["events"]] == ["processed", "processed"]
+    empty = json.loads(DECODER.sinkhole_reply(request(url, "POST", b"not json")).body)
+    assert (empty["num_events_received"], empty["events"]) == (0, [])
+
+
 def test_json_event_data_wins_over_bracketed_duplicates() -> None:
     ed = quote(json.dumps({"value": 10, "currency": "USD"}))
     (event,) = DECODER.decode(

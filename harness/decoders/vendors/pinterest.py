@@ -12,6 +12,7 @@ Server-side, the Conversions API takes ``POST api.pinterest.com/v5/ad_accounts/<
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -107,9 +108,17 @@ class PinterestDecoder(Decoder):
         if request.host == _TAG_HOST and request.method == "GET":
             return SinkholeReply(status=200, content_type="image/gif", body=PIXEL_GIF)
         if request.host == _CAPI_HOST:
-            return SinkholeReply(
-                status=200, content_type="application/json", body=b'{"num_events_received":1}'
-            )
+            # The API's ConversionApiResponse: one status per event, in order. Pinterest's own SDK reads the
+            # reply into that model and raises on a field missing.
+            body = json_body(request)
+            items = body.get("data") if isinstance(body, dict) else None
+            count = len(items) if isinstance(items, list) else 0
+            reply = {
+                "num_events_received": count,
+                "num_events_processed": count,
+                "events": [{"status": "processed", "error_message": None, "warning_message": None}] * count,
+            }
+            return SinkholeReply(status=200, content_type="application/json", body=json.dumps(reply).encode())
         return SinkholeReply(status=204)
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:

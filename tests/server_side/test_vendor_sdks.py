@@ -1,8 +1,10 @@
-"""Backends calling analytics with the vendors' own Python SDKs (Segment's, RudderStack's, Snowplow's
-tracker, the GA4 Measurement Protocol client ``ga4mp``), routed through the capture proxy by the
-environment alone: each call is answered locally, recorded as a server hit and decoded exactly once, with
-its value, currency and order ID. The SDKs send what they really send: gzip-compressed batches,
-Snowplow's payload-data POST and its GET pixel, Measurement Protocol JSON."""
+"""Backends calling vendors with their own Python SDKs (Segment's, RudderStack's, Snowplow's tracker, the
+GA4 Measurement Protocol client ``ga4mp``, Pinterest's Conversions API SDK), routed through the capture
+proxy by the environment alone: each call is answered locally as the vendor would (the SDK reads the
+answer), recorded as a server hit and decoded exactly once, with its value, currency and order ID. The
+SDKs send what they really send: gzip-compressed batches, Snowplow's payload-data POST and its GET
+pixel, Measurement Protocol JSON, an OpenAPI-generated client's JSON. (Meta's and TikTok's SDKs:
+test_sdk_backends.py.)"""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ pytest.importorskip("segment.analytics")
 pytest.importorskip("rudderstack.analytics")
 pytest.importorskip("snowplow_tracker")
 pytest.importorskip("ga4mp")
+pytest.importorskip("pinterest")
 
 
 def sdk_hits(
@@ -32,7 +35,7 @@ def sdk_hits(
     """Run the SDK's calls (tagged with a fresh token) and return the backend requests that carry it."""
     token = f"ORD-{uuid.uuid4().hex[:10]}"
     done = subprocess.run(
-        [sys.executable, str(BACKENDS / "analytics_sdk_client.py"), sdk, token],
+        [sys.executable, str(BACKENDS / "sdk_client.py"), sdk, token],
         env=merge_env(os.environ, env),
         capture_output=True,
         text=True,
@@ -106,3 +109,32 @@ def test_ga4_measurement_protocol_client_purchase_decodes_once(
     (event,) = decoded_once(registry, hits)
     assert (event.vendor, event.event, event.transaction_id) == ("ga4_mp", "purchase", token)
     assert (event.value, event.currency, event.account_id) == (45.5, "EUR", "G-SDKTEST01")
+
+
+def test_pinterest_conversions_sdk_is_routed_answered_and_decoded(
+    capture_proxy: CaptureProxy, harness_env: dict[str, str], registry: DecoderRegistry
+) -> None:
+    # Pinterest's SDK is an OpenAPI-generated urllib3 client that reads neither HTTPS_PROXY nor
+    # SSL_CERT_FILE: without the environment's Python shim its calls would go to Pinterest itself.
+    token, hits = sdk_hits(capture_proxy, harness_env, "pinterest", expected_hits=1)
+    assert [(h.host, h.path) for h in hits] == [("api.pinterest.com", "/v5/ad_accounts/549755885175/events")]
+    (event,) = decoded_once(registry, hits)
+    assert (event.vendor, event.event, event.event_id, event.transaction_id) == (
+        "pinterest", "checkout", f"evt-{token}", token,
+    )  # fmt: skip
+    assert (event.value, event.currency, event.account_id) == (72.5, "USD", "549755885175")
+    assert event.user_data.get("em") == "sha256"
+
+
+def test_pinterest_sdk_reads_the_proxy_only_through_the_shim(harness_env: dict[str, str]) -> None:
+    probe = (
+        "from openapi_generated.pinterest_client.configuration import Configuration as C; "
+        "c = C(); print(c.proxy, c.ssl_ca_cert)"
+    )
+    without = {k: v for k, v in harness_env.items() if k != "PYTHONPATH"}
+    bare = subprocess.run([sys.executable, "-c", probe], env={**os.environ, **without}, capture_output=True, text=True)
+    assert bare.stdout.split() == ["None", "None"], bare.stderr
+    shimmed = subprocess.run(
+        [sys.executable, "-c", probe], env=merge_env(os.environ, harness_env), capture_output=True, text=True
+    )
+    assert shimmed.stdout.split() == [harness_env["HTTPS_PROXY"], harness_env["SSL_CERT_FILE"]], shimmed.stderr

@@ -1,7 +1,7 @@
-"""A backend's analytics calls made with the vendor's own Python SDK, once, then exit.
+"""A backend's calls made with a vendor's own Python SDK, once, then exit.
 
-Run: ``python analytics_sdk_client.py SDK TOKEN``, SDK one of ``segment``, ``segment-gzip``,
-``rudderstack``, ``rudderstack-hosted``, ``snowplow-post``, ``snowplow-get``, ``ga4mp``. Every call
+Run: ``python sdk_client.py SDK TOKEN``, SDK one of ``segment``, ``segment-gzip``, ``rudderstack``,
+``rudderstack-hosted``, ``snowplow-post``, ``snowplow-get``, ``ga4mp``, ``pinterest``. Every call
 carries TOKEN (an order ID, a page URL) so a test finds its requests among others. Prints what the SDK
 reported; exits non-zero if it reported a failure. Nothing here knows about eventpath: the environment
 routes the SDK through the capture proxy.
@@ -78,6 +78,35 @@ def ga4mp(token: str) -> None:
     client.send(events=[event])
 
 
+def pinterest(token: str) -> None:
+    import hashlib
+    import time
+
+    from pinterest.ads.conversion_events import Conversion
+    from pinterest.client import PinterestSDKClient
+
+    client = PinterestSDKClient.create_client_with_token("pina-sdk-test-token")
+    event = Conversion.create_conversion_event(
+        event_name="checkout",
+        action_source="web",
+        event_time=int(time.time()),
+        event_id=f"evt-{token}",
+        event_source_url=PAGE.format(token=token),
+        user_data={
+            "em": [hashlib.sha256(b"joe@example.com").hexdigest()],
+            "client_ip_address": "203.0.113.7",
+            "client_user_agent": "Mozilla/5.0 (Linux; Android 14)",
+        },
+        custom_data={"currency": "USD", "value": "72.50", "order_id": token, "num_items": 2},
+    )
+    # The SDK reads the reply into the API's response model: a reply it cannot read raises here.
+    reply = Conversion.send_conversion_events(
+        client=client, ad_account_id="549755885175", conversion_events=[event], test=True
+    )
+    if reply.num_events_processed != 1:
+        raise SystemExit(f"pinterest: {reply}")
+
+
 if __name__ == "__main__":
     sdk, run_token = sys.argv[1], sys.argv[2]
     calls = {
@@ -88,6 +117,7 @@ if __name__ == "__main__":
         "snowplow-post": lambda: snowplow(run_token, method="post"),
         "snowplow-get": lambda: snowplow(run_token, method="get"),
         "ga4mp": lambda: ga4mp(run_token),
+        "pinterest": lambda: pinterest(run_token),
     }
     calls[sdk]()
     print(f"{sdk}: sent")
