@@ -138,6 +138,7 @@ class SinkholeReply(_Model):
     status: int = 204
     content_type: str | None = None
     body: bytes = b""
+    trailers: HeaderList = Field(default_factory=list)  # HTTP/2 trailers: where a gRPC call's status goes
 
 
 # --- redirect chain ------------------------------------------------------------------------------

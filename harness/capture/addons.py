@@ -587,6 +587,8 @@ class Sinkhole:
         if reply.content_type:
             headers["content-type"] = reply.content_type
         flow.response = http.Response.make(reply.status, reply.body, headers)
+        if reply.trailers:
+            flow.response.trailers = http.Headers([(k.encode(), v.encode()) for k, v in reply.trailers])
 
 
 class PreflightToNowhere:

@@ -1,9 +1,10 @@
 """Backends calling vendors with their own Python SDKs (Segment's, RudderStack's, Snowplow's tracker, the
-GA4 Measurement Protocol client ``ga4mp``, Pinterest's Conversions API SDK), routed through the capture
+GA4 Measurement Protocol client ``ga4mp``, Pinterest's Conversions API SDK, Google's ``google-ads`` client
+over gRPC), routed through the capture
 proxy by the environment alone: each call is answered locally as the vendor would (the SDK reads the
 answer), recorded as a server hit and decoded exactly once, with its value, currency and order ID. The
 SDKs send what they really send: gzip-compressed batches, Snowplow's payload-data POST and its GET
-pixel, Measurement Protocol JSON, an OpenAPI-generated client's JSON. (Meta's and TikTok's SDKs:
+pixel, Measurement Protocol JSON, an OpenAPI-generated client's JSON, gRPC-framed protobuf. (Meta's and TikTok's SDKs:
 test_sdk_backends.py.)"""
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ pytest.importorskip("rudderstack.analytics")
 pytest.importorskip("snowplow_tracker")
 pytest.importorskip("ga4mp")
 pytest.importorskip("pinterest")
+pytest.importorskip("google.ads.googleads")
 
 
 def sdk_hits(
@@ -138,3 +140,29 @@ def test_pinterest_sdk_reads_the_proxy_only_through_the_shim(harness_env: dict[s
         [sys.executable, "-c", probe], env=merge_env(os.environ, harness_env), capture_output=True, text=True
     )
     assert shimmed.stdout.split() == [harness_env["HTTPS_PROXY"], harness_env["SSL_CERT_FILE"]], shimmed.stderr
+
+
+def test_google_ads_client_uploads_over_grpc_are_answered_and_decoded(
+    capture_proxy: CaptureProxy, harness_env: dict[str, str], registry: DecoderRegistry
+) -> None:
+    # Google's own client speaks gRPC (HTTP/2, protobuf): its uploads are sinkholed with a gRPC answer the
+    # client accepts (it checks one result per conversion), and read by field number.
+    token, hits = sdk_hits(capture_proxy, harness_env, "google-ads", expected_hits=2)
+    assert sorted(h.path.rpartition("/")[2] for h in hits) == ["UploadClickConversions", "UploadConversionAdjustments"]
+    assert {h.host for h in hits} == {"googleads.googleapis.com"}
+    assert all((h.header("content-type") or "").startswith("application/grpc") for h in hits)
+    events = decoded_once(registry, hits)
+    by_name = {e.event: e for e in events}
+    assert sorted(by_name) == ["conversion", "conversion_adjustment"] and len(events) == 2
+    conversion = by_name["conversion"]
+    assert (conversion.vendor, conversion.account_id, conversion.transaction_id) == ("google_ads_api", "1234567890", token)
+    assert (conversion.value, conversion.currency) == (23.4, "EUR")
+    assert conversion.click_ids == {"gclid": "Cj0KCQsdkTestGclid"}
+    assert conversion.user_data == {"em": "sha256"}
+    assert (conversion.consent.ad_user_data, conversion.consent.ad_personalization) == ("granted", "denied")
+    assert conversion.params["conversion_action"] == "customers/1234567890/conversionActions/987654321"
+    assert conversion.params["transport"] == "grpc" and conversion.params["login_customer_id"] == "1112223333"
+    assert conversion.params["developer_token_present"] is True and "sdk-test" not in str(conversion.params)
+    adjustment = by_name["conversion_adjustment"]
+    assert (adjustment.transaction_id, adjustment.value, adjustment.currency) == (token, 19.9, "EUR")
+    assert adjustment.params["adjustment_type"] == "RESTATEMENT"

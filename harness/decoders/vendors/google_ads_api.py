@@ -10,6 +10,12 @@ Two REST methods of the Google Ads API (``googleads.googleapis.com``), JSON bodi
   (orderId or gclidDateTimePair, adjustmentType ENHANCEMENT|RETRACTION|RESTATEMENT, restatementValue,
   userIdentifiers) -> one ``conversion_adjustment`` event per entry.
 
+Google's own client libraries (``google-ads`` for Python, and those for Java, .NET, PHP, Ruby, Perl) speak
+gRPC instead: ``POST /google.ads.googleads.v{N}.services.ConversionUploadService/UploadClickConversions``
+(and ``ConversionAdjustmentUploadService/UploadConversionAdjustments``), ``content-type:
+application/grpc``, the same request as a framed protobuf message. It is read by field number into the
+JSON shape above (``harness.decoders.protobuf``) and decoded the same way; the sinkhole answers in gRPC.
+
 The ``developer-token`` and ``Authorization`` headers are credentials: recorded as present, never copied.
 The hashed email VALUES are kept in ``params["hashed_emails"]`` so a backend hit can be attributed to the
 run whose journey typed that email (``harness.attribution``).
@@ -19,10 +25,12 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from harness.decoders.base import Decoder, host_matches, new_consent, new_event, register
+from harness.decoders.protobuf import ProtoField, grpc_frame, grpc_messages, message_dict
 from harness.decoders.wire import json_body, text_or_none, to_number, user_data_form
 from harness.models import CapturedRequest, ConsentState, DecodedEvent, SinkholeReply, UserDataForm
 
@@ -30,6 +38,11 @@ API_HOSTS = ("googleads.googleapis.com",)
 # The ':' before the method may arrive percent-encoded from some HTTP clients.
 _UPLOAD_PATH = re.compile(
     r"^/(v\d+)/customers/([\d-]+)(?::|%3[aA])(uploadClickConversions|uploadConversionAdjustments)/?$"
+)
+# The same two methods as Google's client libraries call them over gRPC.
+_GRPC_PATH = re.compile(
+    r"^/google\.ads\.googleads\.(v\d+)\.services\."
+    r"(?:ConversionUploadService/(UploadClickConversions)|ConversionAdjustmentUploadService/(UploadConversionAdjustments))$"
 )
 # method -> (list field, its snake_case spelling, event name)
 _METHODS: dict[str, tuple[str, str, str]] = {
@@ -111,17 +124,46 @@ def _consent(entry: dict[str, Any]) -> ConsentState:
     )
 
 
-def _entries(request: CapturedRequest) -> tuple[str, str, str, dict[str, Any], list[Any] | None] | None:
-    """(API version, customer ID, method, body, entry list) for an upload; None off the endpoint."""
+class _Upload(NamedTuple):
+    version: str  # the API version, "v17"
+    customer: str  # the customer ID, digits only
+    method: str  # "uploadClickConversions" or "uploadConversionAdjustments"
+    body: dict[str, Any]  # the request in its JSON shape
+    entries: list[Any] | None  # the list of conversions or adjustments; None when unreadable
+    problem: str | None = None  # why the body could not be read (a gRPC body that is no such message)
+
+
+def _upload(request: CapturedRequest) -> _Upload | None:
+    """The upload a request carries, over REST or gRPC; None off the endpoints."""
     match = _UPLOAD_PATH.match(request.path)
-    if not match:
+    if match:
+        version, customer, method = match.groups()
+        body = json_body(request)
+        body = body if isinstance(body, dict) else {}
+        problem = None
+    elif grpc := _GRPC_PATH.match(request.path):
+        version, click, adjustment = grpc.groups()
+        method = "uploadClickConversions" if click else "uploadConversionAdjustments"
+        try:
+            messages = grpc_messages(request.body, request.header("grpc-encoding"))
+            if len(messages) != 1:
+                raise ValueError(f"{len(messages)} messages in a unary call")
+            body, problem = message_dict(messages[0], _GRPC_REQUESTS[method]), None
+            body.setdefault(_METHODS[method][0], [])  # protobuf sends no empty list: absent is empty
+        except (ValueError, EOFError, OSError, zlib.error) as exc:  # gzip raises EOFError / OSError
+            body, problem = {}, f"gRPC body is no {method} request: {exc}"
+        customer = text_or_none(body.get("customerId")) or ""
+    else:
         return None
-    version, customer, method = match.groups()
-    body = json_body(request)
-    body = body if isinstance(body, dict) else {}
     camel, snake, _event = _METHODS[method]
     entries = body.get(camel, body.get(snake))
-    return version, customer.replace("-", ""), method, body, entries if isinstance(entries, list) else None
+    return _Upload(
+        version, customer.replace("-", ""), method, body, entries if isinstance(entries, list) else None, problem
+    )
+
+
+def _is_grpc(request: CapturedRequest) -> bool:
+    return bool(_GRPC_PATH.match(request.path))
 
 
 @register
@@ -138,14 +180,20 @@ class GoogleAdsApiDecoder(Decoder):
 
     def surely_claims(self, host: str, method: str, path: str) -> bool:
         # Only a POST uploads; the same host serves GAQL searches and mutates that are no conversion.
-        return method == "POST" and host_matches(host, API_HOSTS) and bool(_UPLOAD_PATH.match(path))
+        return (
+            method == "POST"
+            and host_matches(host, API_HOSTS)
+            and bool(_UPLOAD_PATH.match(path) or _GRPC_PATH.match(path))
+        )
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
-        found = _entries(request)
+        found = _upload(request)
         if found is None:
             return [self.malformed(request, "not a Google Ads API conversion upload")]
-        version, customer, method, body, entries = found
+        version, customer, method, body, entries, problem = found
         list_name = _METHODS[method][0]
+        if problem is not None:
+            return [self.malformed(request, problem)]
         if entries is None:
             return [self.malformed(request, f"{method} without a readable {list_name} list")]
         if not entries:
@@ -157,6 +205,8 @@ class GoogleAdsApiDecoder(Decoder):
         self, request: CapturedRequest, version: str, method: str, body: dict[str, Any]
     ) -> dict[str, Any]:
         shared: dict[str, Any] = {"api_version": version, "method": method}
+        if _is_grpc(request):
+            shared["transport"] = "grpc"
         for camel, snake in REQUEST_FIELDS.items():
             value = body.get(camel, body.get(snake))
             if value is not None:
@@ -214,8 +264,17 @@ class GoogleAdsApiDecoder(Decoder):
         )
 
     def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
-        found = _entries(request)
-        count = len(found[4]) if found and found[4] else 1
+        found = _upload(request)
+        count = len(found.entries) if found and found.entries else 1
+        if _is_grpc(request):
+            # The response message with one empty result per entry (field 2, repeated, of both responses),
+            # and the call's status in the trailers, where a gRPC client reads it.
+            return SinkholeReply(
+                status=200,
+                content_type="application/grpc",
+                body=grpc_frame(b"\x12\x00" * count),
+                trailers=[("grpc-status", "0"), ("grpc-message", "")],
+            )
         reply: dict[str, Any] = {"results": [{} for _ in range(count)], "partialFailureError": None}
         return SinkholeReply(status=200, content_type="application/json", body=json.dumps(reply).encode())
 
@@ -231,3 +290,98 @@ def _consumed(typed: tuple[str, ...]) -> frozenset[str]:
     """The fields ``_rest`` leaves out, in both spellings."""
     consumed = {*typed, "orderId", "userIdentifiers", "consent"}
     return frozenset(consumed | {_snake(name) for name in consumed})
+
+
+# --- the gRPC messages, by field number (google/ads/googleads/v*/services/conversion_upload_service.proto,
+# conversion_adjustment_upload_service.proto, common/offline_user_data.proto, common/consent.proto; the
+# numbers are the same in every API version since v14) -----------------------------------------------
+
+_CONSENT_STATUS = {0: "UNSPECIFIED", 1: "UNKNOWN", 2: "GRANTED", 3: "DENIED"}
+_GRPC_CONSENT = {1: ProtoField("adUserData", "enum", enum=_CONSENT_STATUS),
+                 2: ProtoField("adPersonalization", "enum", enum=_CONSENT_STATUS)}  # fmt: skip
+_GRPC_ADDRESS = {
+    7: ProtoField("hashedFirstName", "string"),
+    8: ProtoField("hashedLastName", "string"),
+    9: ProtoField("city", "string"),
+    10: ProtoField("state", "string"),
+    11: ProtoField("countryCode", "string"),
+    12: ProtoField("postalCode", "string"),
+    13: ProtoField("hashedStreetAddress", "string"),
+}
+_GRPC_USER_IDENTIFIER = {
+    6: ProtoField("userIdentifierSource", "enum", enum={0: "UNSPECIFIED", 1: "UNKNOWN", 2: "FIRST_PARTY", 3: "THIRD_PARTY"}),
+    7: ProtoField("hashedEmail", "string"),
+    8: ProtoField("hashedPhoneNumber", "string"),
+    9: ProtoField("mobileId", "string"),
+    10: ProtoField("thirdPartyUserId", "string"),
+    5: ProtoField("addressInfo", "message", message=_GRPC_ADDRESS),
+}
+_GRPC_CLICK_CONVERSION = {
+    9: ProtoField("gclid", "string"),
+    18: ProtoField("gbraid", "string"),
+    19: ProtoField("wbraid", "string"),
+    10: ProtoField("conversionAction", "string"),
+    11: ProtoField("conversionDateTime", "string"),
+    12: ProtoField("conversionValue", "double"),
+    13: ProtoField("currencyCode", "string"),
+    14: ProtoField("orderId", "string"),
+    7: ProtoField("externalAttributionData", "message", message={
+        3: ProtoField("externalAttributionCredit", "double"),
+        4: ProtoField("externalAttributionModel", "string"),
+    }),
+    15: ProtoField("customVariables", "message", repeated=True, message={
+        1: ProtoField("conversionCustomVariable", "string"),
+        2: ProtoField("value", "string"),
+    }),
+    16: ProtoField("cartData", "message", message={
+        6: ProtoField("merchantId", "int"),
+        2: ProtoField("feedCountryCode", "string"),
+        3: ProtoField("feedLanguageCode", "string"),
+        4: ProtoField("localTransactionCost", "double"),
+        5: ProtoField("items", "message", repeated=True, message={
+            1: ProtoField("productId", "string"),
+            2: ProtoField("quantity", "int"),
+            3: ProtoField("unitPrice", "double"),
+        }),
+    }),
+    17: ProtoField("userIdentifiers", "message", repeated=True, message=_GRPC_USER_IDENTIFIER),
+    20: ProtoField("conversionEnvironment", "enum", enum={0: "UNSPECIFIED", 1: "UNKNOWN", 2: "APP", 3: "WEB"}),
+    23: ProtoField("consent", "message", message=_GRPC_CONSENT),
+    26: ProtoField("customerType", "enum", enum={0: "UNSPECIFIED", 1: "UNKNOWN", 2: "NEW", 3: "RETURNING"}),
+    27: ProtoField("userIpAddress", "string"),
+    24: ProtoField("sessionAttributesEncoded", "bytes"),
+}  # fmt: skip
+_GRPC_ADJUSTMENT = {
+    12: ProtoField("gclidDateTimePair", "message", message={
+        3: ProtoField("gclid", "string"),
+        4: ProtoField("conversionDateTime", "string"),
+    }),
+    13: ProtoField("orderId", "string"),
+    8: ProtoField("conversionAction", "string"),
+    9: ProtoField("adjustmentDateTime", "string"),
+    5: ProtoField("adjustmentType", "enum", enum={
+        0: "UNSPECIFIED", 1: "UNKNOWN", 2: "RETRACTION", 3: "RESTATEMENT", 4: "ENHANCEMENT",
+    }),
+    6: ProtoField("restatementValue", "message", message={
+        3: ProtoField("adjustedValue", "double"),
+        4: ProtoField("currencyCode", "string"),
+    }),
+    10: ProtoField("userIdentifiers", "message", repeated=True, message=_GRPC_USER_IDENTIFIER),
+    11: ProtoField("userAgent", "string"),
+}  # fmt: skip
+_GRPC_REQUESTS = {
+    "uploadClickConversions": {
+        1: ProtoField("customerId", "string"),
+        2: ProtoField("conversions", "message", repeated=True, message=_GRPC_CLICK_CONVERSION),
+        3: ProtoField("partialFailure", "bool"),
+        4: ProtoField("validateOnly", "bool"),
+        6: ProtoField("jobId", "int"),
+    },
+    "uploadConversionAdjustments": {
+        1: ProtoField("customerId", "string"),
+        2: ProtoField("conversionAdjustments", "message", repeated=True, message=_GRPC_ADJUSTMENT),
+        3: ProtoField("partialFailure", "bool"),
+        4: ProtoField("validateOnly", "bool"),
+        5: ProtoField("jobId", "int"),
+    },
+}

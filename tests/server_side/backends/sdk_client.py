@@ -1,7 +1,8 @@
 """A backend's calls made with a vendor's own Python SDK, once, then exit.
 
 Run: ``python sdk_client.py SDK TOKEN``, SDK one of ``segment``, ``segment-gzip``, ``rudderstack``,
-``rudderstack-hosted``, ``snowplow-post``, ``snowplow-get``, ``ga4mp``, ``pinterest``. Every call
+``rudderstack-hosted``, ``snowplow-post``, ``snowplow-get``, ``ga4mp``, ``pinterest``, ``google-ads``
+(a click conversion and an enhancement, over gRPC). Every call
 carries TOKEN (an order ID, a page URL) so a test finds its requests among others. Prints what the SDK
 reported; exits non-zero if it reported a failure. Nothing here knows about eventpath: the environment
 routes the SDK through the capture proxy.
@@ -107,6 +108,60 @@ def pinterest(token: str) -> None:
         raise SystemExit(f"pinterest: {reply}")
 
 
+def google_ads(token: str) -> None:
+    import hashlib
+
+    from google.ads.googleads.client import GoogleAdsClient
+    from google.oauth2.credentials import Credentials
+
+    # An access token as is: no refresh call to Google's OAuth server (offline, and not what is tested).
+    client = GoogleAdsClient(
+        credentials=Credentials(token="ya29.sdk-test-access-token"),
+        developer_token="sdk-test-developer-token",
+        login_customer_id="1112223333",
+        use_proto_plus=True,
+    )
+    email = hashlib.sha256(b"joe@example.com").hexdigest()
+    action = "customers/1234567890/conversionActions/987654321"
+
+    conversion = client.get_type("ClickConversion")
+    conversion.conversion_action = action
+    conversion.gclid = "Cj0KCQsdkTestGclid"
+    conversion.conversion_date_time = "2026-12-03 12:32:45-08:00"
+    conversion.conversion_value = 23.4
+    conversion.currency_code = "EUR"
+    conversion.order_id = token
+    identifier = client.get_type("UserIdentifier")
+    identifier.hashed_email = email
+    conversion.user_identifiers.append(identifier)
+    conversion.consent.ad_user_data = client.enums.ConsentStatusEnum.GRANTED
+    conversion.consent.ad_personalization = client.enums.ConsentStatusEnum.DENIED
+    uploads = client.get_service("ConversionUploadService")
+    request = client.get_type("UploadClickConversionsRequest")
+    request.customer_id = "1234567890"
+    request.conversions.append(conversion)
+    request.partial_failure = True
+    reply = uploads.upload_click_conversions(request=request, timeout=20)
+    if len(reply.results) != 1 or reply.partial_failure_error.code:
+        raise SystemExit(f"google-ads upload: {reply}")
+
+    adjustment = client.get_type("ConversionAdjustment")
+    adjustment.conversion_action = action
+    adjustment.order_id = token
+    adjustment.adjustment_type = client.enums.ConversionAdjustmentTypeEnum.RESTATEMENT
+    adjustment.adjustment_date_time = "2026-12-04 09:00:00-08:00"
+    adjustment.restatement_value.adjusted_value = 19.9
+    adjustment.restatement_value.currency_code = "EUR"
+    adjustments = client.get_service("ConversionAdjustmentUploadService")
+    request = client.get_type("UploadConversionAdjustmentsRequest")
+    request.customer_id = "1234567890"
+    request.conversion_adjustments.append(adjustment)
+    request.partial_failure = True
+    reply = adjustments.upload_conversion_adjustments(request=request, timeout=20)
+    if len(reply.results) != 1:
+        raise SystemExit(f"google-ads adjustment: {reply}")
+
+
 if __name__ == "__main__":
     sdk, run_token = sys.argv[1], sys.argv[2]
     calls = {
@@ -118,6 +173,7 @@ if __name__ == "__main__":
         "snowplow-get": lambda: snowplow(run_token, method="get"),
         "ga4mp": lambda: ga4mp(run_token),
         "pinterest": lambda: pinterest(run_token),
+        "google-ads": lambda: google_ads(run_token),
     }
     calls[sdk]()
     print(f"{sdk}: sent")
