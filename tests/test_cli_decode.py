@@ -156,3 +156,24 @@ def test_a_ga4_hit_decodes(capsys: pytest.CaptureFixture[str]) -> None:
     assert [(e["vendor"], e["event"], e["account_id"]) for e in events] == [
         ("ga4", "page_view", "G-ABC123XYZ")
     ]
+
+
+CAPI_BODY = json.dumps({"data": [{"event_name": "Purchase", "event_time": 1700000000, "event_id": "evt-1",
+                                  "action_source": "website", "user_data": {"em": ["a" * 64]},
+                                  "custom_data": {"value": 10, "currency": "EUR"}}],
+                        "test_event_code": "TEST41541"})  # fmt: skip
+
+
+def test_server_says_the_hit_came_from_a_backend(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    body = tmp_path / "capi.json"
+    body.write_text(CAPI_BODY)
+    url = "https://graph.facebook.com/v19.0/123456789012345/events"
+    header = "Content-Type: application/json"
+    code, out, _ = run_cli(capsys, url, "--body", str(body), "--header", header, "--json")
+    (pasted,) = json.loads(out)
+    # Pasted from devtools by default: a page that sends a server API's call gives its token away.
+    assert code == 0 and pasted["params"].get("sent_from_browser") is True
+    code, out, _ = run_cli(capsys, url, "--body", str(body), "--header", header, "--json", "--server")
+    (logged,) = json.loads(out)
+    assert code == 0 and logged["source"] == "server" and "sent_from_browser" not in logged["params"]
+    assert (logged["event"], logged["event_id"], logged["params"]["test_event_code"]) == ("Purchase", "evt-1", "TEST41541")

@@ -34,11 +34,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="'K: V'",
         help="a request header, e.g. 'Content-Type: text/plain' (repeatable)",
     )
+    parser.add_argument(
+        "--server",
+        action="store_true",
+        help="the hit was sent by a backend (a Conversions API call from a server's log), not a page: "
+        "decoded as the capture proxy decodes a backend's hits",
+    )
     parser.add_argument("--json", action="store_true", help="print the events as a JSON list")
 
 
 def run(args: argparse.Namespace) -> int:
-    request = build_request(args.url, args.method, args.body, args.header)
+    request = build_request(args.url, args.method, args.body, args.header, server=args.server)
     registry = DecoderRegistry.default()
     if registry.claimant(request) is None:
         print(f"no decoder claimed {request.url}", file=sys.stderr)
@@ -55,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def build_request(
-    url: str, method: str | None, body_source: str | None, headers: list[str]
+    url: str, method: str | None, body_source: str | None, headers: list[str], *, server: bool = False
 ) -> CapturedRequest:
     body = _read_body(body_source) if body_source is not None else b""
     if method is None:
@@ -68,6 +74,8 @@ def build_request(
         url=_normalise_url(url),
         request_headers=[_parse_header(header) for header in headers],
         body=body,
+        # Pasted from devtools unless told: a page sending a server API's call is what decoders flag.
+        source="server" if server else "browser",
     )
 
 
