@@ -253,6 +253,11 @@ class ExpectedEvent(_Strict):
     after_step: str | int | None = Field(
         default=None, description="Step name (or 1-based number) after which it must fire."
     )
+    account: str | None = Field(
+        default=None,
+        description="Only events sent to this account (pixel ID, measurement ID, AW- conversion ID...). "
+        "By default each account that receives the event is judged on its own: a second pixel is no duplicate.",
+    )
 
 
 class ClickIdExpectations(_Strict):

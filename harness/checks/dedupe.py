@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from harness.checks.base import CheckContext, check, event_evidence
-from harness.checks.events import expected_label, hit_evidence, matching_events, names_list
+from harness.checks.events import expected_events, expected_label, hit_evidence, names_list
 from harness.models import CheckFailure, DecodedEvent
 
 # Why a missing event ID matters, in each platform's terms.
@@ -77,7 +77,7 @@ def event_id_present(ctx: CheckContext) -> Iterator[CheckFailure]:
     for expected in ctx.scenario.expect.events:
         if expected.event_id != "required" or expected.count == 0:
             continue
-        fired = matching_events(ctx.result, expected.vendor, expected.event)
+        fired = expected_events(ctx.result, expected)
         lacking = [e for e in fired if not e.event_id]
         if not lacking:
             continue  # events that never fired are event_count's to report

@@ -73,10 +73,20 @@ def vendor_name(vendor: str) -> str:
     return VENDOR_NAMES.get(vendor, vendor)
 
 
-def matching_events(result: RunResult, vendor: str, event: str) -> list[DecodedEvent]:
+def matching_events(result: RunResult, vendor: str, event: str, account: str | None = None) -> list[DecodedEvent]:
     """Well-formed events of this vendor and exact name (case-sensitive: platforms treat names so), each
-    action once: a hit that repeats another (a redirect hop, a consent-mode twin) is not a firing."""
-    return [e for e in result.select(vendor, event) if not e.malformed and not e.repeats]
+    action once: a hit that repeats another (a redirect hop, a consent-mode twin) is not a firing. Only
+    those sent to ``account`` when one is given."""
+    return [
+        e
+        for e in result.select(vendor, event)
+        if not e.malformed and not e.repeats and (account is None or e.account_id == account)
+    ]
+
+
+def expected_events(result: RunResult, expected: ExpectedEvent) -> list[DecodedEvent]:
+    """``matching_events`` for an expectation (its vendor, event and account)."""
+    return matching_events(result, expected.vendor, expected.event, expected.account)
 
 
 def requests_by_id(result: RunResult) -> dict[str, CapturedRequest]:
@@ -119,8 +129,11 @@ def hit_evidence(events: Iterable[DecodedEvent], limit: int = 10) -> list[Eviden
     return [event_evidence(e) for e in list(events)[:limit]]
 
 
-def expected_label(expected: ExpectedEvent) -> str:
-    return f"{expected.vendor} {expected.event}"
+def expected_label(expected: ExpectedEvent, account: str | None = None) -> str:
+    """``meta_pixel Purchase``; with the account it went to where several received it, or one is expected."""
+    label = f"{expected.vendor} {expected.event}"
+    account = account or expected.account
+    return f"{label} to {account}" if account else label
 
 
 # --- the window an event must fire in -----------------------------------------------------------
@@ -204,7 +217,7 @@ def event_count(ctx: CheckContext) -> Iterator[CheckFailure]:
 
 
 def _count_failures(ctx: CheckContext, expected: ExpectedEvent) -> Iterator[CheckFailure]:
-    fired = matching_events(ctx.result, expected.vendor, expected.event)
+    fired = expected_events(ctx.result, expected)
     window = Window(expected, ctx.result)
     inside = [e for e in fired if window.contains(e)]
     outside = [e for e in fired if not window.contains(e)]
@@ -215,8 +228,22 @@ def _count_failures(ctx: CheckContext, expected: ExpectedEvent) -> Iterator[Chec
     if window.step_never_ran:
         # The journey stopped before the step: a missing event is the run's fault, not the tag's.
         yield _step_never_ran(ctx, expected, window, fired)
-    elif not fired:
+        return
+    if not fired:
         yield _never_fired(ctx, expected, window)
+        return
+    accounts = _by_account(inside)
+    if len(accounts) > 1:
+        # Two pixels (fbq('init') twice), two GA4 properties, two conversion IDs: each platform account is
+        # told once, which is no duplicate. Each account that received the event is judged on its own.
+        for account, events in accounts.items():
+            shown = account or "no account"
+            if len(events) < expected.count:
+                yield _too_few(ctx, expected, window, events, [], account=shown)
+            elif len(events) > expected.count:
+                yield _too_many(ctx, expected, window, events, account=shown)
+        if outside:
+            yield _also_outside(ctx, expected, window, outside)
     elif len(inside) < expected.count:
         yield _too_few(ctx, expected, window, inside, outside)
     else:
@@ -224,6 +251,13 @@ def _count_failures(ctx: CheckContext, expected: ExpectedEvent) -> Iterator[Chec
             yield _too_many(ctx, expected, window, inside)
         if outside:
             yield _also_outside(ctx, expected, window, outside)
+
+
+def _by_account(events: list[DecodedEvent]) -> dict[str | None, list[DecodedEvent]]:
+    accounts: dict[str | None, list[DecodedEvent]] = {}
+    for event in events:
+        accounts.setdefault(event.account_id, []).append(event)
+    return accounts
 
 
 def _fired_but_forbidden(
@@ -319,8 +353,9 @@ def _too_few(
     window: Window,
     inside: list[DecodedEvent],
     outside: list[DecodedEvent],
+    account: str | None = None,
 ) -> CheckFailure:
-    label = expected_label(expected)
+    label = expected_label(expected, account)
     where = "; ".join(window.where(e) for e in outside)
     if not inside:
         title = f"{label} fired only outside the expected window ({window.description})"
@@ -340,9 +375,13 @@ def _too_few(
 
 
 def _too_many(
-    ctx: CheckContext, expected: ExpectedEvent, window: Window, inside: list[DecodedEvent]
+    ctx: CheckContext,
+    expected: ExpectedEvent,
+    window: Window,
+    inside: list[DecodedEvent],
+    account: str | None = None,
 ) -> CheckFailure:
-    label = expected_label(expected)
+    label = expected_label(expected, account)
     return ctx.failure(
         "event_count",
         f"{label} fired {plural(len(inside), 'time')}, expected {expected.count}",
@@ -424,7 +463,7 @@ def event_value(ctx: CheckContext) -> Iterator[CheckFailure]:
     for expected in ctx.scenario.expect.events:
         if expected.count == 0:
             continue
-        for event in matching_events(ctx.result, expected.vendor, expected.event):
+        for event in expected_events(ctx.result, expected):
             yield from _value_failures(ctx, expected, event)
             yield from _currency_failures(ctx, expected, event)
             yield from _transaction_failures(ctx, expected, event)

@@ -135,9 +135,10 @@ def meta_pixel_hit(
     currency: str | None = None,
     order_id: str | None = None,
     event_id: str | None = None,
+    pixel_id: str = META_PIXEL_ID,
 ) -> CapturedRequest:
     """fbevents ``/tr/`` image GET with ``cd[...]`` custom data; ``event=None`` drops ``ev`` (malformed)."""
-    parts = [f"id={META_PIXEL_ID}"]
+    parts = [f"id={pixel_id}"]
     if event is not None:
         parts.append(f"ev={quote(event)}")
     parts += [f"dl={quote(page_url, safe='')}", "if=false", "ts=1717000000123"]

@@ -183,6 +183,36 @@ def test_two_purchases_with_the_same_eid_are_one_action_counted_twice() -> None:
     assert [e.request_id for e in failure.evidence] == ["r6", "r7"]
 
 
+def test_two_pixels_each_told_once_is_no_duplicate_but_one_told_twice_is() -> None:
+    """fbq('init') for two pixels sends every event to each: two hits, one per account, no duplicate. A
+    pixel told twice is, and the failure names it."""
+    journey = checkout_journey()
+    purchase = {"value": 59.9, "currency": "EUR", "event_id": "ORD-1"}
+    journey.hit(meta_pixel_hit("Purchase", THANK_YOU, **purchase, pixel_id="111111111111111"))
+    journey.hit(meta_pixel_hit("Purchase", THANK_YOU, **purchase, pixel_id="222222222222222"))
+    assert list(event_count(journey.context(events=[META_PURCHASE]))) == []
+    journey.hit(meta_pixel_hit("Purchase", THANK_YOU, **purchase, pixel_id="222222222222222"))
+    failure = only(list(event_count(journey.context(events=[META_PURCHASE]))))
+    assert failure.root_cause == "Duplicate trigger"
+    assert failure.title == "meta_pixel Purchase to 222222222222222 fired 2 times, expected 1"
+    assert "same event ID ORD-1" in failure.seen
+    # Two expected per account: the pixel told once is short, the other is not judged twice.
+    failure = only(list(event_count(journey.context(events=[{**META_PURCHASE, "count": 2}]))))
+    assert failure.title.startswith("meta_pixel Purchase to 111111111111111 fired 1 time")
+
+
+def test_an_expectation_may_name_the_account_it_counts() -> None:
+    journey = checkout_journey()
+    journey.hit(meta_pixel_hit("Purchase", THANK_YOU, value=59.9, currency="EUR", pixel_id="111111111111111"))
+    journey.hit(meta_pixel_hit("Purchase", THANK_YOU, value=59.9, currency="EUR", pixel_id="222222222222222"))
+    journey.hit(meta_pixel_hit("Purchase", THANK_YOU, value=59.9, currency="EUR", pixel_id="222222222222222"))
+    assert list(event_count(journey.context(events=[{**META_PURCHASE, "account": "111111111111111"}]))) == []
+    failure = only(list(event_count(journey.context(events=[{**META_PURCHASE, "account": "333333333333333"}]))))
+    assert failure.title == "meta_pixel Purchase to 333333333333333 never fired"
+    failure = only(list(event_count(journey.context(events=[{**META_PURCHASE, "account": "222222222222222"}]))))
+    assert failure.title == "meta_pixel Purchase to 222222222222222 fired 2 times, expected 1"
+
+
 def test_the_google_tags_consent_mode_twin_is_not_a_second_conversion() -> None:
     """The Google tag sends ccm/conversion beside every pagead/conversion (same random, label and order):
     one action, shown as two hits, counted once. Two real conversions are still two."""
