@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from harness.decoders.registry import DecoderRegistry
 from harness.decoders.vendors.floodlight import FloodlightDecoder, matrix_params
 from harness.models import CapturedRequest
 
@@ -99,6 +100,45 @@ def test_page_from_oref_else_referer_and_click_ids_from_page() -> None:
         )
     )
     assert other.page_url == "https://b.example/"
+
+
+def test_gclgs_is_a_flag_not_a_click_id() -> None:
+    url = "https://ad.doubleclick.net/activity;src=1;type=g;cat=c;gclgs=1;gclst=1425720;gcllp=136;gclaw=CjwK?"
+    [event] = DECODER.decode(req(url))
+    assert event.click_ids == {"gclaw": "CjwK"}
+    assert (event.params["gclgs"], event.params["gclst"]) == ("1", "1425720")
+
+
+def test_claims_ccm_collect_sent_to_floodlight_configs_only() -> None:
+    registry = DecoderRegistry.default()
+    for url in (
+        "https://pagead2.googlesyndication.com/ccm/collect?tid=DC-11109278&en=page_view",
+        "https://www.google.com/ccm/collect?tids=DC-1~DC-2&tid=DC-1&en=page_view",
+    ):
+        claimant = registry.claimant(req(url))
+        assert DECODER.claims(req(url)) and claimant is not None and claimant.vendor == "floodlight", url
+    for url in (
+        "https://www.google.com/ccm/collect?tid=AW-1&en=page_view",
+        "https://www.google.com/ccm/collect?tids=DC-1~AW-2&en=page_view",  # Google Ads' too: its decoder's
+        "https://www.google.com/ccm/collect?en=page_view",
+        "https://www.shop.example/ccm/collect?tid=DC-1&en=page_view",
+    ):
+        assert not DECODER.claims(req(url)), url
+
+
+def test_ccm_collect_decodes_each_dc_destination() -> None:
+    url = (
+        "https://www.google.com/ccm/collect?tids=DC-1~DC-2&tid=DC-1&en=page_view&gcs=G100&npa=1"
+        "&dl=https%3A%2F%2Fshop.example%2F%3Fdclid%3DD1&rnd=7"
+    )
+    events = DECODER.decode(req(url, "POST"))
+    assert [(e.event, e.account_id) for e in events] == [("page_view", "DC-1"), ("page_view", "DC-2")]
+    first = events[0]
+    assert first.page_url == "https://shop.example/?dclid=D1" and first.click_ids == {"dclid": "D1"}
+    assert first.consent.ad_storage == "denied" and first.consent.other["npa"] == "1"
+    assert first.params == {"rnd": "7", "tag_format": "ccm"}
+    [bad] = DECODER.decode(req("https://www.google.com/ccm/collect?tid=DC-1"))
+    assert bad.malformed and bad.account_id == "DC-1"
 
 
 def test_consent_and_privacy_flags() -> None:

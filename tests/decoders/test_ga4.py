@@ -44,6 +44,15 @@ def test_claims_first_party_only_with_signature() -> None:
     assert not DECODER.claims(req("https://shop.example/g/collect?foo=1"))
 
 
+def test_claims_both_tag_gateway_short_paths_only_with_signature() -> None:
+    for short in ("ag", "ga"):
+        assert DECODER.claims(req(f"https://shop.example/0fb1/{short}/g/c?v=2&tid=G-ABC123&en=page_view"))
+        assert not DECODER.claims(req(f"https://shop.example/0fb1/{short}/g/c?v=1&tid=G-ABC123"))
+        assert not DECODER.claims(req(f"https://www.google-analytics.com/{short}/g/c?v=2&tid=G-ABC123"))
+    [event] = DECODER.decode(req("https://shop.example/0fb1/ga/g/c?v=2&tid=G-ABC123&en=view_cart&cu=BRL"))
+    assert (event.event, event.currency) == ("view_cart", "BRL")
+
+
 def test_does_not_claim_scripts_lookalikes_or_signals() -> None:
     for url in (
         "https://www.googletagmanager.com/gtag/js?id=G-TEST123",

@@ -115,9 +115,30 @@ def test_landing_ping_default_event() -> None:
     assert event.event == "landing" and event.click_ids == {"gclid": "G1"}
 
 
-def test_ccm_without_any_account_is_malformed() -> None:
-    [event] = DECODER.decode(req("https://www.google.com/ccm/collect?en=page_view"))
+def test_ccm_without_any_account_is_malformed_only_without_an_event() -> None:
+    [event] = DECODER.decode(req("https://www.google.com/ccm/collect?rcb=8&frm=0"))
     assert event.malformed and "tid" in (event.malformed_reason or "")
+    # GTM's own Google tag names no destination: its events are real, of no one account.
+    [container] = DECODER.decode(req("https://www.google.com/ccm/collect?en=page_view&gcs=G101"))
+    assert not container.malformed and (container.event, container.account_id) == ("page_view", None)
+    assert container.consent.ad_storage == "denied"
+
+
+def test_ccm_floodlight_destinations_are_not_google_ads() -> None:
+    # A Floodlight config's (DC-) ccm hit is floodlight's; a hit to both decodes here for its Ads ones.
+    assert not DECODER.claims(req("https://pagead2.googlesyndication.com/ccm/collect?tid=DC-1&en=page_view"))
+    assert not DECODER.claims(req("https://www.google.com/ccm/collect?tids=DC-1~DC-2&en=page_view"))
+    mixed = req("https://www.google.com/ccm/collect?tids=DC-1~AW-2&tid=DC-1&en=page_view")
+    assert DECODER.claims(mixed)
+    assert [e.account_id for e in DECODER.decode(mixed)] == ["AW-2"]
+    assert not DECODER.surely_claims("www.google.com", "GET", "/ccm/collect")
+
+
+def test_ccm_value_from_event_param() -> None:
+    [numeric] = DECODER.decode(req("https://www.google.com/ccm/collect?tid=AW-1&en=add_to_cart&epn.value=10"))
+    assert numeric.value == 10.0 and "epn.value" not in numeric.params
+    [text] = DECODER.decode(req("https://www.google.com/ccm/collect?tid=AW-1&en=purchase&ep.value=n%2Fa"))
+    assert text.value is None and text.params["value_raw"] == "n/a"
 
 
 def test_ccm_fans_out_to_each_destination() -> None:
@@ -139,7 +160,23 @@ def test_ccm_post_text_plain_body_adds_pairs() -> None:
 
 def test_json_body_is_ignored_not_misread() -> None:
     [event] = DECODER.decode(req("https://www.google.com/rmkt/collect/9/?random=1", "POST", '{"a": 1}'))
-    assert event.event == "conversion" and '{"a": 1}' not in event.params
+    assert event.event == "page_view" and '{"a": 1}' not in event.params
+
+
+def test_default_event_without_en_or_data_event() -> None:
+    # A remarketing endpoint's hit naming no event is a conversion only with a label; a conversion
+    # endpoint's is one, label or not.
+    cases = [
+        ("https://googleads.g.doubleclick.net/pagead/viewthroughconversion/42/?random=1", "page_view"),
+        ("https://www.google.com/rmkt/collect/42/?random=1", "page_view"),
+        ("https://www.google.com/pagead/1p-user-list/42/?random=1", "page_view"),
+        ("https://td.doubleclick.net/td/rul/42?random=1", "page_view"),
+        ("https://googleads.g.doubleclick.net/pagead/viewthroughconversion/42/?label=L", "conversion"),
+        ("https://td.doubleclick.net/td/rul/42?random=1&label=L&data=ads_data_redaction%3D0", "conversion"),
+        ("https://www.googleadservices.com/pagead/conversion/42/?random=1", "conversion"),
+        ("https://www.google.com/pagead/1p-conversion/42/?random=1", "conversion"),
+    ]
+    assert [(url, DECODER.decode(req(url))[0].event) for url, _ in cases] == cases
 
 
 def test_sinkhole_by_destination() -> None:
@@ -165,6 +202,16 @@ def test_sinkhole_by_destination() -> None:
 def test_strip_gcl_cookie() -> None:
     assert strip_gcl_cookie("GCL.1712345678.EAIaIQob") == "EAIaIQob"
     assert strip_gcl_cookie("EAIaIQob") == "EAIaIQob"
+
+
+def test_gclgs_is_a_flag_not_a_click_id() -> None:
+    # gclgs=1 (with gclst/gcllp) rides beside the gclaw click ID it says nothing about.
+    assert google_click_ids({"gclgs": "1", "gclst": "1553", "gclaw": "GCL.1.CjGCLAW"}) == {"gclaw": "CjGCLAW"}
+    [event] = DECODER.decode(
+        req("https://td.doubleclick.net/td/rul/46?random=1&label=L&gclgs=1&gclst=1553&gcllp=17&gclaw=CjG")
+    )
+    assert event.click_ids == {"gclaw": "CjG"}
+    assert (event.params["gclgs"], event.params["gclst"], event.params["gcllp"]) == ("1", "1553", "17")
 
 
 def test_google_click_ids_param_wins_over_page_url() -> None:

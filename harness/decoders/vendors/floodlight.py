@@ -13,6 +13,11 @@ seen in bestbuy.com captures); those decode too, flagged ``params["redirect_foll
 Click trackers (``/ddm/clk/``, ``/ddm/trackclk/``) are redirects of an ad click, never claimed; nor is
 Campaign Manager's ad-side event reporting on the same path (``activity;src=..;met=1;v=1;pid=..;aid=..``,
 rich-media and VAST tracking pings fired by a served creative, with no ``type``/``cat``).
+
+A Floodlight config's Google tag (``gtag/js?id=DC-<src>``) also sends its own events to Google Ads'
+``/ccm/collect`` (``www.google.com``, ``pagead2.googlesyndication.com``) with ``tid=DC-<src>``, e.g. a
+``page_view`` captured on bechtle.com: those with only ``DC-`` destinations are Floodlight's, one event
+per destination, ``params["tag_format"] = "ccm"``.
 """
 
 from __future__ import annotations
@@ -22,7 +27,16 @@ from typing import Any, ClassVar
 
 from harness.decoders.base import Decoder, host_matches, new_event, register
 from harness.decoders.google_consent import consent_from_params, consumed_consent_params
-from harness.decoders.vendors.google_ads import GOOGLE_CLICK_ID_PARAMS, google_click_ids
+from harness.decoders.vendors.google_ads import (
+    FLOODLIGHT_DESTINATION_PREFIX,
+    GOOGLE_CLICK_ID_PARAMS,
+    ccm_destinations,
+    ccm_params,
+    google_click_ids,
+    is_ccm_collect,
+    is_ccm_host,
+    is_floodlight_ccm,
+)
 from harness.decoders.wire import params_dict, query_params, to_number
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
 from harness.urls import unquote
@@ -34,6 +48,7 @@ _CUSTOM_VARIABLE = re.compile(r"^u\d+$")
 _CONSUMED = (
     frozenset({"src", "cat", "cost", "ord", "~oref", *GOOGLE_CLICK_ID_PARAMS}) | consumed_consent_params()
 )
+_CCM_CONSUMED = frozenset({"en", "tid", "tids", "dl", *GOOGLE_CLICK_ID_PARAMS}) | consumed_consent_params()
 
 
 def _matrix_start(request: CapturedRequest) -> int | None:
@@ -69,17 +84,27 @@ class FloodlightDecoder(Decoder):
     claim_hosts = (*DOUBLECLICK_HOSTS, "adservice.google.com")
     volatile_params: ClassVar[frozenset[str]] = frozenset(
         {"num", "dc_random", "rcb", "auiddc", "tag_exp", "dc_pre", "_dc_test", "match_id", "ord"}
+        | {"rnd", "auid", "tft", "tfd"}  # ccm/collect's
     )
 
     def claims(self, request: CapturedRequest) -> bool:
-        return self.surely_claims(request.host, request.method, request.path)
+        host, path = request.host, request.path
+        if _matrix_start_of(host, path) is not None:
+            return True
+        # Google Ads' ccm endpoint: the tid/tids decide (google_ads claims the rest).
+        return is_ccm_collect(host, path) and is_floodlight_ccm(ccm_params(request))
 
     def surely_claims(self, host: str, method: str, path: str) -> bool:
         return _matrix_start_of(host, path) is not None
 
+    def may_claim_host(self, host: str) -> bool:
+        return host_matches(host, self.claim_hosts or ()) or is_ccm_host(host)
+
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
         start = _matrix_start(request)
         if start is None:
+            if is_ccm_collect(request.host, request.path):
+                return self._decode_ccm(request)
             return [self.malformed(request, "not a Floodlight activity path")]
         # Query pairs (rare) come after the path's own; the path wins on a clash.
         params = params_dict(matrix_params(request.path[start:]) + query_params(request.url))
@@ -104,6 +129,32 @@ class FloodlightDecoder(Decoder):
                 params=_params(params, sales, request),
                 repeats="dc_pre" in params,  # Google's redirect hop repeats the activity it answers
             )
+        ]
+
+    def _decode_ccm(self, request: CapturedRequest) -> list[DecodedEvent]:
+        params = ccm_params(request)
+        destinations = [d for d in ccm_destinations(params) if d.startswith(FLOODLIGHT_DESTINATION_PREFIX)]
+        if not destinations:
+            return [self.malformed(request, "ccm: no DC- destination")]
+        if not params.get("en"):
+            bad = self.malformed(request, "ccm: missing en (event name)")
+            bad.account_id = destinations[0]
+            return [bad]
+        page_url = params.get("dl") or request.header("referer")
+        extra: dict[str, Any] = {k: v for k, v in params.items() if k not in _CCM_CONSUMED}
+        extra["tag_format"] = "ccm"
+        return [
+            new_event(
+                vendor=self.vendor,
+                event=params["en"],
+                account_id=destination,
+                click_ids=google_click_ids(params, page_url),
+                consent=consent_from_params(params),
+                page_url=page_url,
+                source=self.source,
+                params=dict(extra),
+            )
+            for destination in destinations
         ]
 
     def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:

@@ -8,7 +8,8 @@ parameters override and extend the query's. ``ep.``/``epn.`` are event parameter
 
 Hosts: ``*.google-analytics.com`` (www, region1, ...) and ``*.analytics.google.com``; any other host
 (server-side GTM, Google tag gateway) counts only with the payload signature ``v=2`` and a ``G-`` tid,
-there also on the tag gateway's short collect path ``<prefix>/ag/g/c``.
+there also on the tag gateway's short collect paths ``<prefix>/ag/g/c`` and ``<prefix>/ga/g/c`` (one site
+uses both: shopvivaliz.com.br's ``/0fb1/ag/g/c`` scroll and ``/0fb1/ga/g/c`` view_cart).
 ``stats.g.doubleclick.net/g/collect`` is the Google Signals side-ping (no ``en``), not claimed.
 
 Stape's "custom loader" (server-side GTM) hides the whole hit on an obfuscated one-segment path: a single
@@ -33,7 +34,9 @@ from harness.urls import parse_query
 
 GOOGLE_HOSTS: tuple[str, ...] = (".google-analytics.com", ".analytics.google.com")
 COLLECT_PATH = "/g/collect"
-GATEWAY_COLLECT_PATH = "/ag/g/c"  # Google tag gateway's short form, first-party hosts only
+GATEWAY_COLLECT_PATHS = ("/ag/g/c", "/ga/g/c")  # Google tag gateway's short forms, first-party hosts only
+# Every path a hit may end in (``str.endswith`` takes the tuple).
+_COLLECT_PATHS = (COLLECT_PATH, *GATEWAY_COLLECT_PATHS)
 
 # Item fields of the pr<N> tilde format, as the GA4 item schema names them.
 ITEM_FIELDS: dict[str, str] = {
@@ -173,7 +176,7 @@ class GA4Decoder(Decoder):
 
     def claims(self, request: CapturedRequest) -> bool:
         path = request.path
-        if not path.endswith(COLLECT_PATH) and not path.endswith(GATEWAY_COLLECT_PATH):
+        if not path.endswith(_COLLECT_PATHS):
             return _is_custom_loader_hit(request) and not host_matches(request.host, GOOGLE_HOSTS)
         host = request.host
         if host_matches(host, GOOGLE_HOSTS):
@@ -183,10 +186,8 @@ class GA4Decoder(Decoder):
         return _is_first_party_hit(request)
 
     def may_claim_path(self, method: str, path: str) -> bool:
-        return (
-            path.endswith(COLLECT_PATH)
-            or path.endswith(GATEWAY_COLLECT_PATH)
-            or (method in ("GET", "POST") and bool(_CUSTOM_LOADER_PATH.match(path)))
+        return path.endswith(_COLLECT_PATHS) or (
+            method in ("GET", "POST") and bool(_CUSTOM_LOADER_PATH.match(path))
         )
 
     def surely_claims(self, host: str, method: str, path: str) -> bool:
@@ -195,7 +196,7 @@ class GA4Decoder(Decoder):
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
         path = request.path
         inner = None
-        if not path.endswith(COLLECT_PATH) and not path.endswith(GATEWAY_COLLECT_PATH):
+        if not path.endswith(_COLLECT_PATHS):
             inner = _custom_loader_url(request)
         shared = query_dict(inner or request.url)
         lines = body_lines(request.text) if request.body else []

@@ -9,7 +9,9 @@ One conversion in a browser shows up on several endpoints, and the decoder keeps
 * ``1p-conversion`` / ``1p-user-list``: ``www.google.<tld>/pagead/...`` - the redirect hops Google answers the
   two above with, flagged ``params["redirect_followup"] = True``;
 * ``ccm``: ``www.google.com/ccm/collect?en=...`` (Google tag's consent-mode collection, ``tid``/``tids``;
-  also on ``pagead2.googlesyndication.com``);
+  also on ``pagead2.googlesyndication.com``); the event's value rides GA4-style as ``epn.value``. A GTM
+  container's own Google tag sends it with no ``tid``/``tids`` at all (``gtm=45He...``): an event of no
+  one account. A ``DC-`` destination is a Floodlight config's, decoded by ``floodlight``;
 * ``ccm-conversion``: ``www.googleadservices.com/ccm/conversion/<ID>/``, the consent-mode twin the tag sends
   beside every ``conversion`` (same ``random``, label, value and ``em``); through the Google tag gateway
   it reaches the site's own host as ``<prefix>/<g|as>/d/ccm/conversion/<ID>/``, claimed there only with
@@ -17,6 +19,11 @@ One conversion in a browser shows up on several endpoints, and the decoder keeps
   ``params["first_party"] = True``;
 * ``rul``: ``td.doubleclick.net/td/rul/<ID>`` (Protected Audience iframe carrying the same fields);
 * ``landing``: ``/pagead/landing`` (landing-page ping; no conversion, so its default event is "landing").
+
+A hit names its event in ``en`` or ``data=event=...``; without one, a remarketing endpoint's hit
+(``viewthroughconversion``, ``rmkt``, ``1p-user-list``, ``rul``) with no ``label`` names no conversion
+action: it is the remarketing tag's page-level ping, "page_view". Any other (but ``landing``) is a
+"conversion".
 
 Shapes follow captured hits (bestbuy.com / qdrant.tech network logs, Omnibug's GoogleAds provider, the
 atomkraftwerke24.de conversion captures of a public Ads debugger's tests, 6sense.com's tag gateway).
@@ -58,9 +65,15 @@ _GATEWAY_MARK = "/d/ccm/conversion/"
 # ccm/collect is also sent to this syndication host (captured on taggrs.io).
 _CCM_ONLY_HOSTS = frozenset({"pagead2.googlesyndication.com"})
 _REDIRECT_FOLLOWUPS = frozenset({"1p-conversion", "1p-user-list"})
+# The endpoints a remarketing (audience) ping goes to; only a label makes one of their hits a conversion.
+_REMARKETING = frozenset({"viewthroughconversion", "rmkt", "1p-user-list", "rul"})
+# A Floodlight (Campaign Manager 360) config's destination in ccm's tid/tids.
+FLOODLIGHT_DESTINATION_PREFIX = "DC-"
 
 # --- shared Google wire helpers (GA4, UA and Floodlight use them too) -----------------------------
 
+# Not gclgs: with gclst and gcllp it reports the _gcl_gs cookie's link state (its value the flag "1",
+# captured beside gclaw on streamshop.com.br and criteo.com), no click; it stays a plain parameter.
 GOOGLE_CLICK_ID_PARAMS: tuple[str, ...] = (
     "gclid",
     "gbraid",
@@ -68,7 +81,6 @@ GOOGLE_CLICK_ID_PARAMS: tuple[str, ...] = (
     "dclid",
     "gclaw",
     "gclgb",
-    "gclgs",
     "gcldc",
 )
 _GCL_COOKIE = re.compile(r"^GCL\.\d+\.(.+)$")
@@ -139,6 +151,34 @@ def user_data_from_em(em: str | None) -> tuple[dict[str, UserDataForm], str | No
     return found, status
 
 
+def is_ccm_host(host: str) -> bool:
+    """A host the Google tag sends ``/ccm/collect`` to."""
+    return bool(_GOOGLE_DOMAIN.match(host)) or host in _CCM_ONLY_HOSTS
+
+
+def is_ccm_collect(host: str, path: str) -> bool:
+    """A ``/ccm/collect`` hit on Google's hosts."""
+    return path == _CCM and is_ccm_host(host)
+
+
+def ccm_params(request: CapturedRequest) -> dict[str, str]:
+    """A ccm/collect (or rmkt/collect) hit's pairs: the query first, then those of a text/plain body."""
+    return params_dict(query_params(request.url) + _lenient_pairs(request.text))
+
+
+def ccm_destinations(params: Mapping[str, str]) -> list[str]:
+    """Every ``tids`` destination, else the ``tid``; empty when the hit names none."""
+    if params.get("tids"):
+        return [t for t in params["tids"].split("~") if t.strip()]
+    return [params["tid"]] if params.get("tid") else []
+
+
+def is_floodlight_ccm(params: Mapping[str, str]) -> bool:
+    """A ccm hit sent to Floodlight configs (``DC-``) only: Floodlight's, not Google Ads'."""
+    destinations = ccm_destinations(params)
+    return bool(destinations) and all(d.startswith(FLOODLIGHT_DESTINATION_PREFIX) for d in destinations)
+
+
 def semicolon_pairs(text: str) -> dict[str, str]:
     """``event=purchase;value=10`` (the ``data=`` parameter) as a dict."""
     pairs: dict[str, str] = {}
@@ -206,6 +246,8 @@ _CONSUMED = frozenset(
         "tid",
         "tids",
         "value",
+        "epn.value",
+        "ep.value",
         "currency_code",
         "currency",
         "oid",
@@ -244,13 +286,14 @@ class GoogleAdsDecoder(Decoder):
 
     def claims(self, request: CapturedRequest) -> bool:
         host, path = request.host, request.path
-        if _endpoint_of(host, path) is not None:
-            return True
+        if (found := _endpoint_of(host, path)) is not None:
+            return found[0] != "ccm" or not is_floodlight_ccm(ccm_params(request))
         # The tag gateway on the site's own host: the path and the tag's query signature decide.
         return _gateway_conversion_id(path) is not None and _has_gateway_signature(request)
 
     def surely_claims(self, host: str, method: str, path: str) -> bool:
-        return _endpoint_of(host, path) is not None
+        found = _endpoint_of(host, path)
+        return found is not None and found[0] != "ccm"  # ccm's tid decides (DC- is Floodlight's)
 
     def may_claim_host(self, host: str) -> bool:
         return True  # Google's hosts, and any host the tag gateway serves (``may_claim_path`` narrows)
@@ -271,18 +314,28 @@ class GoogleAdsDecoder(Decoder):
             return [self.malformed(request, "not a Google Ads endpoint")]
         endpoint, conversion_id = found
         # ccm/collect and rmkt/collect may POST a text/plain body of more pairs; the query comes first.
-        params = params_dict(query_params(request.url) + _lenient_pairs(request.text))
-        accounts = _accounts(endpoint, conversion_id, params)
+        params = ccm_params(request)
+        accounts: list[str | None] = list(_accounts(endpoint, conversion_id, params))
         if not accounts:
-            return [self.malformed(request, f"{endpoint}: no conversion ID or tid")]
+            if endpoint == "ccm" and ccm_destinations(params):  # not claimed: Floodlight's
+                return [self.malformed(request, "ccm: Floodlight (DC-) destinations only")]
+            # GTM's own Google tag sends a ccm/collect event with no tid/tids (professionele-koeling.nl,
+            # cargoes.com, directv.com captures): a real hit, of no one account.
+            if endpoint != "ccm" or not params.get("en"):
+                return [self.malformed(request, f"{endpoint}: no conversion ID or tid")]
+            accounts = [None]
         return [self._event(request, endpoint, account, params, first_party) for account in accounts]
 
     def _event(
-        self, request: CapturedRequest, endpoint: str, account: str, params: dict[str, str], first_party: bool
+        self,
+        request: CapturedRequest,
+        endpoint: str,
+        account: str | None,
+        params: dict[str, str],
+        first_party: bool,
     ) -> DecodedEvent:
         data = semicolon_pairs(params.get("data", ""))
-        default_event = "landing" if endpoint == "landing" else "conversion"
-        event = params.get("en") or data.get("event") or default_event
+        event = params.get("en") or data.get("event") or _default_event(endpoint, params)
         page_url = params.get("url") or params.get("dl") or request.header("referer")
         user_data, em_status = user_data_from_em(params.get("em"))
         extra: dict[str, Any] = {k: v for k, v in params.items() if k not in _CONSUMED}
@@ -297,7 +350,8 @@ class GoogleAdsDecoder(Decoder):
             extra["redirect_followup"] = True
         # A redirect hop and the consent-mode twin on Google's host repeat the conversion hit beside them.
         repeats = endpoint in _REDIRECT_FOLLOWUPS or (endpoint == "ccm-conversion" and not first_party)
-        raw_value = params.get("value")
+        # ccm/collect sends the event's value GA4-style, as a numeric (or text) event parameter.
+        raw_value = params.get("value", params.get("epn.value", params.get("ep.value")))
         if raw_value is not None and to_number(raw_value) is None:
             extra["value_raw"] = raw_value
         return new_event(
@@ -329,12 +383,20 @@ class GoogleAdsDecoder(Decoder):
 
 
 def _accounts(endpoint: str, conversion_id: str | None, params: Mapping[str, str]) -> list[str]:
-    """``AW-<ID>`` from the path, else ccm's ``tid`` or every ``tids`` destination (one event each)."""
+    """``AW-<ID>`` from the path, else ccm's ``tid`` or every ``tids`` destination (one event each) but a
+    Floodlight config's (``DC-``), which is no Google Ads account."""
     if conversion_id:
         return [f"AW-{conversion_id}"]
-    if params.get("tids"):
-        return [t for t in params["tids"].split("~") if t.strip()]
-    return [params["tid"]] if params.get("tid") else []
+    return [d for d in ccm_destinations(params) if not d.startswith(FLOODLIGHT_DESTINATION_PREFIX)]
+
+
+def _default_event(endpoint: str, params: Mapping[str, str]) -> str:
+    """The event of a hit that names none (no ``en``, no ``data=event=``)."""
+    if endpoint == "landing":
+        return "landing"
+    if endpoint in _REMARKETING and not params.get("label"):
+        return "page_view"  # the remarketing tag's page-level ping: no label, no conversion action
+    return "conversion"
 
 
 def _lenient_pairs(text: str) -> list[tuple[str, str]]:
