@@ -78,3 +78,21 @@ def test_capi_batch_decodes_each_event_and_flags_the_bad_one() -> None:
 
 def test_cache_buster_is_volatile() -> None:
     assert "cb" in DECODER.volatile_params
+
+
+def test_only_the_noscript_image_may_omit_the_event() -> None:
+    (base,) = DECODER.decode(request("https://ct.pinterest.com/v3/?tid=2612416394623&noscript=1"))
+    assert (base.event, base.account_id, base.malformed) == ("init", "2612416394623", False)
+    # A script hit that lost its event, or an image without a tag ID, is still malformed.
+    for url in ("https://ct.pinterest.com/v3/?tid=1&cb=2", "https://ct.pinterest.com/v3/?noscript=1"):
+        (event,) = DECODER.decode(request(url))
+        assert event.malformed and event.malformed_reason == "no event parameter"
+
+
+def test_capi_test_flag_is_kept_on_every_event_and_absent_otherwise() -> None:
+    body = json.dumps({"data": [{"event_name": "lead"}, {"event_name": "checkout"}]}).encode()
+    url = "https://api.pinterest.com/v5/ad_accounts/9/events"
+    events = DECODER.decode(request(f"{url}?test=true", "POST", body))
+    assert [e.params.get("test") for e in events] == ["true", "true"]
+    (live, _) = DECODER.decode(request(url, "POST", body))
+    assert "test" not in live.params

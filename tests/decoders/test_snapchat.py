@@ -74,3 +74,68 @@ def test_capi_v3_without_data_is_malformed() -> None:
 
 def test_timestamps_and_cookie_ids_are_volatile() -> None:
     assert {"ts", "u_c1"} <= DECODER.volatile_params
+
+
+def test_pixel_name_age_and_geo_are_identifiers_and_a_raw_one_is_seen() -> None:
+    # scevent.min.js passes u_fn, u_age, l_city... as the site gave them: a raw value must show as raw.
+    sha = "9baf3a40312f39849f46dad1040f2f039f1cffa1238c41e9db675315cfad39b6"
+    url = f"https://tr.snapchat.com/p?pid=p1&ev=SIGN_UP&u_fn=Jane&u_ln={sha}&u_age=42&l_city=Berlin&l_gc=de&u_hed={sha}"
+    (event,) = DECODER.decode(request(url))
+    assert event.user_data == {"fn": "raw", "ln": "sha256", "age": "raw", "ct": "raw", "country": "raw"}
+    assert not {"u_fn", "u_ln", "u_age", "l_city", "l_gc"} & set(event.params)  # identifiers are never copied
+    assert event.params["u_hed"] == sha  # the email domain's digest names no person
+
+
+def test_pixel_cdid_is_the_dedup_id() -> None:
+    (event,) = DECODER.decode(request("https://tr.snapchat.com/p?pid=p1&ev=PURCHASE&cdid=d-1"))
+    assert event.event_id == "d-1" and "cdid" not in event.params
+
+
+def test_capi_v3_keeps_every_user_data_key() -> None:
+    body = json.dumps(
+        {
+            "data": [
+                {
+                    "event_name": "PURCHASE",
+                    "user_data": {
+                        "ge": "f",
+                        "zp": "10115",
+                        "new_key": "x",
+                        "sc_click_id": "c1",
+                        "odd": {"a": 1},
+                    },
+                }
+            ]
+        }
+    ).encode()
+    (event,) = DECODER.decode(
+        request("https://tr.snapchat.com/v3/abc/events", "POST", body, "application/json")
+    )
+    assert event.user_data == {"ge": "raw", "zp": "raw", "new_key": "raw"}
+    assert event.click_ids == {"ScCid": "c1"}
+    assert event.params["user_data.odd"] == {"a": 1}  # not an identifier, but not dropped either
+
+
+def test_capi_v2_unmapped_hashed_fields_are_reported_not_dropped() -> None:
+    sha = "96d9632f363564cc3032521409cf22a852f2032eec099ed5967c0d000cec607a"
+    body = json.dumps(
+        {
+            "pixel_id": "p1",
+            "event_type": "PURCHASE",
+            "hashed_first_name_sha": "john",
+            "hashed_first_name_sdx": sha,
+            "hashed_zip": sha,
+            "hashed_dob_month": sha,
+            "uuid_c1": "cookie-1",
+        }
+    ).encode()
+    (event,) = DECODER.decode(
+        request("https://tr.snapchat.com/v2/conversion", "POST", body, "application/json")
+    )
+    assert event.user_data == {
+        "fn": "raw",
+        "hashed_first_name_sdx": "sha256",
+        "zp": "sha256",
+        "dobm": "sha256",
+    }
+    assert event.params == {"uuid_c1": "cookie-1"}

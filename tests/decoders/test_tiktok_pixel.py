@@ -57,6 +57,8 @@ def pixel_event(**overrides: object) -> dict:
         "https://analytics.tiktok.com/api/v1/track",
         "https://analytics.us.tiktok.com/api/v2/pixel",
         "https://analytics-sg.tiktok.com/api/v2/pixel",
+        "https://analytics.tiktok.com/api/v2/shopify_pixel",
+        "https://analytics.tiktok.com/api/v2/shopify_pixel/act",
     ],
 )
 def test_claims_pixel_endpoints(url: str) -> None:
@@ -75,6 +77,8 @@ def test_claims_pixel_endpoints(url: str) -> None:
         "https://business-api.tiktok.com/open_api/v1.3/event/track/",
         "https://www.shop.example/api/v2/pixel",
         "https://analytics.tiktok.com.shop.example/api/v2/pixel",
+        "https://analytics.tiktok.com/i18n/pixel/shopify.js?sdkid=D85JQUJC77UBBEKNOSU0",
+        "https://analytics.tiktok.com/api/v2/shopify_pixel_config",
     ],
 )
 def test_does_not_claim_scripts_monitoring_or_sites(url: str) -> None:
@@ -193,3 +197,11 @@ def test_non_string_user_fields_are_flags_not_identifiers() -> None:
     (event,) = DECODER.decode(request("https://analytics.tiktok.com/api/v2/pixel", body))
     assert event.user_data == {"email": "sha256", "external_id": "raw"}
     assert event.params["context"]["user"] == {"email_is_hashed": True}
+
+
+def test_shopify_app_pixel_decodes_like_the_pixel() -> None:
+    req = request("https://analytics.tiktok.com/api/v2/shopify_pixel", pixel_event())
+    assert DECODER.claims(req)
+    (shopify,) = DECODER.decode(req)
+    (pixel,) = DECODER.decode(request("https://analytics.tiktok.com/api/v2/pixel", pixel_event()))
+    assert shopify.model_dump() == pixel.model_dump()

@@ -4,10 +4,12 @@ The tag (``s.pinimg.com/ct/core.js``, never a hit) sends ``GET ct.pinterest.com/
 with JSON-valued parameters: ``ed`` (event data: value, order_quantity, currency, order_id, line_items,
 event_id, ...), ``pd`` (partner data: ``em`` hashed email, ...), ``ad`` (page context: ``loc``, ``ref``,
 screen size) and the cache buster ``cb``. The ``<noscript>`` image spells the same data as bracketed
-names (``pd[em]=..``, ``ed[value]=..``). ``ct.pinterest.com/user/`` is a cookie sync, not an event.
+names (``pd[em]=..``, ``ed[value]=..``); the base code's own image, as the official WooCommerce plugin prints
+it, is ``?tid=..&noscript=1`` with no event at all. ``ct.pinterest.com/user/`` is a cookie sync, not an event.
 
 Server-side, the Conversions API takes ``POST api.pinterest.com/v5/ad_accounts/<id>/events`` with
-``{"data": [{event_name, event_id, event_source_url, user_data, custom_data}, ...]}``.
+``{"data": [{event_name, event_id, event_source_url, user_data, custom_data}, ...]}``; ``?test=true`` on that
+URL marks test events.
 """
 
 from __future__ import annotations
@@ -130,6 +132,12 @@ class PinterestDecoder(Decoder):
         pairs = request_params(request)
         params = params_dict(pairs)
         event = text_or_none(params.get("event"))
+        if not event and "noscript" in params and text_or_none(params.get("tid")):
+            # The base code's <noscript> image without an event (``?tid=..&noscript=1``) is the page load that
+            # Pinterest's own base-code image spells ``?event=init&tid=..&noscript=1`` and core.js's
+            # pintrk('load') sends as event=init: named so, it is the same hit. A script hit that lost its
+            # event (no noscript) stays malformed.
+            event = "init"
         if not event:
             return [self.malformed(request, "no event parameter")]
         event_data = _grouped(pairs, "ed", params.get("ed"))
@@ -174,6 +182,10 @@ class PinterestDecoder(Decoder):
         items = body.get("data") if isinstance(body, dict) else None
         if not isinstance(items, list) or not items:
             return [self.malformed(request, "Conversions API body has no data list")]
+        # ``?test=true`` marks test events (Pinterest's Conversions docs): kept as sent, under its wire name, as
+        # meta_capi and tiktok_events_api keep test_event_code.
+        test = query_value(request.url, "test")
+        shared: dict[str, Any] = {"test": test} if test else {}
         events = []
         for item in items:
             if not isinstance(item, dict) or not text_or_none(item.get("event_name")):
@@ -183,7 +195,7 @@ class PinterestDecoder(Decoder):
             user: dict[str, Any] = item["user_data"] if isinstance(item.get("user_data"), dict) else {}
             page_url = text_or_none(item.get("event_source_url"))
             # From ``json_body``, so safe already (``parse_json``), and no deeper here than in the body.
-            extra = server_event_extra(item, custom)
+            extra = {**shared, **server_event_extra(item, custom)}
             events.append(
                 new_event(
                     vendor=self.vendor,

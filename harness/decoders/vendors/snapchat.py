@@ -5,14 +5,17 @@ The pixel (``sc-static.net/scevent.min.js``, never a hit) sends ``tr.snapchat.co
 (PAGE_VIEW, PURCHASE, ...), ``pl`` (page URL), ``ts``, ``u_hem``/``u_hpn`` (hashed email/phone) and the
 event parameters, which the script spells ``e_pr`` (price), ``e_cur``, ``e_tid`` (transaction),
 ``e_ni`` ... and ``<noscript>`` images and hand-built hits spell plainly (``price``, ``currency``,
-``transaction_id``, ``client_dedup_id``). ``tr.snapchat.com/cm/...`` are cookie syncs, not events.
+``transaction_id``, ``client_dedup_id``). The dedup ID travels as ``cdid`` (the script's name for
+``client_dedup_id``); name, age and address identifiers as ``u_fn``, ``u_ln``, ``u_age``, ``l_city``, ``l_gr``,
+``l_gpc``, ``l_gc`` ... ``tr.snapchat.com/cm/...`` are cookie syncs, not events.
 Newer scevent.min.js builds POST ``/p`` a JSON batch ``{"ctx": {...}, "req": [...]}`` whose entries are
 ``{"t": {pid, ev, ...}}`` (a tracked event, same fields), ``{"i": {"pids": [...]}}`` (pixel init) or
 ``{"log": {...}}`` (the script's own telemetry); only ``t`` entries are events, so a batch of ``i``/``log``
 entries alone decodes to none.
 
 Server-side: ``POST tr.snapchat.com/v3/<pixel>/events`` (``{"data": [...]}``, Meta-CAPI-like fields) and
-the older ``POST tr.snapchat.com/v2/conversion`` (one event object or a list of them).
+the older ``POST tr.snapchat.com/v2/conversion`` (one event object or a list of them, identifiers as
+``hashed_email``, ``hashed_first_name_sha``, ``hashed_zip`` ...).
 """
 
 from __future__ import annotations
@@ -42,9 +45,83 @@ _CAPI_V2 = ("/v2/conversion", "/v2/conversion/")
 _PRICE = ("e_pr", "price")
 _CURRENCY = ("e_cur", "currency")
 _TRANSACTION = ("e_tid", "transaction_id")
-_DEDUP = ("client_dedup_id", "e_cdid", "e_client_dedup_id")
-_USER = {"u_hem": "em", "u_hpn": "ph", "u_hph": "ph", "user_email": "em", "user_phone_number": "ph"}
+_DEDUP = ("cdid", "client_dedup_id", "client_deduplication_id", "e_cdid", "e_client_dedup_id")
+# Identifiers, under the short names the other decoders use (Meta's). Wire names from scevent.min.js's own map
+# (user_hashed_email -> u_hem, firstname -> u_fn, age -> u_age, geo_city -> l_city, geo_region -> l_gr,
+# geo_postal_code -> l_gpc, geo_country -> l_gc ...), then the plain names. The script hashes only email, phone
+# and MAID itself and sends the rest as the site gave them, so each is reported by its form. u_hed (a digest of
+# the email's domain) names no person and stays in params.
+_USER = {
+    "u_hem": "em",
+    "u_em": "em",
+    "user_email": "em",
+    "user_hashed_email": "em",
+    "u_hpn": "ph",
+    "u_pn": "ph",
+    "u_hph": "ph",
+    "user_phone_number": "ph",
+    "user_hashed_phone_number": "ph",
+    "u_hmai": "madid",
+    "u_mai": "madid",
+    "user_mobile_ad_id": "madid",
+    "user_hashed_mobile_ad_id": "madid",
+    "u_fn": "fn",
+    "firstname": "fn",
+    "u_ln": "ln",
+    "lastname": "ln",
+    "u_age": "age",
+    "age": "age",
+    "u_gd": "ge",
+    "gender": "ge",
+    "l_city": "ct",
+    "geo_city": "ct",
+    "l_gr": "st",
+    "geo_region": "st",
+    "l_gpc": "zp",
+    "geo_postal_code": "zp",
+    "l_gc": "country",
+    "geo_country": "country",
+    "l_addr": "street",
+    "geo_address": "street",
+    "c_ip": "client_ip_address",
+    "ip_address": "client_ip_address",
+}
 _KNOWN = {"pid", "ev", "pl", *_PRICE, *_CURRENCY, *_TRANSACTION, *_DEDUP, *_USER}
+
+# Conversions API v3 user_data keys are Meta's short names already (Snap's Parameters page: em, ph, fn, ln, ge,
+# db, ct, st, zp, country, external_id, client_ip_address, client_user_agent, sc_cookie1, idfv, madid ...), so
+# each is kept under its own name, unknown ones too; sc_click_id is the click ID.
+_CAPI_V3_CLICK = "sc_click_id"
+# Conversions API v2 identifiers (Snap Business SDK's CapiEvent), by the same short names. Any other hashed_*
+# field (the *_sdx soundex digests...) is reported under its own name; never copied to params.
+_CAPI_V2_USER = {
+    "hashed_email": "em",
+    "hashed_phone_number": "ph",
+    "hashed_mobile_ad_id": "madid",
+    "hashed_idfv": "idfv",
+    "hashed_ip_address": "client_ip_address",
+    "user_agent": "client_user_agent",
+    "hashed_first_name_sha": "fn",
+    "hashed_middle_name_sha": "mn",
+    "hashed_last_name_sha": "ln",
+    "hashed_city_sha": "ct",
+    "hashed_state_sha": "st",
+    "hashed_zip": "zp",
+    "hashed_dob_month": "dobm",
+    "hashed_dob_day": "dobd",
+}
+_CAPI_V2_KNOWN = frozenset(
+    {
+        "pixel_id",
+        "event_type",
+        "price",
+        "currency",
+        "client_dedup_id",
+        "transaction_id",
+        "page_url",
+        "click_id",
+    }
+)
 
 
 def _first(params: dict[str, Any], names: tuple[str, ...]) -> str | None:
@@ -62,16 +139,30 @@ def _click_id(params: dict[str, Any], page_url: str | None) -> dict[str, str]:
     return {"ScCid": click} if click else {}
 
 
+def _identifier_text(value: Any) -> str | None:
+    """An identifier's text; a list (CAPI v3 sends ``em: [..]``) gives its first item."""
+    first = value[0] if isinstance(value, list) and value else value
+    return text_or_none(first)
+
+
 def _identifier_forms(values: dict[str, Any], names: dict[str, str]) -> dict[str, UserDataForm]:
-    """``names`` maps a wire name to its identifier kind; lists (CAPI v3 sends ``em: [..]``) use the first."""
+    """``names`` maps a wire name to its identifier kind; the first wire name found for a kind wins."""
     found: dict[str, UserDataForm] = {}
     for wire_name, kind in names.items():
-        value = values.get(wire_name)
-        first = value[0] if isinstance(value, list) and value else value
-        text = text_or_none(first)
+        text = _identifier_text(values.get(wire_name))
         if text and kind not in found:
             found[kind] = user_data_form(text)
     return found
+
+
+def _unread(values: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """The non-empty values under ``names`` that are no identifier text (an object, a list of objects): kept
+    in params rather than dropped."""
+    return {
+        k: values[k]
+        for k in names
+        if k in values and values[k] not in ("", None, [], {}) and not _identifier_text(values[k])
+    }
 
 
 @register
@@ -185,8 +276,10 @@ class SnapchatDecoder(Decoder):
                 continue
             custom = item["custom_data"] if isinstance(item.get("custom_data"), dict) else {}
             user = item["user_data"] if isinstance(item.get("user_data"), dict) else {}
-            click = text_or_none(user.get("sc_click_id"))
+            click = text_or_none(user.get(_CAPI_V3_CLICK))
+            identifiers = {k: k for k in user if k != _CAPI_V3_CLICK}
             extra = server_event_extra(item, custom)
+            extra.update({f"user_data.{k}": v for k, v in _unread(user, identifiers).items()})
             events.append(
                 new_event(
                     vendor=self.vendor,
@@ -197,9 +290,7 @@ class SnapchatDecoder(Decoder):
                     event_id=text_or_none(item.get("event_id")),
                     transaction_id=text_or_none(custom.get("order_id")),
                     click_ids={"ScCid": click} if click else {},
-                    user_data=_identifier_forms(
-                        user, {"em": "em", "ph": "ph", "madid": "madid", "external_id": "external_id"}
-                    ),
+                    user_data=_identifier_forms(user, identifiers),
                     page_url=text_or_none(item.get("event_source_url")),
                     source="server",
                     params=extra,  # from json_body: safe already (parse_json), and shallower here
@@ -219,16 +310,11 @@ class SnapchatDecoder(Decoder):
                 events.append(self.malformed(request, "Conversions API v2 event without event_type"))
                 continue
             click = text_or_none(item.get("click_id"))
-            known = (
-                "pixel_id",
-                "event_type",
-                "price",
-                "currency",
-                "client_dedup_id",
-                "transaction_id",
-                "page_url",
-                "click_id",
-            )
+            identifiers: dict[str, str] = {
+                k: _CAPI_V2_USER.get(k, k)
+                for k in map(str, item)
+                if k in _CAPI_V2_USER or k.startswith("hashed_")
+            }
             events.append(
                 new_event(
                     vendor=self.vendor,
@@ -239,14 +325,14 @@ class SnapchatDecoder(Decoder):
                     event_id=text_or_none(item.get("client_dedup_id")),
                     transaction_id=text_or_none(item.get("transaction_id")),
                     click_ids={"ScCid": click} if click else {},
-                    user_data=_identifier_forms(
-                        item,
-                        {"hashed_email": "em", "hashed_phone_number": "ph", "hashed_mobile_ad_id": "madid"},
-                    ),
+                    user_data=_identifier_forms(item, identifiers),
                     page_url=text_or_none(item.get("page_url")),
                     source="server",
                     # From json_body: safe already (parse_json), and shallower here than in the body.
-                    params={k: v for k, v in item.items() if k not in known and not k.startswith("hashed_")},
+                    params={
+                        **{k: v for k, v in item.items() if k not in _CAPI_V2_KNOWN and k not in identifiers},
+                        **_unread(item, identifiers),
+                    },
                 )
             )
         return events

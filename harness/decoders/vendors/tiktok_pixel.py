@@ -2,7 +2,8 @@
 
 ``/api/v2/pixel`` carries ``ttq.track``/``ttq.page`` events, ``/api/v2/pixel/act`` the
 auto-collected interactions (``action: "Click"`` with an empty ``event``), ``/api/v2/pixel/batch``
-a ``{"batch": [...]}`` of events and the legacy ``/api/v1/track`` the 2020 pixel's events. Bodies
+a ``{"batch": [...]}`` of events and the legacy ``/api/v1/track`` the 2020 pixel's events. The Shopify
+TikTok app's pixel (``i18n/pixel/shopify.js``) posts the same events to ``/api/v2/shopify_pixel``. Bodies
 are sent with ``sendBeacon``/``fetch`` as text/plain or JSON. The shape of one event (``event``,
 ``event_id``, ``context.pixel.code``, ``context.ad.callback`` = ttclid, ``context.user``,
 ``properties``) is also the Events API v1.2 server shape, so ``tiktok_events_api`` reuses it.
@@ -26,8 +27,9 @@ from harness.decoders.wire import (
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply, UserDataForm
 
 PIXEL_HOSTS = ("analytics.tiktok.com", "analytics.us.tiktok.com", "analytics-sg.tiktok.com")
-# /api/v2/pixel[/act|/track|/batch] and the 2020 pixel's /api/v1/track; not /monitor, not scripts.
-_HIT_PATH = re.compile(r"^/api/v\d+/(?:pixel(?:/(?:act|track|batch))?|track)/?$")
+# /api/v2/pixel[/act|/track|/batch], the Shopify app's /api/v2/shopify_pixel[/...] and the 2020 pixel's
+# /api/v1/track; not /monitor, not scripts.
+_HIT_PATH = re.compile(r"^/api/v\d+/(?:(?:shopify_)?pixel(?:/(?:act|track|batch))?|track)/?$")
 _ENCODED_URL = re.compile(r"^https?%3A", re.IGNORECASE)
 
 # context.user fields that are cookie IDs rather than match keys; they go to params.
