@@ -86,6 +86,14 @@ def test_non_numeric_goal_value() -> None:
     assert event.value is None and event.currency == "EUR"
 
 
+def test_enhanced_conversion_pid_identifiers_are_user_data_and_a_raw_email_shows_as_raw() -> None:
+    hashed = "8d9b70fd20e23919cfe664ea5e571db39d72ba1bf17bf57e909ada24be9aa3aa"
+    raw = decode_one(BASE + "&evt=custom&ea=lead&pid=em%3Djane%40example.com%26ph%3D" + hashed)
+    assert raw.user_data == {"em": "raw", "ph": "sha256"}
+    assert raw.params["pid"] == f"em=jane@example.com&ph={hashed}"  # kept as sent
+    assert decode_one(BASE + "&evt=custom&ea=lead&pid=em%3D%26other%3D1").user_data == {}
+
+
 @pytest.mark.parametrize(("asc", "state"), [("G", "granted"), ("D", "denied"), ("X", None)])
 def test_asc_consent_flag(asc: str, state: str | None) -> None:
     event = decode_one(BASE + f"&evt=pageLoad&asc={asc}")

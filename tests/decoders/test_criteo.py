@@ -45,6 +45,13 @@ def test_a_context_only_batch_still_decodes_its_first_call() -> None:
     assert (event.event, event.user_data) == ("ce", {"em": "raw"})
 
 
+def test_set_calls_are_batch_setters_and_setcurrency_fills_events_without_a_currency() -> None:
+    url = f"{BASE}&p0=e%3Dvb%26p%3D%255Bi%25253D1%252526pr%25253D2%255D&p1=e%3Dsetcurrency%26c%3DUSD&p2=e%3Dvc%26id%3DT1%26c%3DEUR"
+    events = DECODER.decode(request(url))
+    assert [(e.event, e.currency) for e in events] == [("vb", "USD"), ("vc", "EUR")]
+    assert events[0].params["setcurrency.c"] == "USD"
+
+
 @pytest.mark.parametrize(
     ("ce", "form"),
     [

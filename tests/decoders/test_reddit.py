@@ -64,3 +64,15 @@ def test_pixel_answers_with_the_gif() -> None:
 
 def test_timestamp_and_browser_uuid_are_volatile() -> None:
     assert {"ts", "uuid"} <= DECODER.volatile_params
+
+
+def test_unreadable_value_is_kept_raw_and_esurl_is_the_page() -> None:
+    (event,) = DECODER.decode(
+        request(
+            "https://alb.reddit.com/rp.gif?id=t2_x&event=Purchase&m.value=&m.valueDecimal=12%2C55&m.currency=EUR"
+            "&esurl=https%3A%2F%2Fshop.example%2Fthanks%3Frdt_cid%3Dc1"
+        )
+    )
+    assert (event.value, event.params["value_raw"]) == (None, "12,55")
+    assert (event.page_url, event.click_ids) == ("https://shop.example/thanks?rdt_cid=c1", {"rdt_cid": "c1"})
+    assert "esurl" not in event.params

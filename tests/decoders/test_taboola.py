@@ -55,3 +55,24 @@ def test_pushed_id_that_disagrees_with_the_path_is_kept() -> None:
 
 def test_get_is_answered_with_the_gif() -> None:
     assert DECODER.sinkhole_reply(request("https://trc.taboola.com/1/log/3/unip?en=x")).body == PIXEL_GIF
+
+
+def test_s2s_postback_is_claimed_only_on_its_documented_path_and_host() -> None:
+    url = "https://trc.taboola.com/actions-handler/log/3/s2s-action?click-id=GiA&name=purchase"
+    assert DECODER.claims(request(url))
+    assert not DECODER.claims(request(url.replace("trc.taboola.com", "trc-events.taboola.com")))
+    assert not DECODER.claims(request(url.replace("s2s-action", "other")))
+
+
+def test_s2s_postback_from_a_backend_keeps_its_server_source() -> None:
+    # As stape-io/taboola-tag (sGTM) builds it: name, click-id, revenue, currency, orderid.
+    url = (
+        "https://trc.taboola.com/actions-handler/log/3/s2s-action?name=make_purchase&click-id=GiCabc"
+        "&revenue=59.90&currency=EUR&orderid=O-77&quantity=2"
+    )
+    (event,) = DECODER.decode(CapturedRequest(id="t", method="GET", url=url, source="server"))
+    assert (event.event, event.value, event.currency, event.transaction_id) == ("make_purchase", 59.9, "EUR", "O-77")
+    assert (event.click_ids, event.account_id, event.source) == ({"tblci": "GiCabc"}, None, "server")
+    assert event.params == {"quantity": "2"}
+    (no_name,) = DECODER.decode(request("https://trc.taboola.com/actions-handler/log/3/s2s-action?click-id=GiA"))
+    assert no_name.malformed

@@ -25,6 +25,8 @@ def request(url: str, method: str = "GET", body: bytes = b"") -> CapturedRequest
         ("GET", "https://insight.adsrvr.org/track/conv/?adv=a&ct=0:b&fmt=3", True),
         ("GET", "https://insight.adsrvr.org/track/conv?adv=a&ct=0:b&fmt=3", True),
         ("GET", "https://insight.adsrvr.org/track/evnt/?adv=a&ct=0:b&fmt=3", True),
+        ("GET", "https://insight.adsrvr.org/track/pxl/?adv=a&ct=0:b&fmt=3", True),
+        ("GET", "https://insight.adsrvr.org/track/pxl?adv=a&ct=0:b&fmt=3", True),
         ("POST", RTC, True),
         ("GET", RTC, False),
         ("GET", "https://insight.adsrvr.org/track/cei?advertiser_id=a&cookie_sync=1", False),
@@ -56,6 +58,21 @@ def test_universal_pixel_reads_as_the_loader_builds_it() -> None:
     assert event.page_url == "https://shop.example/thanks"
     assert event.params["upid"] == "xs5v8gr,k56d7yb" and event.params["td1"] == "gold"
     assert event.consent.other == {"gdpr": "1", "gdpr_consent": "CPxyz"}
+
+
+def test_tracking_tag_pixel_reads_its_order_fields() -> None:
+    # The form deployed tags use (public capture: /track/pxl/?adv=..&ct=0:..&fmt=3&orderid=&v=), filled in.
+    url = "https://insight.adsrvr.org/track/pxl/?adv=t3k9qrj&ct=0:djrfa1z&fmt=3&orderid=O-5&v=42.5&vf=USD&td1=gold"
+    (event,) = DECODER.decode(request(url))
+    assert (event.event, event.account_id, event.value, event.currency, event.transaction_id) == (
+        "tracking_tag",
+        "t3k9qrj",
+        42.5,
+        "USD",
+        "O-5",
+    )
+    assert event.params == {"ct": "0:djrfa1z", "fmt": "3", "td1": "gold"}
+    assert DECODER.sinkhole_reply(request(url)).body == PIXEL_GIF
 
 
 def test_tag_without_advertiser_is_malformed() -> None:

@@ -66,3 +66,14 @@ def test_pixel_answers_with_the_gif() -> None:
 
 def test_page_load_id_and_callback_are_volatile() -> None:
     assert {"pl_id", "tpx_cb"} <= DECODER.volatile_params
+
+
+def test_single_event_tag_noscript_is_a_conversion_of_its_tag_and_the_universal_noscript_a_page_view() -> None:
+    # oct.js trackPid('nu7jl', {tw_sale_amount, tw_order_quantity}) <noscript>: txn_id is the conversion tag.
+    (sale,) = DECODER.decode(
+        request("https://analytics.twitter.com/i/adsct?txn_id=nu7jl&p_id=Twitter&tw_sale_amount=49.90&tw_order_quantity=2")
+    )
+    assert (sale.event, sale.account_id, sale.value) == ("nu7jl", "nu7jl", 49.9)
+    # The universal website tag's <noscript> (txn_id&p_id only) is its page view.
+    (page,) = DECODER.decode(request("https://analytics.twitter.com/i/adsct?txn_id=o1abc&p_id=Twitter"))
+    assert (page.event, page.account_id) == ("pageview", "o1abc")

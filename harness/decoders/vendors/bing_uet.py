@@ -4,7 +4,8 @@ Page loads (``evt=pageLoad``) and custom events (``evt=custom`` with ``ea``/``ec
 and revenue ``gv``/``gc``) go as image GETs to ``/action/0``; ``pageHide`` and consent updates
 (``evt=consent&src=update``) go as text/plain beacons to ``/actionp/0``. ``bat.bing.net`` is the
 newer host for both, ``bat.r.msn.com`` the legacy one. ``bat.js`` and ``/p/action/<ti>.js`` are
-scripts, not hits.
+scripts, not hits. Enhanced conversions (``uetq.push('set', {pid: {em, ph}})``) send the identifiers
+in ``pid`` as a urlencoded ``em=..&ph=..``.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import re
 from typing import Any, ClassVar
 
 from harness.decoders.base import PIXEL_GIF, Decoder, host_matches, new_consent, new_event, register
-from harness.decoders.wire import request_params_dict, to_number
-from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
+from harness.decoders.wire import request_params_dict, text_or_none, to_number, user_data_form
+from harness.models import CapturedRequest, DecodedEvent, SinkholeReply, UserDataForm
+from harness.urls import parse_query
 
 UET_HOSTS = ("bat.bing.com", "bat.bing.net", "bat.r.msn.com")
 _HIT_PATH = re.compile(r"^/actionp?/\d+/?$")
@@ -24,6 +26,22 @@ _ASC_STATES = {"G": "granted", "D": "denied"}
 # The no-click placeholder bat.js sends when it has no msclkid.
 _NO_CLICK_ID = {"", "N"}
 NUMERIC_PARAMS = frozenset({"ev", "sw", "sh", "sc", "lt", "pi"})
+# Enhanced-conversion identifiers inside ``pid``, already under the short names eventpath uses.
+_PID_IDENTIFIERS = ("em", "ph")
+
+
+def _pid_user_data(raw: Any) -> dict[str, UserDataForm]:
+    """The forms of the identifiers ``pid`` carries (``em=<sha256>&ph=<sha256>``), so an address sent
+    unhashed shows as raw. ``pid`` itself stays in params as sent."""
+    text = text_or_none(raw)
+    if not text or "=" not in text:
+        return {}
+    found: dict[str, UserDataForm] = {}
+    for key, value in parse_query(text):
+        identifier = text_or_none(value)
+        if key in _PID_IDENTIFIERS and identifier and key not in found:
+            found[key] = user_data_form(identifier)
+    return found
 
 
 @register
@@ -79,6 +97,7 @@ class BingUetDecoder(Decoder):
                 currency=currency,
                 click_ids={} if msclkid in _NO_CLICK_ID else {"msclkid": msclkid},
                 consent=consent,
+                user_data=_pid_user_data(params.get("pid")),
                 page_url=page_url or None,
                 source=self.source,
                 params=params,

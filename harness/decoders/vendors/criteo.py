@@ -7,7 +7,10 @@ old tags used ``widget.criteo.com``). Each ``pN`` is a urlencoded sub-query nami
 
 - ``exd`` (extra data: ``site_type`` d/m/t, ``ref``, ``ci`` customer id, ...), ``ce`` (``setEmail``:
   ``m=[<email or hash>,...]`` and ``h=sha256|md5|none``) and ``dis`` (display sync) are context, never
-  events of their own;
+  events of their own; so is any other ``set*`` call, which the tag passes on under its own name: every
+  OneTag ``set*`` call sets something for the whole batch. ``setcurrency`` (``c=<currency>``, seen on a
+  live site; Criteo documents ``currency`` on the calls themselves) gives its currency to the batch's
+  events that send none;
 - every other ``e`` is an event, in the order sent: ``vh`` viewHome, ``vl`` viewList, ``vp`` viewItem
   (``p=<id>``, ``pr=<price>``), ``vb`` viewBasket, ``ac`` addToCart, ``vc`` trackTransaction
   (``id=<order id>``), ``vs`` viewSearch, ``trackleads``... Unknown codes are kept as sent.
@@ -54,6 +57,11 @@ _CONSENT = {
 }
 _TOP_KNOWN = frozenset({"a", "fu", *_CONSENT})
 _MAX_ITEMS = 200  # a batch never carries more products than this; beyond it is garbage
+
+
+def _is_context(code: str) -> bool:
+    """A call that sets the batch's context rather than reporting an event (module docstring)."""
+    return code in _CONTEXT or code[:3].lower() == "set"
 
 
 def _slots(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
@@ -164,6 +172,7 @@ class CriteoDecoder(Decoder):
         if "pu" in common:
             common["pu"] = _page(common["pu"])
         user_data: dict[str, UserDataForm] = {}
+        batch_currency: str | None = None
         for fields in slots:
             code = fields["e"]
             if code == "ce":
@@ -172,11 +181,15 @@ class CriteoDecoder(Decoder):
                 common.update(extra)
             elif code == "exd":
                 common.update({f"exd.{k}": v for k, v in fields.items() if k != "e"})
+            elif code[:3].lower() == "set":
+                common.update({f"{code}.{k}": v for k, v in fields.items() if k != "e"})
+                if code.lower() == "setcurrency":
+                    batch_currency = batch_currency or text_or_none(fields.get("c"))
         consent = {name: top[wire] for wire, name in _CONSENT.items() if wire in top}
-        primary = [fields for fields in slots if fields["e"] not in _CONTEXT]
+        primary = [fields for fields in slots if not _is_context(fields["e"])]
         # A batch of nothing but context (a setEmail on its own) still reached Criteo: its first call.
         return [
-            self._event(request, account, fields, page_url, user_data, consent, common)
+            self._event(request, account, fields, page_url, user_data, consent, common, batch_currency)
             for fields in primary or slots[:1]
         ]
 
@@ -189,6 +202,7 @@ class CriteoDecoder(Decoder):
         user_data: dict[str, UserDataForm],
         consent: dict[str, str],
         common: dict[str, Any],
+        batch_currency: str | None = None,
     ) -> DecodedEvent:
         code = fields["e"].strip()
         items = _items(fields.get("p"))
@@ -207,7 +221,7 @@ class CriteoDecoder(Decoder):
             event=code,
             account_id=account,
             value=value,
-            currency=text_or_none(fields.get("c")),
+            currency=text_or_none(fields.get("c")) or batch_currency,
             transaction_id=text_or_none(fields.get("id")) if code == "vc" else None,
             user_data=dict(user_data),
             consent=new_consent(other=dict(consent)),

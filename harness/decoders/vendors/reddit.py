@@ -6,7 +6,8 @@ The pixel (``www.redditstatic.com/ads/pixel.js``, never a hit) sends
 &uuid=..&em=..&external_id=..&integration=..&opt_out=0&sh=..&sw=..&v=..``; empty parameters are sent
 too, so an empty value means "not set". ``m.conversionId`` is the key Reddit deduplicates pixel and
 Conversions API events on, hence ``event_id``. Newer pixels also ``POST alb.reddit.com/rp`` (fetch) with
-the same fields split between the query (``id``, ``event``) and a form body (``m.*``...).
+the same fields split between the query (``id``, ``event``) and a form body (``m.*``...). ``esurl`` is
+the page the event fired on (sent by current pixels, also where no Referer is).
 
 Server-side: ``POST ads-api.reddit.com/api/v2.0/conversions/events/<account>`` with
 ``{"events": [{event_type: {tracking_type, custom_event_name}, click_id, user, event_metadata}]}`` and
@@ -52,6 +53,7 @@ _PIXEL_KNOWN = {
     "m.conversionId",
     "m.transactionId",
     "click_id",
+    "esurl",
     *_PIXEL_USER,
 }
 
@@ -98,12 +100,19 @@ class RedditDecoder(Decoder):
         event = text_or_none(params.get("event"))
         if not event:
             return [self.malformed(request, "no event parameter")]
-        page_url = request.header("referer")
+        page_url = text_or_none(params.get("esurl")) or request.header("referer")
         click = text_or_none(params.get("click_id")) or _click_id_from_page(page_url)
         # ``m.valueDecimal`` is the value in currency units; older pixels only sent ``m.value``.
         value = to_number(params.get("m.valueDecimal"))
         if value is None:
             value = to_number(params.get("m.value"))
+        extra = {k: v for k, v in params.items() if k not in _PIXEL_KNOWN and v != ""}
+        if value is None:
+            # A value sent but unreadable ("12,55" from a decimal-comma locale, "undefined" from a GTM
+            # variable) is no number, but kept as sent so the value check can show it: locales not guessed.
+            raw_value = text_or_none(params.get("m.valueDecimal")) or text_or_none(params.get("m.value"))
+            if raw_value:
+                extra["value_raw"] = raw_value
         return [
             new_event(
                 vendor=self.vendor,
@@ -117,7 +126,7 @@ class RedditDecoder(Decoder):
                 user_data=_identifier_forms(params, _PIXEL_USER),
                 page_url=page_url,
                 source=self.source,
-                params={k: v for k, v in params.items() if k not in _PIXEL_KNOWN and v != ""},
+                params=extra,
             )
         ]
 

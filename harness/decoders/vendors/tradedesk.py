@@ -8,7 +8,9 @@
   ``uidcs=1``. It names no event: TTD classifies the visit by URL rules, so it decodes as
   ``universal_pixel``.
 - Static tracking tags: image ``GET insight.adsrvr.org/track/conv/?adv=<advertiser>&ct=0:<tag id>&fmt=3``
-  (``conversion``) and ``/track/evnt/?...`` (``event``), with the same ``v``/``vf``/``orderid``/``td*``.
+  (``conversion``), ``/track/evnt/?...`` (``event``) and ``/track/pxl/?...`` (``tracking_tag``: the
+  tracking-tag image TTD's UI hands out, used for conversions and retargeting alike), with the same
+  ``v``/``vf``/``orderid``/``td*`` (deployed ``/track/pxl`` tags carry ``&orderid=..&v=..``).
 - Real-time conversions: ``POST insight.adsrvr.org/track/realtimeconversion`` with
   ``{"data": [{tracker_id | upixel_id, adv, event_name, value, currency, order_id, items, td1.., adid,
   adid_type, referrer_url, privacy_settings, ...}]}`` from browsers (TTD's conversion-events SDK) or servers.
@@ -31,6 +33,8 @@ _TAG_PATHS = {
     "/track/conv/": "conversion",
     "/track/evnt": "event",
     "/track/evnt/": "event",
+    "/track/pxl": "tracking_tag",
+    "/track/pxl/": "tracking_tag",
 }
 _RTC_PATHS = ("/track/realtimeconversion", "/track/realtimeconversion/")
 _PIXEL_KNOWN = frozenset({"adv", "ref", "v", "vf", "orderid", "gdpr", "gdpr_consent"})

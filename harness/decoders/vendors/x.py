@@ -11,6 +11,11 @@ form POST (fetch/beacon) carrying the same fields in its body:
   &p_id=Twitter&p_user_id=0&pl_id=<page load uuid>&tw_document_href=..&txn_id=<pixel>&type=javascript``;
   a ``twq('event', 'tw-<pixel>-<event>', {value, currency, conversion_id, email_address, ...})`` call
   carries its event tag ID in ``event_id`` and its parameters in ``event``.
+- single-event website tag (``oct.js`` ``twttr.conversion.trackPid('<tag>', {tw_sale_amount, ..})``), in
+  its ``<noscript>`` image: ``?txn_id=<tag>&p_id=Twitter&tw_sale_amount=..&tw_order_quantity=..`` and
+  nothing else. ``txn_id`` is then the conversion (web event) tag itself, so the hit is that tag's
+  conversion, named by its ID as event tags are. The universal tag's own ``<noscript>``
+  (``?txn_id=<pixel>&p_id=Twitter``) carries none of ``trackPid``'s parameters and stays a page view.
 
 Both copies decode (they are separate requests); ``params["endpoint_host"]`` tells them apart.
 """
@@ -46,6 +51,8 @@ _PATHS = (
 _EVENT_TAG = re.compile(r"^tw-[0-9a-z]+-[0-9a-z]+$", re.IGNORECASE)
 _USER = {"email_address": "em", "phone_number": "ph"}
 _KNOWN = {"txn_id", "events", "event", "event_id", "tw_document_href", "twclid", "tw_sale_amount"}
+# The conversion parameters of oct.js' trackPid, which a single-event tag's <noscript> image repeats.
+_TRACK_PID_PARAMS = ("tw_sale_amount", "tw_order_quantity", "tw_product_id", "tw_country_code")
 
 
 def _json(raw: str | None) -> Any:
@@ -76,6 +83,9 @@ def _named_events(params: dict[str, str]) -> list[tuple[str, dict[str, Any]]] | 
     tag = text_or_none(params.get("event_id"))
     if tag and _EVENT_TAG.match(tag):
         return [(tag, data)]
+    pixel = text_or_none(params.get("txn_id"))
+    if pixel and "event" not in params and any(name in params for name in _TRACK_PID_PARAMS):
+        return [(pixel, data)]  # a single-event tag: txn_id is the conversion tag (module docstring)
     return [("pageview", data)]
 
 
