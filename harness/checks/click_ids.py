@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from harness.checks.base import CheckContext, check, event_evidence
+from harness.decoders.registry import vendor_profiles
 from harness.decoders.vendors.meta_pixel import fbclid_from_fbc
 from harness.models import (
     CLICK_ID_PARAMS,
@@ -189,13 +190,15 @@ def _not_in_ad_url(ctx: CheckContext, name: str, param: str, purpose: str) -> Ch
 
 # --- click_ids_in_cookies ----------------------------------------------------------------------------
 
-# The cookie each click ID lands in when the scenario does not say, and the vendors whose tags write it.
-DEFAULT_COOKIES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "gclid": ("_gcl_aw", ("google_ads", "floodlight")),
-    "fbclid": ("_fbc", ("meta_pixel", "meta_capi")),
-    "msclkid": ("_uetmsclkid", ("bing_uet",)),
-    "ttclid": ("ttclid", ("tiktok_pixel", "tiktok_events_api")),
-}
+def default_cookies() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """click ID -> the cookie it lands in when the scenario does not say, and the vendors whose tags write
+    it (their profiles' ``click_id_cookies``; the first vendor to name a cookie for a click ID decides it)."""
+    cookies: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for vendor, profile in vendor_profiles().items():
+        for click_id, cookie in profile.click_id_cookies.items():
+            named, vendors = cookies.get(click_id, (cookie, ()))
+            cookies[click_id] = (named, (*vendors, vendor))
+    return cookies
 
 _GCL = re.compile(r"^GCL\.\d+\.(.+)$")
 _FBC = re.compile(r"^fb\.\d+\.\d+\.[^.]+(?:\.[^.]*)?$")
@@ -251,7 +254,7 @@ def expected_cookies(ctx: CheckContext, in_ad: dict[str, str]) -> dict[str, str]
     fired = _vendors_fired(ctx)
     return {
         cookie: click_id
-        for click_id, (cookie, vendors) in DEFAULT_COOKIES.items()
+        for click_id, (cookie, vendors) in default_cookies().items()
         if click_id in in_ad and fired.intersection(vendors)
     }
 
@@ -338,15 +341,13 @@ _CARRIER_KEYS: dict[str, tuple[str, ...]] = {
     "wbraid": ("wbraid", "gclgb"),
     "fbclid": ("fbclid",),
 }
-# Default: the vendors whose conversion hits must carry each click ID of the ad URL.
-DEFAULT_HIT_VENDORS: dict[str, tuple[str, ...]] = {
-    "gclid": ("google_ads",),
-    "gbraid": ("google_ads",),
-    "wbraid": ("google_ads",),
-    "fbclid": ("meta_pixel", "meta_capi"),
-    "ttclid": ("tiktok_pixel", "tiktok_events_api"),
-    "msclkid": ("bing_uet",),
-}
+def default_hit_vendors() -> dict[str, tuple[str, ...]]:
+    """click ID -> the vendors whose conversion hits must carry it (their profiles' ``click_ids``)."""
+    vendors: dict[str, tuple[str, ...]] = {}
+    for vendor, profile in vendor_profiles().items():
+        for click_id in profile.click_ids:
+            vendors[click_id] = (*vendors.get(click_id, ()), vendor)
+    return vendors
 
 
 def _wire_name(vendor: str, param: str) -> str:
@@ -393,8 +394,9 @@ def expected_hit_click_ids(ctx: CheckContext, in_ad: dict[str, str]) -> tuple[di
         return {v: [_ad_param(n, in_ad) for n in names] for v, names in explicit.items()}, True
     fired = _vendors_fired(ctx)
     wanted: dict[str, list[str]] = {}
+    hit_vendors = default_hit_vendors()
     for param in in_ad:
-        for vendor in DEFAULT_HIT_VENDORS.get(param, ()):
+        for vendor in hit_vendors.get(param, ()):
             if vendor in fired:
                 wanted.setdefault(vendor, []).append(param)
     return wanted, False

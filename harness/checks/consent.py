@@ -23,27 +23,10 @@ from typing import Literal
 
 from harness.checks.base import CheckContext, check, event_evidence
 from harness.checks.click_ids import compact_url
+from harness.decoders.registry import vendor_profile
 from harness.models import CheckFailure, DecodedEvent, StepRecord
 from harness.scenario import consent_means
 
-GOOGLE_AD_VENDORS = frozenset({"google_ads", "floodlight"})
-GOOGLE_VENDORS = GOOGLE_AD_VENDORS | {"ga4", "ua"}
-NON_GOOGLE_AD_VENDORS = frozenset(
-    {
-        "meta_pixel",
-        "tiktok_pixel",
-        "bing_uet",
-        "linkedin",
-        "pinterest",
-        "snapchat",
-        "reddit",
-        "x",
-        "criteo",
-        "tradedesk",
-        "outbrain",
-        "taboola",
-    }
-)
 SIGNALS = ("ad_storage", "analytics_storage", "ad_user_data", "ad_personalization")
 
 Phase = Literal["before", "during", "accepted", "rejected", "ignored"]
@@ -93,12 +76,13 @@ def granted_signals(event: DecodedEvent) -> list[str]:
 
 def pre_consent_problem(event: DecodedEvent) -> str | None:
     """Why this hit may not leave before consent (or without it), or None when it may."""
-    if event.vendor in NON_GOOGLE_AD_VENDORS:
+    role = vendor_profile(event.vendor).consent
+    if role == "ad_tag":
         return "fired"
     granted = granted_signals(event)
     if granted:
         return f"claims {', '.join(granted)} granted"
-    if event.vendor in GOOGLE_AD_VENDORS and event.consent.ad_storage != "denied":
+    if role == "google_ad_tag" and event.consent.ad_storage != "denied":
         return "is not a consent-mode ping (its gcs/gcd do not say ad_storage denied)"
     return None
 
@@ -108,7 +92,7 @@ def rejected_problem(event: DecodedEvent) -> str | None:
     problem = pre_consent_problem(event)
     if problem is not None:
         return problem
-    if event.vendor in GOOGLE_VENDORS and not event.consent.declared:
+    if vendor_profile(event.vendor).consent in ("google_ad_tag", "google_tag") and not event.consent.declared:
         return "carries no consent state (no gcs/gcd), so Google treats it as consented"
     return None
 

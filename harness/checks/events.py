@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from functools import cache
 
 from harness.checks.base import CheckContext, check, event_evidence
+from harness.decoders.registry import vendor_profile
 from harness.models import (
     CapturedRequest,
     CheckFailure,
@@ -22,32 +23,6 @@ from harness.models import (
     StepRecord,
 )
 from harness.scenario import ExpectedEvent
-
-# How vendors are named to people (QA hands a failure to whoever owns that tag).
-VENDOR_NAMES: dict[str, str] = {
-    "ga4": "GA4",
-    "ga4_mp": "GA4 Measurement Protocol",
-    "ua": "Universal Analytics",
-    "google_ads": "Google Ads tag",
-    "floodlight": "Floodlight tag",
-    "meta_pixel": "Meta Pixel",
-    "meta_capi": "Meta Conversions API",
-    "tiktok_pixel": "TikTok Pixel",
-    "tiktok_events_api": "TikTok Events API",
-    "bing_uet": "Microsoft UET tag",
-    "linkedin": "LinkedIn Insight Tag",
-    "pinterest": "Pinterest Tag",
-    "snapchat": "Snap Pixel",
-    "reddit": "Reddit Pixel",
-    "x": "X Pixel",
-    "criteo": "Criteo OneTag",
-    "tradedesk": "The Trade Desk pixel",
-    "outbrain": "Outbrain pixel",
-    "taboola": "Taboola pixel",
-    "segment": "Segment",
-    "rudderstack": "RudderStack",
-    "snowplow": "Snowplow tracker",
-}
 
 # Active ISO 4217 codes (ISO list as of 2026, e.g. XCG replaced ANG, BGN retired for EUR), without the
 # X-codes that are not money a shop charges in (gold, SDR, test code XTS, "no currency" XXX...).
@@ -70,7 +45,8 @@ VALUE_TOLERANCE = 0.005  # half a cent: float noise and rounding, never a real p
 
 
 def vendor_name(vendor: str) -> str:
-    return VENDOR_NAMES.get(vendor, vendor)
+    """How people name the vendor's tag (QA hands a failure to whoever owns it): its profile's tag name."""
+    return vendor_profile(vendor).tag_name or vendor
 
 
 def matching_events(result: RunResult, vendor: str, event: str, account: str | None = None) -> list[DecodedEvent]:

@@ -9,6 +9,8 @@ unusual about it.
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, TypeVar
 
 from harness.models import CapturedRequest, ConsentState, DecodedEvent, SinkholeReply
@@ -31,6 +33,27 @@ def new_consent(**fields: Any) -> ConsentState:
     return validate_consent(fields)
 
 
+# How the consent checks judge a vendor's hits: an "ad_tag" may neither fire before consent nor after a
+# reject; a "google_ad_tag" (Google Ads, Floodlight) may send consent-mode pings that say ad_storage denied;
+# a "google_tag" (GA4, UA) must carry its consent state once the visitor rejected; "not_judged": server
+# APIs and data pipelines, which no banner governs.
+ConsentRole = Literal["ad_tag", "google_ad_tag", "google_tag", "not_judged"]
+
+
+@dataclass(frozen=True)
+class VendorProfile:
+    """What checks and reports know of a vendor beyond its wire format, declared beside its decoder (so a
+    vendor, built in or a plug-in, is one module)."""
+
+    tag_name: str | None = None  # how a failure names it to whoever owns the tag: "Meta Pixel"
+    platform_name: str | None = None  # its row in the reconciliation table: "Google Ads"
+    consent: ConsentRole = "not_judged"
+    purchase_events: frozenset[str] = frozenset()  # lower-case event names that report a sale
+    click_ids: tuple[str, ...] = ()  # ad-URL click IDs its conversion hits must carry
+    # The first-party cookie its tag keeps each click ID in (gclid -> _gcl_aw).
+    click_id_cookies: Mapping[str, str] = field(default_factory=dict)
+
+
 # The 1x1 transparent GIF that pixel endpoints answer image requests with.
 PIXEL_GIF = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
@@ -51,6 +74,8 @@ class Decoder:
     # Optional speed hint: the only hosts (``host_matches`` patterns) ``claims`` can be True on, so the
     # registry need not ask on any other host. None, the default, means any host (first-party collectors).
     claim_hosts: ClassVar[tuple[str, ...] | None] = None
+    # Names, consent role, purchase events and click IDs, for the checks and the report.
+    profile: ClassVar[VendorProfile] = VendorProfile()
 
     def claims(self, request: CapturedRequest) -> bool:
         raise NotImplementedError

@@ -14,7 +14,7 @@ from importlib.metadata import entry_points
 from typing import TypeVar
 
 from harness.decoders import vendors
-from harness.decoders.base import BUILTIN_DECODER_SET, BUILTIN_DECODERS, Decoder
+from harness.decoders.base import BUILTIN_DECODER_SET, BUILTIN_DECODERS, Decoder, VendorProfile
 from harness.decoders.wire import json_safe
 from harness.models import CapturedRequest, DecodedEvent, RunCapture, RunResult, SinkholeReply
 from harness.urls import url_parts
@@ -50,6 +50,10 @@ class DecoderRegistry:
 
     def by_vendor(self, vendor: str) -> Decoder | None:
         return next((d for d in self.decoders if d.vendor == vendor), None)
+
+    def profiles(self) -> dict[str, VendorProfile]:
+        """Each vendor's profile, in registry order."""
+        return {d.vendor: d.profile for d in self.decoders}
 
     def candidates(self, host: str, method: str, path: str) -> tuple[Decoder, ...]:
         """The decoders that may claim a request with this host, method and path, in registry order: the
@@ -200,3 +204,14 @@ def _default_registry() -> DecoderRegistry:
     _import_builtin_vendors()
     classes = list(BUILTIN_DECODERS) + [c for c in _entry_point_decoders() if c not in BUILTIN_DECODERS]
     return DecoderRegistry(cls() for cls in classes)
+
+
+@cache
+def vendor_profiles() -> dict[str, VendorProfile]:
+    """The default registry's profiles (built-in vendors and plug-ins), for the checks and the report."""
+    return DecoderRegistry.default().profiles()
+
+
+def vendor_profile(vendor: str) -> VendorProfile:
+    """``vendor``'s profile; an empty one for a vendor no decoder names."""
+    return vendor_profiles().get(vendor) or VendorProfile()

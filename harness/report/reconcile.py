@@ -5,30 +5,10 @@ events): the first row is the reference, then one row per analytics or ad platfo
 events, their count, total value and currency, and a note that explains each difference, using the run's
 check failures where one names the platform.
 
-Which events count as a purchase (``PURCHASE_EVENTS``; names compare case-insensitively):
-
-=================== ===============================================================
-vendor              purchase-like events
-=================== ===============================================================
-ga4, ga4_mp         ``purchase``
-ua                  hit type ``transaction``, or any hit with ``pa=purchase``
-google_ads          ``conversion``, ``purchase`` (redirect follow-up hits excluded)
-floodlight          any activity of a sales tag (``counting=sales``; follow-ups excluded)
-meta_pixel/capi     ``Purchase``
-tiktok_pixel/events ``CompletePayment``, ``PlaceAnOrder``, ``Purchase``
-bing_uet            ``purchase`` (the ``ea`` action)
-linkedin            ``conversion``
-pinterest           ``checkout``
-snapchat            ``PURCHASE``
-reddit, x           ``Purchase``
-criteo              ``vc`` (OneTag's trackTransaction)
-tradedesk           ``conversion`` (a conversion tag), ``purchase`` (the real-time conversion API)
-outbrain            ``Purchase``
-taboola             ``make_purchase``
-segment             ``Order Completed``
-rudderstack         ``Order Completed``
-snowplow            ``transaction``
-=================== ===============================================================
+Which events count as a purchase: those its decoder's profile names (``VendorProfile.purchase_events``,
+compared case-insensitively: ``purchase`` for GA4, ``Purchase`` for Meta, ``CompletePayment`` for TikTok...),
+but Floodlight counts any activity of a sales tag (``counting=sales``) and Universal Analytics any hit with
+``pa=purchase`` too; a redirect follow-up or consent-mode twin repeats a conversion and is never counted.
 
 Malformed events are never counted (the platform would reject them); the note says how many there were.
 """
@@ -40,59 +20,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from harness.decoders.registry import vendor_profile
 from harness.models import CheckFailure, DecodedEvent
 from harness.results import ScenarioRun
 from harness.scenario import ExpectedEvent
-
-PURCHASE_EVENTS: dict[str, frozenset[str]] = {
-    "ga4": frozenset({"purchase"}),
-    "ga4_mp": frozenset({"purchase"}),
-    "ua": frozenset({"transaction"}),
-    "google_ads": frozenset({"conversion", "purchase"}),
-    "floodlight": frozenset(),  # by counting method, see is_purchase
-    "meta_pixel": frozenset({"purchase"}),
-    "meta_capi": frozenset({"purchase"}),
-    "tiktok_pixel": frozenset({"completepayment", "placeanorder", "purchase"}),
-    "tiktok_events_api": frozenset({"completepayment", "placeanorder", "purchase"}),
-    "bing_uet": frozenset({"purchase"}),
-    "linkedin": frozenset({"conversion"}),
-    "pinterest": frozenset({"checkout"}),
-    "snapchat": frozenset({"purchase"}),
-    "reddit": frozenset({"purchase"}),
-    "x": frozenset({"purchase"}),
-    "criteo": frozenset({"vc"}),
-    "tradedesk": frozenset({"conversion", "purchase"}),
-    "outbrain": frozenset({"purchase"}),
-    "taboola": frozenset({"make_purchase"}),
-    "segment": frozenset({"order completed"}),
-    "rudderstack": frozenset({"order completed"}),
-    "snowplow": frozenset({"transaction"}),
-}
-
-PLATFORM_NAMES: dict[str, str] = {
-    "ga4": "GA4",
-    "ga4_mp": "GA4 Measurement Protocol",
-    "ua": "Universal Analytics",
-    "google_ads": "Google Ads",
-    "floodlight": "Floodlight",
-    "meta_pixel": "Meta Pixel",
-    "meta_capi": "Meta Conversions API",
-    "tiktok_pixel": "TikTok Pixel",
-    "tiktok_events_api": "TikTok Events API",
-    "bing_uet": "Microsoft UET",
-    "linkedin": "LinkedIn",
-    "pinterest": "Pinterest",
-    "snapchat": "Snapchat",
-    "reddit": "Reddit",
-    "x": "X",
-    "criteo": "Criteo",
-    "tradedesk": "The Trade Desk",
-    "outbrain": "Outbrain",
-    "taboola": "Taboola",
-    "segment": "Segment",
-    "rudderstack": "RudderStack",
-    "snowplow": "Snowplow",
-}
 
 # Pixel and server API pairs that the platform deduplicates on the event ID.
 DEDUPE_PAIRS: dict[str, str] = {
@@ -141,18 +72,23 @@ class Reconciliation:
 
 
 def is_purchase(event: DecodedEvent) -> bool:
-    """True when the event is the vendor's purchase (or sales conversion), per ``PURCHASE_EVENTS``."""
+    """True when the event is the vendor's purchase (or sales conversion): see the module docstring."""
     if event.repeats:
         return False  # Google's redirect hop or consent-mode twin repeats the same conversion
     if event.vendor == "floodlight":
         return event.params.get("counting") == "sales"
     if event.vendor == "ua" and event.params.get("pa") == "purchase":
         return True
-    return event.event.lower() in PURCHASE_EVENTS.get(event.vendor, frozenset())
+    return event.event.lower() in vendor_profile(event.vendor).purchase_events
 
 
 def platform_name(vendor: str) -> str:
-    return PLATFORM_NAMES.get(vendor, vendor)
+    return vendor_profile(vendor).platform_name or vendor
+
+
+def _reports_purchases(vendor: str) -> bool:
+    """A vendor whose events may be purchases (a purchase event named, or Floodlight's sales tags)."""
+    return vendor == "floodlight" or bool(vendor_profile(vendor).purchase_events)
 
 
 def reconcile(run: ScenarioRun, expected: Sequence[ExpectedEvent] = ()) -> Reconciliation:
@@ -208,7 +144,7 @@ def _reference_row(run: ScenarioRun, expected: Sequence[ExpectedEvent]) -> Recon
 
 
 def _expected_is_purchase(expected: ExpectedEvent) -> bool:
-    return expected.event.lower() in PURCHASE_EVENTS.get(expected.vendor, frozenset())
+    return expected.event.lower() in vendor_profile(expected.vendor).purchase_events
 
 
 # --- platform rows ---------------------------------------------------------------------------------
@@ -216,7 +152,7 @@ def _expected_is_purchase(expected: ExpectedEvent) -> bool:
 
 def _platforms(run: ScenarioRun, expected: Sequence[ExpectedEvent]) -> list[str]:
     """Vendors in a stable order: those seen in the run (known to the mapping), then expected ones."""
-    seen = [e.vendor for e in run.result.events if e.vendor in PURCHASE_EVENTS]
+    seen = [e.vendor for e in run.result.events if _reports_purchases(e.vendor)]
     wanted = [e.vendor for e in expected if _expected_is_purchase(e)]
     return list(dict.fromkeys([*seen, *wanted]))
 

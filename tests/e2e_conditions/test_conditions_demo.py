@@ -8,13 +8,15 @@ import re
 
 import pytest
 
-from harness.checks.consent import NON_GOOGLE_AD_VENDORS
+from harness.decoders.registry import vendor_profiles
 from harness.results import ScenarioRun
 from tests.e2e_conditions.conftest import SEEDING_WIRED, ConditionsSession
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("conditions")]
 
 GOOGLE_VENDORS = {"ga4", "google_ads"}
+# Ad platforms' tags that may not fire before consent or after a reject.
+NON_GOOGLE_AD_VENDORS = {vendor for vendor, profile in vendor_profiles().items() if profile.consent == "ad_tag"}
 
 
 def _failures(run: ScenarioRun, check: str) -> list[str]:

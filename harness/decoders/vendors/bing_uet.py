@@ -13,7 +13,15 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from harness.decoders.base import PIXEL_GIF, Decoder, host_matches, new_consent, new_event, register
+from harness.decoders.base import (
+    PIXEL_GIF,
+    Decoder,
+    VendorProfile,
+    host_matches,
+    new_consent,
+    new_event,
+    register,
+)
 from harness.decoders.wire import request_params_dict, text_or_none, to_number, user_data_form
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply, UserDataForm
 from harness.urls import parse_query
@@ -47,6 +55,14 @@ def _pid_user_data(raw: Any) -> dict[str, UserDataForm]:
 @register
 class BingUetDecoder(Decoder):
     vendor = "bing_uet"
+    profile = VendorProfile(
+        tag_name="Microsoft UET tag",
+        platform_name="Microsoft UET",
+        consent="ad_tag",
+        purchase_events=frozenset({"purchase"}),
+        click_ids=("msclkid",),
+        click_id_cookies={"msclkid": "_uetmsclkid"},
+    )
     claim_hosts = UET_HOSTS
     source = "browser"
     volatile_params: ClassVar[frozenset[str]] = frozenset({"rn", "mid", "sid", "vid", "lt", "bo", "vids"})

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.decoders.base import Decoder, new_consent, new_event, register
+from harness.decoders.base import Decoder, VendorProfile, new_consent, new_event, register
 from harness.decoders.wire import request_params, text_or_none, to_number, user_data_form
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply, UserDataForm
 from harness.urls import parse_query, unquote
@@ -141,6 +141,12 @@ def _email(fields: dict[str, str]) -> tuple[dict[str, UserDataForm], dict[str, A
 @register
 class CriteoDecoder(Decoder):
     vendor = "criteo"
+    profile = VendorProfile(
+        tag_name="Criteo OneTag",
+        platform_name="Criteo",
+        consent="ad_tag",
+        purchase_events=frozenset({"vc"}),
+    )
     claim_hosts = _HOSTS
     volatile_params = frozenset({"dtycbr", "ceid", "bundle", "sc", "lwid"})
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from harness.decoders.base import Decoder, host_matches, new_event, register
+from harness.decoders.base import Decoder, VendorProfile, host_matches, new_event, register
 from harness.decoders.google_consent import consent_from_params, consumed_consent_params
 from harness.decoders.vendors.google_ads import (
     FLOODLIGHT_DESTINATION_PREFIX,
@@ -81,6 +81,12 @@ def matrix_params(path: str) -> list[tuple[str, str]]:
 @register
 class FloodlightDecoder(Decoder):
     vendor = "floodlight"
+    profile = VendorProfile(
+        tag_name="Floodlight tag",
+        platform_name="Floodlight",
+        consent="google_ad_tag",
+        click_id_cookies={"gclid": "_gcl_aw"},
+    )
     claim_hosts = (*DOUBLECLICK_HOSTS, "adservice.google.com")
     volatile_params: ClassVar[frozenset[str]] = frozenset(
         {"num", "dc_random", "rcb", "auiddc", "tag_exp", "dc_pre", "_dc_test", "match_id", "ord"}

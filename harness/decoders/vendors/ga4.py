@@ -25,7 +25,7 @@ import re
 from functools import lru_cache
 from typing import Any, ClassVar
 
-from harness.decoders.base import Decoder, host_matches, new_event, register
+from harness.decoders.base import Decoder, VendorProfile, host_matches, new_event, register
 from harness.decoders.google_consent import consent_from_params, consumed_consent_params
 from harness.decoders.vendors.google_ads import google_click_ids, user_data_from_em
 from harness.decoders.wire import params_dict, query_dict, to_number
@@ -150,6 +150,12 @@ def body_lines(text: str) -> list[list[tuple[str, str]]] | None:
 @register
 class GA4Decoder(Decoder):
     vendor = "ga4"
+    profile = VendorProfile(
+        tag_name="GA4",
+        platform_name="GA4",
+        consent="google_tag",
+        purchase_events=frozenset({"purchase"}),
+    )
     volatile_params: ClassVar[frozenset[str]] = frozenset(
         {
             "_p",

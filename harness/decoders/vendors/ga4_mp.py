@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from harness.decoders.base import Decoder, host_matches, new_consent, new_event, register
+from harness.decoders.base import Decoder, VendorProfile, host_matches, new_consent, new_event, register
 from harness.decoders.wire import (
     json_body,
     query_dict,
@@ -59,6 +59,11 @@ _EVENT_FIELDS = frozenset({"value", "currency", "transaction_id", "event_id", "p
 @register
 class GA4MeasurementProtocolDecoder(Decoder):
     vendor = "ga4_mp"
+    profile = VendorProfile(
+        tag_name="GA4 Measurement Protocol",
+        platform_name="GA4 Measurement Protocol",
+        purchase_events=frozenset({"purchase"}),
+    )
     claim_hosts = MP_HOSTS
     source = "server"
     volatile_params: ClassVar[frozenset[str]] = frozenset(

@@ -36,7 +36,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, ClassVar
 
-from harness.decoders.base import PIXEL_GIF, Decoder, host_matches, new_event, register
+from harness.decoders.base import PIXEL_GIF, Decoder, VendorProfile, host_matches, new_event, register
 from harness.decoders.google_consent import consent_from_params, consumed_consent_params
 from harness.decoders.wire import params_dict, query_dict, query_params, to_number, user_data_form
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply, UserDataForm
@@ -266,6 +266,14 @@ _CONSUMED = frozenset(
 @register
 class GoogleAdsDecoder(Decoder):
     vendor = "google_ads"
+    profile = VendorProfile(
+        tag_name="Google Ads tag",
+        platform_name="Google Ads",
+        consent="google_ad_tag",
+        purchase_events=frozenset({"conversion", "purchase"}),
+        click_ids=("gclid", "gbraid", "wbraid"),
+        click_id_cookies={"gclid": "_gcl_aw"},
+    )
     volatile_params: ClassVar[frozenset[str]] = frozenset(
         {
             "random",

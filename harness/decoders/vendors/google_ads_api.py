@@ -29,7 +29,7 @@ import zlib
 from functools import lru_cache
 from typing import Any, ClassVar, NamedTuple
 
-from harness.decoders.base import Decoder, host_matches, new_consent, new_event, register
+from harness.decoders.base import Decoder, VendorProfile, host_matches, new_consent, new_event, register
 from harness.decoders.protobuf import ProtoField, grpc_frame, grpc_messages, message_dict
 from harness.decoders.wire import json_body, text_or_none, to_number, user_data_form
 from harness.models import CapturedRequest, ConsentState, DecodedEvent, SinkholeReply, UserDataForm
@@ -169,6 +169,11 @@ def _is_grpc(request: CapturedRequest) -> bool:
 @register
 class GoogleAdsApiDecoder(Decoder):
     vendor = "google_ads_api"
+    profile = VendorProfile(
+        tag_name="Google Ads API upload",
+        platform_name="Google Ads API",
+        purchase_events=frozenset({"conversion"}),
+    )
     claim_hosts = API_HOSTS
     source = "server"
     volatile_params: ClassVar[frozenset[str]] = frozenset(

@@ -19,7 +19,7 @@ import binascii
 import zlib
 from typing import Any
 
-from harness.decoders.base import PIXEL_GIF, Decoder, host_matches, new_event, register
+from harness.decoders.base import PIXEL_GIF, Decoder, VendorProfile, host_matches, new_event, register
 from harness.decoders.wire import (
     json_body,
     json_safe,
@@ -80,6 +80,12 @@ def _signal_payload(request: CapturedRequest) -> dict[str, Any] | None:
 @register
 class LinkedInDecoder(Decoder):
     vendor = "linkedin"
+    profile = VendorProfile(
+        tag_name="LinkedIn Insight Tag",
+        platform_name="LinkedIn",
+        consent="ad_tag",
+        purchase_events=frozenset({"conversion"}),
+    )
     claim_hosts = _HOSTS
     volatile_params = frozenset({"time", "e_ipv6", "websiteSignalRequestId", "liGiant", "scriptVersion"})
 

@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any, ClassVar
 
-from harness.decoders.base import Decoder, host_matches, new_consent, new_event, register
+from harness.decoders.base import Decoder, VendorProfile, host_matches, new_consent, new_event, register
 from harness.decoders.vendors.meta_pixel import fbclid_from_fbc, multipart_params
 from harness.decoders.wire import (
     json_body,
@@ -64,6 +64,13 @@ def _identifier_form(key: str, value: Any) -> UserDataForm | None:
 @register
 class MetaCapiDecoder(Decoder):
     vendor = "meta_capi"
+    profile = VendorProfile(
+        tag_name="Meta Conversions API",
+        platform_name="Meta Conversions API",
+        purchase_events=frozenset({"purchase"}),
+        click_ids=("fbclid",),
+        click_id_cookies={"fbclid": "_fbc"},
+    )
     claim_hosts = GRAPH_HOSTS
     source = "server"
     volatile_params: ClassVar[frozenset[str]] = frozenset({"event_time", "event_id", "fbp", "fbc"})

@@ -13,7 +13,15 @@ import re
 from functools import lru_cache
 from typing import Any, ClassVar
 
-from harness.decoders.base import Decoder, host_matches, new_consent, new_event, pixel_reply, register
+from harness.decoders.base import (
+    Decoder,
+    VendorProfile,
+    host_matches,
+    new_consent,
+    new_event,
+    pixel_reply,
+    register,
+)
 from harness.decoders.wire import parse_json, request_params, to_number, user_data_form
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply, UserDataForm
 
@@ -131,6 +139,14 @@ def _bracket_key(key: str) -> tuple[str, str] | None:
 @register
 class MetaPixelDecoder(Decoder):
     vendor = "meta_pixel"
+    profile = VendorProfile(
+        tag_name="Meta Pixel",
+        platform_name="Meta Pixel",
+        consent="ad_tag",
+        purchase_events=frozenset({"purchase"}),
+        click_ids=("fbclid",),
+        click_id_cookies={"fbclid": "_fbc"},
+    )
     claim_hosts = PIXEL_HOSTS
     source = "browser"
     volatile_params: ClassVar[frozenset[str]] = frozenset(

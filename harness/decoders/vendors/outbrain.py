@@ -12,7 +12,7 @@ with the order fields and no marketerId: the click ID ties them to the account.
 
 from __future__ import annotations
 
-from harness.decoders.base import Decoder, new_event, pixel_reply, register
+from harness.decoders.base import Decoder, VendorProfile, new_event, pixel_reply, register
 from harness.decoders.wire import request_params_dict, text_or_none, to_number
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
 
@@ -24,6 +24,12 @@ _KNOWN = frozenset({"marketerId", "name", "dl", "orderValue", "currency", "order
 @register
 class OutbrainDecoder(Decoder):
     vendor = "outbrain"
+    profile = VendorProfile(
+        tag_name="Outbrain pixel",
+        platform_name="Outbrain",
+        consent="ad_tag",
+        purchase_events=frozenset({"purchase"}),
+    )
     claim_hosts = (_HOST,)
     volatile_params = frozenset({"bust"})
 

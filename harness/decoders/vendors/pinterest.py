@@ -18,7 +18,7 @@ import json
 import re
 from typing import Any
 
-from harness.decoders.base import PIXEL_GIF, Decoder, new_event, register
+from harness.decoders.base import PIXEL_GIF, Decoder, VendorProfile, new_event, register
 from harness.decoders.wire import (
     json_body,
     json_safe,
@@ -95,6 +95,12 @@ def _click_id(params: dict[str, str], page_url: str | None) -> dict[str, str]:
 @register
 class PinterestDecoder(Decoder):
     vendor = "pinterest"
+    profile = VendorProfile(
+        tag_name="Pinterest Tag",
+        platform_name="Pinterest",
+        consent="ad_tag",
+        purchase_events=frozenset({"checkout"}),
+    )
     claim_hosts = (_TAG_HOST, _CAPI_HOST)
     volatile_params = frozenset({"cb", "event_time"})
 

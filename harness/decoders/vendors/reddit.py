@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from harness.decoders.base import Decoder, new_event, pixel_reply, register
+from harness.decoders.base import Decoder, VendorProfile, new_event, pixel_reply, register
 from harness.decoders.wire import (
     json_body,
     query_value,
@@ -74,6 +74,12 @@ def _click_id_from_page(page_url: str | None) -> str | None:
 @register
 class RedditDecoder(Decoder):
     vendor = "reddit"
+    profile = VendorProfile(
+        tag_name="Reddit Pixel",
+        platform_name="Reddit",
+        consent="ad_tag",
+        purchase_events=frozenset({"purchase"}),
+    )
     claim_hosts = (_PIXEL_HOST, _CAPI_HOST)
     volatile_params = frozenset({"ts", "uuid", "event_at"})
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from harness.decoders.base import host_matches, register
+from harness.decoders.base import VendorProfile, host_matches, register
 from harness.decoders.vendors.segment import (
     RUDDERSTACK_HOSTS,
     SegmentDecoder,
@@ -43,6 +43,11 @@ def _is_rudderstack_body(body: Any) -> bool:
 @register
 class RudderstackDecoder(SegmentDecoder):
     vendor = "rudderstack"
+    profile = VendorProfile(
+        tag_name="RudderStack",
+        platform_name="RudderStack",
+        purchase_events=frozenset({"order completed"}),
+    )
     volatile_params: ClassVar[frozenset[str]] = SegmentDecoder.volatile_params | {"rudderId"}
 
     # A custom host's body, parsed by claims, is not parsed again by the decode that follows.

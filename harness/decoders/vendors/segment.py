@@ -13,7 +13,7 @@ import re
 from functools import lru_cache
 from typing import Any, ClassVar
 
-from harness.decoders.base import Decoder, host_matches, new_event, register
+from harness.decoders.base import Decoder, VendorProfile, host_matches, new_event, register
 from harness.decoders.wire import (
     BodyHandoff,
     json_body,
@@ -144,6 +144,11 @@ def _is_segment_body(request: CapturedRequest, call: str, body: Any) -> bool:
 @register
 class SegmentDecoder(Decoder):
     vendor = "segment"
+    profile = VendorProfile(
+        tag_name="Segment",
+        platform_name="Segment",
+        purchase_events=frozenset({"order completed"}),
+    )
     volatile_params: ClassVar[frozenset[str]] = frozenset(
         {"messageId", "anonymousId", "timestamp", "originalTimestamp", "sentAt", "receivedAt", "_metadata"}
     )

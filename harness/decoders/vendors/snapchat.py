@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from harness.decoders.base import PIXEL_GIF, Decoder, new_event, register
+from harness.decoders.base import PIXEL_GIF, Decoder, VendorProfile, new_event, register
 from harness.decoders.wire import (
     json_body,
     query_value,
@@ -168,6 +168,12 @@ def _unread(values: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
 @register
 class SnapchatDecoder(Decoder):
     vendor = "snapchat"
+    profile = VendorProfile(
+        tag_name="Snap Pixel",
+        platform_name="Snapchat",
+        consent="ad_tag",
+        purchase_events=frozenset({"purchase"}),
+    )
     claim_hosts = _PIXEL_HOSTS  # the Conversions API host is one of them
     volatile_params = frozenset(
         {

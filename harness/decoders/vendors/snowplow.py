@@ -11,7 +11,7 @@ import binascii
 from functools import lru_cache
 from typing import Any, ClassVar
 
-from harness.decoders.base import PIXEL_GIF, Decoder, new_event, register
+from harness.decoders.base import PIXEL_GIF, Decoder, VendorProfile, new_event, register
 from harness.decoders.wire import (
     BodyHandoff,
     json_body,
@@ -106,6 +106,11 @@ class _Unreadable(Exception):
 @register
 class SnowplowDecoder(Decoder):
     vendor = "snowplow"
+    profile = VendorProfile(
+        tag_name="Snowplow tracker",
+        platform_name="Snowplow",
+        purchase_events=frozenset({"transaction"}),
+    )
     volatile_params: ClassVar[frozenset[str]] = frozenset(
         {"eid", "dtm", "stm", "ttm", "sid", "duid", "nuid", "tid", "cv"}
     )

@@ -22,7 +22,7 @@ event in ``data.mpvd``, the same endpoint publishers' recommendation widgets cal
 
 from __future__ import annotations
 
-from harness.decoders.base import Decoder, new_event, pixel_reply, register
+from harness.decoders.base import Decoder, VendorProfile, new_event, pixel_reply, register
 from harness.decoders.wire import query_value, request_params_dict, text_or_none, to_number
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
 
@@ -50,6 +50,12 @@ def _account(path: str) -> str | None:
 @register
 class TaboolaDecoder(Decoder):
     vendor = "taboola"
+    profile = VendorProfile(
+        tag_name="Taboola pixel",
+        platform_name="Taboola",
+        consent="ad_tag",
+        purchase_events=frozenset({"make_purchase"}),
+    )
     claim_hosts = _HOSTS
     volatile_params = frozenset({"tim", "ui"})
 

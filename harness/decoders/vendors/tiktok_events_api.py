@@ -14,7 +14,7 @@ import re
 import uuid
 from typing import Any, ClassVar
 
-from harness.decoders.base import Decoder, host_matches, new_event, register
+from harness.decoders.base import Decoder, VendorProfile, host_matches, new_event, register
 from harness.decoders.vendors.tiktok_pixel import identifier_forms, split_context, split_properties
 from harness.decoders.wire import json_body, text_or_none
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
@@ -30,6 +30,13 @@ REQUEST_FIELDS = ("event_source", "test_event_code", "partner_name")
 @register
 class TikTokEventsApiDecoder(Decoder):
     vendor = "tiktok_events_api"
+    profile = VendorProfile(
+        tag_name="TikTok Events API",
+        platform_name="TikTok Events API",
+        purchase_events=frozenset({"completepayment", "placeanorder", "purchase"}),
+        click_ids=("ttclid",),
+        click_id_cookies={"ttclid": "ttclid"},
+    )
     claim_hosts = API_HOSTS
     source = "server"
     volatile_params: ClassVar[frozenset[str]] = frozenset({"event_time", "timestamp", "event_id", "ttp"})

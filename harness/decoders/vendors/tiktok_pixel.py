@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any, ClassVar
 from urllib.parse import unquote
 
-from harness.decoders.base import Decoder, host_matches, new_event, register
+from harness.decoders.base import Decoder, VendorProfile, host_matches, new_event, register
 from harness.decoders.wire import (
     json_body,
     query_dict,
@@ -122,6 +122,14 @@ def split_properties(properties: Any) -> tuple[float | None, str | None, str | N
 @register
 class TikTokPixelDecoder(Decoder):
     vendor = "tiktok_pixel"
+    profile = VendorProfile(
+        tag_name="TikTok Pixel",
+        platform_name="TikTok Pixel",
+        consent="ad_tag",
+        purchase_events=frozenset({"completepayment", "placeanorder", "purchase"}),
+        click_ids=("ttclid",),
+        click_id_cookies={"ttclid": "ttclid"},
+    )
     claim_hosts = PIXEL_HOSTS
     source = "browser"
     volatile_params: ClassVar[frozenset[str]] = frozenset(

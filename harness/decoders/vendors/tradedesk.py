@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.decoders.base import Decoder, new_consent, new_event, pixel_reply, register
+from harness.decoders.base import Decoder, VendorProfile, new_consent, new_event, pixel_reply, register
 from harness.decoders.wire import json_body, request_params_dict, text_or_none, to_number
 from harness.models import CapturedRequest, ConsentState, DecodedEvent, SinkholeReply
 
@@ -66,6 +66,12 @@ def _rtc_consent(item: dict[str, Any]) -> ConsentState:
 @register
 class TradeDeskDecoder(Decoder):
     vendor = "tradedesk"
+    profile = VendorProfile(
+        tag_name="The Trade Desk pixel",
+        platform_name="The Trade Desk",
+        consent="ad_tag",
+        purchase_events=frozenset({"conversion", "purchase"}),
+    )
     claim_hosts = (_HOST,)
     volatile_params = frozenset({"osi", "imp"})
 

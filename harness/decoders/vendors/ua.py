@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from harness.decoders.base import Decoder, host_matches, new_event, pixel_reply, register
+from harness.decoders.base import Decoder, VendorProfile, host_matches, new_event, pixel_reply, register
 from harness.decoders.google_consent import consent_from_params, consumed_consent_params
 from harness.decoders.vendors.ga4 import body_lines
 from harness.decoders.vendors.google_ads import google_click_ids
@@ -26,6 +26,12 @@ _CONSUMED = frozenset({"t", "tid", "tr", "cu", "ti", "dl", "gclid", "dclid"}) | 
 @register
 class UniversalAnalyticsDecoder(Decoder):
     vendor = "ua"
+    profile = VendorProfile(
+        tag_name="Universal Analytics",
+        platform_name="Universal Analytics",
+        consent="google_tag",
+        purchase_events=frozenset({"transaction"}),
+    )
     claim_hosts = UA_HOSTS
     volatile_params: ClassVar[frozenset[str]] = frozenset(
         {"z", "a", "_s", "cid", "jid", "gjid", "qt", "_gid", "_v", "_u"}

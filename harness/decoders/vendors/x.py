@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from harness.decoders.base import PIXEL_GIF, Decoder, new_event, register
+from harness.decoders.base import PIXEL_GIF, Decoder, VendorProfile, new_event, register
 from harness.decoders.wire import (
     json_safe,
     loads_json,
@@ -108,6 +108,12 @@ def _user_data(data: dict[str, Any]) -> dict[str, UserDataForm]:
 @register
 class XDecoder(Decoder):
     vendor = "x"
+    profile = VendorProfile(
+        tag_name="X Pixel",
+        platform_name="X",
+        consent="ad_tag",
+        purchase_events=frozenset({"purchase"}),
+    )
     claim_hosts = _HOSTS
     volatile_params = frozenset({"pl_id", "tpx_cb", "twpid", "event_id"})
 
