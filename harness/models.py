@@ -31,6 +31,7 @@ CLICK_ID_PARAMS: tuple[str, ...] = (
     "twclid",
     "rdt_cid",
     "tblci",
+    "qclid",
 )
 
 
