@@ -26,6 +26,7 @@ from harness.decoders.registry import DecoderRegistry
 from harness.errors import BadInput, EventpathError
 from harness.models import CapturedRequest, DecodedEvent
 from harness.options import HostMapping
+from harness.urls import host_matches
 
 NAME = "proxy"
 HELP = "run the capture proxy for a backend: print the environment that routes it, log its server hits"
@@ -87,7 +88,21 @@ def request_lines(request: CapturedRequest, registry: DecoderRegistry) -> list[s
         return [f"{stamp}  {event_line(e)}" for e in events]
     status = request.status if request.status is not None else request.error or "no answer"
     note = "tag hit, not decoded" if request.tag_hit else "not a tag hit"
+    if not request.tag_hit and (vendor := vendor_of_host(registry, request.host)) is not None:
+        # A platform's host, but no call eventpath knows: if it reports a conversion, it went on unread.
+        note += (
+            f"; a {vendor} host: if this reports a conversion, eventpath does not know its format and it was "
+            f"sent on to the platform (--sinkhole {request.host} answers it locally)"
+        )
     return [f"{stamp}  {request.method} {request.url} -> {status} ({note})"]
+
+
+def vendor_of_host(registry: DecoderRegistry, host: str) -> str | None:
+    """The vendor whose decoder names ``host`` among the only hosts its hits go to, if any."""
+    for decoder in registry.decoders:
+        if decoder.claim_hosts is not None and host_matches(host, decoder.claim_hosts):
+            return decoder.vendor
+    return None
 
 
 def follow_server_hits(

@@ -94,6 +94,14 @@ def test_prints_the_env_and_a_decoded_line_per_server_hit(running_proxy) -> None
     assert curl.returncode == 0 and json.loads(curl.stdout)["events_received"] == 1, curl.stderr
     (line,) = reader.until(lambda text: "cli-evt-42" in text)[-1:]
     assert "meta_capi  Purchase  event_id=cli-evt-42  transaction_id=ORD-CLI-1  value=12.5 EUR" in line
+    # A call to the platform's host that is no hit eventpath knows is named so: it went on unread.
+    unknown = f"https://graph.facebook.com/v19.0/{CAPI_URL.split('/')[-2]}/customconversions"
+    subprocess.run(
+        ["curl", "-sS", "-m", "10", "-X", "POST", unknown, "--data", "name=x"],
+        env={"PATH": os.environ["PATH"], **env}, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    (line,) = reader.until(lambda text: "customconversions" in text)[-1:]
+    assert "not a tag hit; a meta_capi host" in line and "--sinkhole graph.facebook.com" in line
     process.send_signal(signal.SIGINT)
     assert process.wait(15) == 0
 
