@@ -177,3 +177,25 @@ def test_server_says_the_hit_came_from_a_backend(capsys: pytest.CaptureFixture[s
     (logged,) = json.loads(out)
     assert code == 0 and logged["source"] == "server" and "sent_from_browser" not in logged["params"]
     assert (logged["event"], logged["event_id"], logged["params"]["test_event_code"]) == ("Purchase", "evt-1", "TEST41541")
+
+
+
+def test_a_compressed_body_is_read_as_the_proxy_reads_it(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # RudderStack's Python SDK gzips its batches by default; a body copied from its log or a capture is gzip.
+    import gzip
+
+    batch = {"batch": [{"type": "track", "event": "Order Completed", "messageId": "rs-py-msg-1",
+                        "properties": {"order_id": "RS-9001", "revenue": 42.0, "currency": "USD"},
+                        "context": {"library": {"name": "analytics-python", "version": "2.1.9"}}}]}  # fmt: skip
+    body = tmp_path / "batch.gz"
+    body.write_bytes(gzip.compress(json.dumps(batch).encode()))
+    args = ["https://hosted.rudderlabs.com/v1/batch", "--body", str(body), "--server", "--json",
+            "--header", "Content-Type: application/json", "--header", "Content-Encoding: gzip"]  # fmt: skip
+    code, out, _ = run_cli(capsys, *args)
+    (event,) = json.loads(out)
+    assert code == 0 and (event["vendor"], event["event"], event["transaction_id"]) == ("rudderstack", "Order Completed", "RS-9001")
+    # A body that says gzip but is not: read as given, and the decoder says what it is.
+    body.write_bytes(b"not gzip")
+    code, out, _ = run_cli(capsys, *args)
+    (event,) = json.loads(out)
+    assert code == 0 and event["malformed"] is True

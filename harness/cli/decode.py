@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from mitmproxy.net.encoding import decode as decode_content
+
 from harness.decoders.registry import DecoderRegistry
 from harness.errors import BadInput
 from harness.models import CapturedRequest, DecodedEvent
@@ -68,12 +70,14 @@ def build_request(
         method = "POST" if body_source is not None else "GET"
     if not _METHOD.match(method):
         raise BadInput(f"--method: {method!r} is not an HTTP method; use e.g. --method POST")
+    request_headers = [_parse_header(header) for header in headers]
+    encoding = next((v for k, v in request_headers if k.lower() == "content-encoding"), "")
     return CapturedRequest(
         id="cli",
         method=method.upper(),
         url=_normalise_url(url),
-        request_headers=[_parse_header(header) for header in headers],
-        body=body,
+        request_headers=request_headers,
+        body=_decoded_body(body, encoding),
         # Pasted from devtools unless told: a page sending a server API's call is what decoders flag.
         source="server" if server else "browser",
     )
@@ -109,6 +113,18 @@ def _read_body(source: str) -> bytes:
         raise BadInput(
             f"--body: cannot read {source!r} ({reason}); give a readable file, or - for stdin"
         ) from None
+
+
+def _decoded_body(body: bytes, encoding: str) -> bytes:
+    """The body as the decoders read it: decompressed per its Content-Encoding (gzip, deflate, br, zstd), as
+    the capture proxy does; a body that does not decompress stays as given (the decoder then says so)."""
+    if not body or encoding.strip().lower() in ("", "identity"):
+        return body
+    try:
+        decoded = decode_content(body, encoding.strip().lower())
+    except ValueError:
+        return body
+    return decoded if isinstance(decoded, bytes) else body
 
 
 def _parse_header(raw: str) -> tuple[str, str]:

@@ -227,3 +227,16 @@ def test_user_data_from_em_hex_and_unknown_keys() -> None:
 
 def test_semicolon_pairs() -> None:
     assert semicolon_pairs("event=purchase;value=10;;noeq;=x") == {"event": "purchase", "value": "10"}
+
+
+def test_the_tag_gateways_ccm_collect_is_claimed_on_a_first_party_host_only_with_an_ads_destination() -> None:
+    hit = "https://shop.example/_t/x/gs/ccm/collect?rcb=12&frm=0&tid=AW-862529334&en=page_view&dl=https%3A%2F%2Fshop.example%2F"
+    assert DECODER.claims(req(hit))
+    (event,) = DECODER.decode(req(hit))
+    assert (event.event, event.account_id, event.params["first_party"]) == ("page_view", "AW-862529334", True)
+    # A site's own path of that name, or a GA4-only or Floodlight destination: not Google Ads'.
+    for other in ("https://shop.example/api/gs/ccm/collect?foo=1",
+                  "https://shop.example/_t/x/gs/ccm/collect?tid=G-ABC123&en=page_view",
+                  "https://shop.example/_t/x/gs/ccm/collect?tid=AW-862529334",
+                  "https://shop.example/_t/x/gs/ccm/collect?tid=DC-11109278&en=page_view"):  # fmt: skip
+        assert not DECODER.claims(req(other)), other

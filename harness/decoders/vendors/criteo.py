@@ -33,7 +33,8 @@ from harness.decoders.wire import request_params, text_or_none, to_number, user_
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply, UserDataForm
 from harness.urls import parse_query, unquote
 
-_HOSTS = ("sslwidget.criteo.com", "widget.criteo.com")
+# widget.us.criteo.com: the same OneTag calls, seen in a 2021 recording of linio.cl beside sslwidget ones.
+_HOSTS = ("sslwidget.criteo.com", "widget.criteo.com", "widget.us.criteo.com")
 _PATHS = ("/event", "/event/")
 _CONTEXT = frozenset({"exd", "ce", "dis"})
 # The OneTag call each event code comes from (what sites push to criteo_q), for people reading params.

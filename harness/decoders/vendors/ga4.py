@@ -28,8 +28,8 @@ from typing import Any, ClassVar
 from harness.decoders.base import Decoder, VendorProfile, host_matches, new_event, register
 from harness.decoders.google_consent import consent_from_params, consumed_consent_params
 from harness.decoders.vendors.google_ads import google_click_ids, user_data_from_em
-from harness.decoders.wire import params_dict, query_dict, to_number
-from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
+from harness.decoders.wire import params_dict, query_dict, to_number, user_data_form
+from harness.models import CapturedRequest, DecodedEvent, SinkholeReply, UserDataForm
 from harness.urls import parse_query
 
 GOOGLE_HOSTS: tuple[str, ...] = (".google-analytics.com", ".analytics.google.com")
@@ -228,6 +228,8 @@ class GA4Decoder(Decoder):
         if em_status:
             params["em_status"] = em_status
         event_params = params.get("event_params", {})
+        for key, kind in _user_data_params(event_params).items():
+            user_data.setdefault(key, kind)
         raw_value = hit.get("epn.value", hit.get("ep.value"))
         if raw_value is not None and to_number(raw_value) is None:
             params["value_raw"] = raw_value
@@ -253,6 +255,42 @@ class GA4Decoder(Decoder):
 
     def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
         return SinkholeReply(status=204)
+
+
+# gtag's user-provided data as a hit to a server container carries it (``ep.user_data.email`` ...,
+# ``ep.user_data.address.0.first_name`` ..., with ``ec_mode``): the container hashes it for Google Ads. The
+# identifiers, by the short names the other decoders use; the values stay in params as sent.
+_USER_DATA_PARAMS = {
+    "email": "em",
+    "email_address": "em",
+    "sha256_email_address": "em",
+    "phone_number": "ph",
+    "sha256_phone_number": "ph",
+    "first_name": "fn",
+    "sha256_first_name": "fn",
+    "last_name": "ln",
+    "sha256_last_name": "ln",
+    "street": "street",
+    "sha256_street": "street",
+    "city": "ct",
+    "region": "st",
+    "postal_code": "zp",
+    "country": "country",
+}
+
+
+def _user_data_params(event_params: dict[str, Any]) -> dict[str, UserDataForm]:
+    """The identifiers among ``ep.user_data.*`` (address fields under ``address[.N]``), by their form."""
+    found: dict[str, UserDataForm] = {}
+    for name, value in event_params.items():
+        if not name.startswith("user_data."):
+            continue
+        field_name = name.rpartition(".")[2]
+        key = _USER_DATA_PARAMS.get(field_name)
+        text = _text(value)
+        if key and text and key not in found:
+            found[key] = user_data_form(text)
+    return found
 
 
 def _text(value: Any) -> str | None:

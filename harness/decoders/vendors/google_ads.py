@@ -11,7 +11,9 @@ One conversion in a browser shows up on several endpoints, and the decoder keeps
 * ``ccm``: ``www.google.com/ccm/collect?en=...`` (Google tag's consent-mode collection, ``tid``/``tids``;
   also on ``pagead2.googlesyndication.com``); the event's value rides GA4-style as ``epn.value``. A GTM
   container's own Google tag sends it with no ``tid``/``tids`` at all (``gtm=45He...``): an event of no
-  one account. A ``DC-`` destination is a Floodlight config's, decoded by ``floodlight``;
+  one account. A ``DC-`` destination is a Floodlight config's, decoded by ``floodlight``. Through the tag
+  gateway it reaches the site's own host as ``<prefix>/gs/ccm/collect``, claimed there only with an ``en``
+  and an ``AW-`` destination, flagged ``params["first_party"] = True``;
 * ``ccm-conversion``: ``www.googleadservices.com/ccm/conversion/<ID>/``, the consent-mode twin the tag sends
   beside every ``conversion`` (same ``random``, label, value and ``em``); through the Google tag gateway
   it reaches the site's own host as ``<prefix>/<g|as>/d/ccm/conversion/<ID>/``, claimed there only with
@@ -62,6 +64,9 @@ _CCM_CONVERSION = re.compile(r"^/ccm/conversion/(\d+)/?$")
 # The tag gateway's form on a first-party host: any prefix, then the short host code and the ccm path.
 _GATEWAY_CCM_CONVERSION = re.compile(r"^/(?:[^?#]*/)?d/ccm/conversion/(\d+)/?$")
 _GATEWAY_MARK = "/d/ccm/conversion/"
+# The gateway's path for www.google.com/ccm/collect on the site's own host: <prefix>/gs/ccm/collect (spocket.co,
+# painlessremovals.com, m.alza.cz captures; gateway proxies rewrite the tag's hard-coded "/gs/ccm/collect").
+_GATEWAY_CCM_COLLECT = "/gs/ccm/collect"
 # ccm/collect is also sent to this syndication host (captured on taggrs.io).
 _CCM_ONLY_HOSTS = frozenset({"pagead2.googlesyndication.com"})
 _REDIRECT_FOLLOWUPS = frozenset({"1p-conversion", "1p-user-list"})
@@ -232,6 +237,14 @@ def _gateway_conversion_id(path: str) -> str | None:
     return match.group(1) if match else None
 
 
+def _is_gateway_ccm_collect(request: CapturedRequest) -> bool:
+    """A ccm/collect hit through the tag gateway: its path, an event and a Google Ads (AW-) destination."""
+    if not request.path.endswith(_GATEWAY_CCM_COLLECT) or _is_ads_host(request.host):
+        return False
+    params = ccm_params(request)
+    return bool(params.get("en")) and any(d.startswith("AW-") for d in ccm_destinations(params))
+
+
 def _has_gateway_signature(request: CapturedRequest) -> bool:
     """The Google tag's own query on a first-party host: ``random``, ``gtm`` and ``en`` or ``label``."""
     params = query_dict(request.url)
@@ -297,7 +310,9 @@ class GoogleAdsDecoder(Decoder):
         if (found := _endpoint_of(host, path)) is not None:
             return found[0] != "ccm" or not is_floodlight_ccm(ccm_params(request))
         # The tag gateway on the site's own host: the path and the tag's query signature decide.
-        return _gateway_conversion_id(path) is not None and _has_gateway_signature(request)
+        if _gateway_conversion_id(path) is not None:
+            return _has_gateway_signature(request)
+        return _is_gateway_ccm_collect(request)
 
     def surely_claims(self, host: str, method: str, path: str) -> bool:
         found = _endpoint_of(host, path)
@@ -311,6 +326,7 @@ class GoogleAdsDecoder(Decoder):
         return (
             path.startswith(("/pagead/", "/rmkt/", "/td/", "/ccm/"))
             or _gateway_conversion_id(path) is not None
+            or path.endswith(_GATEWAY_CCM_COLLECT)
         )
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
@@ -318,6 +334,8 @@ class GoogleAdsDecoder(Decoder):
         first_party = False
         if found is None and (gateway_id := _gateway_conversion_id(request.path)) is not None:
             found, first_party = ("ccm-conversion", gateway_id), True
+        elif found is None and request.path.endswith(_GATEWAY_CCM_COLLECT):
+            found, first_party = ("ccm", None), True
         if found is None:
             return [self.malformed(request, "not a Google Ads endpoint")]
         endpoint, conversion_id = found

@@ -2,7 +2,8 @@
 
 ``/api/v2/pixel`` carries ``ttq.track``/``ttq.page`` events, ``/api/v2/pixel/act`` the
 auto-collected interactions (``action: "Click"`` with an empty ``event``), ``/api/v2/pixel/batch``
-a ``{"batch": [...]}`` of events and the legacy ``/api/v1/track`` the 2020 pixel's events. The Shopify
+a ``{"batch": [...]}`` of events and the legacy ``/api/v1/track`` the 2020 pixel's events; a GET to
+``/api/v2/pixel`` may carry the same JSON base64-encoded in ``analytics_message``. The Shopify
 TikTok app's pixel (``i18n/pixel/shopify.js``) posts the same events to ``/api/v2/shopify_pixel``. Bodies
 are sent with ``sendBeacon``/``fetch`` as text/plain or JSON. The shape of one event (``event``,
 ``event_id``, ``context.pixel.code``, ``context.ad.callback`` = ttclid, ``context.user``,
@@ -11,6 +12,7 @@ are sent with ``sendBeacon``/``fetch`` as text/plain or JSON. The shape of one e
 
 from __future__ import annotations
 
+import base64
 import re
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -19,6 +21,7 @@ from urllib.parse import unquote
 from harness.decoders.base import Decoder, VendorProfile, host_matches, new_event, register
 from harness.decoders.wire import (
     json_body,
+    parse_json,
     query_dict,
     text_or_none,
     to_number,
@@ -119,6 +122,19 @@ def split_properties(properties: Any) -> tuple[float | None, str | None, str | N
     return value, currency, order_id, props
 
 
+def _analytics_message(request: CapturedRequest) -> Any:
+    """The event of the pixel's GET transport, ``/api/v2/pixel?analytics_message=<base64 of the JSON body>``
+    (seen on Shopify stores, documented by public pixel debuggers); None when the hit has none."""
+    encoded = query_dict(request.url).get("analytics_message")
+    if not encoded:
+        return None
+    try:  # standard or URL-safe alphabet, padding optional
+        raw = base64.b64decode(encoded.replace("-", "+").replace("_", "/") + "=" * (-len(encoded) % 4))
+    except ValueError:  # binascii.Error is one
+        return None
+    return parse_json(raw)
+
+
 @register
 class TikTokPixelDecoder(Decoder):
     vendor = "tiktok_pixel"
@@ -144,6 +160,8 @@ class TikTokPixelDecoder(Decoder):
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
         body = json_body(request)
+        if body is None:
+            body = _analytics_message(request)
         if body is None:
             return [self._from_query(request)]
         if isinstance(body, list):
