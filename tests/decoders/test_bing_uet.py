@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -137,3 +139,82 @@ def test_volatile_params() -> None:
 def test_decode_never_raises(query: str) -> None:
     (event,) = DECODER.decode(request("https://bat.bing.com/action/0?" + query))
     assert event.malformed or (event.event and event.account_id)
+
+
+# --- UET Conversions API (server) -----------------------------------------------------------------------
+
+CAPI_URL = "https://capi.uet.microsoft.com/v1/343102454/events"
+
+
+def capi_request(body: object, *headers: tuple[str, str], url: str = CAPI_URL) -> CapturedRequest:
+    return CapturedRequest(
+        id="s", method="POST", url=url, body=json.dumps(body).encode(), request_headers=list(headers)
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "claimed"),
+    [
+        ("POST", CAPI_URL, True),
+        ("POST", CAPI_URL + "/", True),
+        ("GET", CAPI_URL, False),
+        ("POST", "https://capi.uet.microsoft.com/v1/343102454/other", False),
+        ("POST", "https://capi.uet.microsoft.com/v2/343102454/events", False),
+        ("POST", "https://capi.uet.microsoft.com/v1/events", False),
+        ("POST", "https://bat.bing.com/v1/343102454/events", False),
+        ("POST", "https://capi.uet.microsoft.com.evil.example/v1/343102454/events", False),
+    ],
+)
+def test_claims_the_conversions_api_endpoint_only(method: str, url: str, claimed: bool) -> None:
+    assert DECODER.claims(CapturedRequest(id="t", method=method, url=url)) is claimed
+
+
+def test_capi_answers_how_many_events_it_received() -> None:
+    body = {"data": [{"eventType": "pageLoad"}, {"eventType": "custom", "eventName": "purchase"}]}
+    reply = DECODER.sinkhole_reply(capi_request(body))
+    assert (reply.status, reply.content_type, json.loads(reply.body)) == (
+        200,
+        "application/json",
+        {"eventsReceived": 2},
+    )
+
+
+def test_capi_raw_email_is_raw_and_no_identifier_or_token_is_copied() -> None:
+    body = {"data": [{"eventType": "custom", "eventName": "lead", "userData": {"em": "Jane@Example.com", "ph": "+1 415"}}]}
+    (event,) = DECODER.decode(capi_request(body, ("Authorization", "Bearer uet-secret-token")))
+    assert event.user_data == {"em": "raw", "ph": "raw"} and event.params["access_token_present"] is True
+    dumped = event.model_dump_json()
+    assert not any(secret in dumped for secret in ("Jane@Example.com", "+1 415", "uet-secret-token"))
+
+
+def test_capi_custom_event_matches_the_tag_custom_hit_of_the_same_action() -> None:
+    browser = decode_one(BASE + "&evt=custom&ea=purchase&gv=59.80&gc=EUR&msclkid=abc123")
+    body = {
+        "data": [
+            {
+                "eventType": "custom",
+                "eventName": "purchase",
+                "eventId": "evt-1",
+                "userData": {"msclkid": "abc123"},
+                "customData": {"value": 59.8, "currency": "EUR"},
+            }
+        ]
+    }
+    (server,) = DECODER.decode(capi_request(body))
+    fields = ("vendor", "event", "account_id", "value", "currency", "click_ids")
+    assert [getattr(server, f) for f in fields] == [getattr(browser, f) for f in fields]
+    assert (server.source, server.event_id) == ("server", "evt-1")
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"[]", "UET Conversions API body is not a JSON object"),
+        (b'{"data": []}', "UET Conversions API body has no data list"),
+        (b'{"data": [{"eventName": "purchase"}]}', "UET Conversions API event without eventType"),
+        (b'{"data": [7]}', "UET Conversions API event is not an object"),
+    ],
+)
+def test_capi_body_without_its_essentials_is_malformed(body: bytes, reason: str) -> None:
+    (event,) = DECODER.decode(CapturedRequest(id="s", method="POST", url=CAPI_URL, body=body))
+    assert event.malformed and event.malformed_reason == reason and event.source == "server"

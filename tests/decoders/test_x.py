@@ -77,3 +77,84 @@ def test_single_event_tag_noscript_is_a_conversion_of_its_tag_and_the_universal_
     # The universal website tag's <noscript> (txn_id&p_id only) is its page view.
     (page,) = DECODER.decode(request("https://analytics.twitter.com/i/adsct?txn_id=o1abc&p_id=Twitter"))
     assert (page.event, page.account_id) == ("pageview", "o1abc")
+
+
+# --- Conversions API (server) ---------------------------------------------------------------------------
+
+CAPI_URL = "https://ads-api.x.com/12/measurement/conversions/o8z6j"
+
+
+def capi_request(body: object, url: str = CAPI_URL, *headers: tuple[str, str]) -> CapturedRequest:
+    return CapturedRequest(
+        id="s", method="POST", url=url, body=json.dumps(body).encode(), request_headers=list(headers)
+    )
+
+
+def conversion(**fields: object) -> dict[str, object]:
+    return {"conversion_time": "2022-02-18T01:14:00.603Z", "event_id": "o87ne", **fields}
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "claimed"),
+    [
+        ("POST", CAPI_URL, True),
+        ("POST", "https://ads-api.twitter.com/12/measurement/conversions/dummyPixelId", True),
+        ("POST", "https://ads-api.x.com/11/measurement/conversions/o5h34/", True),
+        ("GET", CAPI_URL, False),
+        ("POST", "https://ads-api.x.com/measurement/conversions/o8z6j", False),
+        ("POST", "https://ads-api.x.com/12/measurement/conversions/o8z6j/extra", False),
+        ("POST", "https://ads-api.x.com/12/accounts/18ce54d4x5t/campaigns", False),
+        ("GET", "https://ads-api.x.com/12/accounts/18ce54d4x5t/web_event_tags", False),
+        ("POST", "https://api.x.com/12/measurement/conversions/o8z6j", False),
+        ("POST", "https://analytics.twitter.com/12/measurement/conversions/o8z6j", False),
+    ],
+)
+def test_claims_the_conversions_api_and_no_other_ads_api(method: str, url: str, claimed: bool) -> None:
+    assert DECODER.claims(CapturedRequest(id="t", method=method, url=url)) is claimed
+
+
+def test_capi_answers_as_the_api_does() -> None:
+    reply = DECODER.sinkhole_reply(capi_request({"conversions": [conversion(), conversion()]}))
+    body = json.loads(reply.body)
+    assert (reply.status, reply.content_type) == (200, "application/json")
+    assert body["data"]["conversions_processed"] == 2 and isinstance(body["data"]["debug_id"], str)
+    assert "request" in body
+
+
+def test_capi_raw_email_is_raw_and_no_identifier_or_token_is_copied() -> None:
+    body = {"conversions": [conversion(identifiers=[{"hashed_email": "jane@example.com"}, {"twclid": "tw1"}])]}
+    (event,) = DECODER.decode(capi_request(body, CAPI_URL, ("Authorization", 'OAuth oauth_token="tok-secret"')))
+    assert event.user_data == {"em": "raw"} and event.click_ids == {"twclid": "tw1"}
+    assert "hashed_emails" not in event.params and event.params["authorization_present"] is True
+    dumped = event.model_dump_json()
+    assert "jane@example.com" not in dumped and "tok-secret" not in dumped
+
+
+def test_capi_event_tag_is_named_as_the_pixel_names_it_and_conversion_id_is_the_dedupe_key() -> None:
+    (browser,) = DECODER.decode(
+        request(
+            "https://analytics.x.com/1/i/adsct?txn_id=o8z6j&event_id=tw-o8z6j-o87ne"
+            "&event=%7B%22conversion_id%22%3A%22ord-7%22%7D"
+        )
+    )
+    (server,) = DECODER.decode(capi_request({"conversions": [conversion(conversion_id="ord-7")]}))
+    assert (server.event, server.account_id, server.event_id, server.source) == (
+        browser.event,
+        browser.account_id,
+        browser.event_id,
+        "server",
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ({"conversions": []}, "Conversions API body has no conversions list"),
+        ({"data": [conversion()]}, "Conversions API body has no conversions list"),
+        ({"conversions": [{"conversion_time": "2022-02-18T01:14:00Z"}]}, "without event_id"),
+        ({"conversions": ["o87ne"]}, "is not an object"),
+    ],
+)
+def test_capi_body_without_its_essentials_is_malformed(body: object, reason: str) -> None:
+    (event,) = DECODER.decode(capi_request(body))
+    assert event.malformed and reason in (event.malformed_reason or "") and event.source == "server"

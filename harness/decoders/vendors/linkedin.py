@@ -1,4 +1,4 @@
-"""LinkedIn Insight Tag hits.
+"""LinkedIn Insight Tag hits and LinkedIn Conversions API calls.
 
 Wire shapes (px., px4. and dc.ads.linkedin.com all carry them; px4 mirrors px and adds ``e_ipv6``):
 
@@ -10,12 +10,28 @@ Wire shapes (px., px4. and dc.ads.linkedin.com all carry them; px4 mirrors px an
 - ``GET /attribution_trigger?pid=..&time=..&url=..``: the tag's attribution ping.
 
 ``snap.licdn.com/li.lms-analytics/insight.min.js`` is the script, never a hit.
+
+Server-side, the Conversions API takes ``POST api.linkedin.com/rest/conversionEvents`` (headers
+``LinkedIn-Version: yyyymm``, ``X-Restli-Protocol-Version: 2.0.0``, ``Authorization: Bearer ..``) with one
+event as the body, or with ``X-RestLi-Method: BATCH_CREATE`` a batch ``{"elements": [...]}``. An event is
+``{conversion: "urn:lla:llaPartnerConversion:<rule id>", conversionHappenedAt: <epoch ms>,
+conversionValue: {currencyCode, amount}, eventId, user: {userIds: [{idType, idValue}], userInfo:
+{firstName, lastName, companyName, title, countryCode}}}`` (LinkedIn's API reference and Postman collection;
+Segment's linkedin-conversions and RudderStack's linkedin_ads send exactly that). ``eventId`` is the key
+LinkedIn deduplicates Insight Tag and Conversions API events of one conversion rule on, and the rule ID is
+the tag's ``conversionId``: so a server event is named ``conversion`` as the tag's conversion hit is, with
+the rule ID under the same ``conversionId`` param, and the two can be matched. The body names no partner
+(Insight Tag) ID, hence no ``account_id``. A single create is answered ``201 Created`` with an empty body
+(the ID rides in an ``x-restli-id`` header, which a sinkhole reply cannot set), a batch ``200`` with
+``{"elements": [{"status": 201}, ...]}``.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
+import re
 import zlib
 from typing import Any
 
@@ -28,9 +44,10 @@ from harness.decoders.wire import (
     query_value,
     request_params_dict,
     text_or_none,
+    to_number,
     user_data_form,
 )
-from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
+from harness.models import CapturedRequest, DecodedEvent, SinkholeReply, UserDataForm
 
 _HOSTS = (".ads.linkedin.com",)
 _COLLECT_PATHS = ("/collect", "/collect/")
@@ -39,6 +56,28 @@ _ATTRIBUTION_PATHS = ("/attribution_trigger", "/attribution_trigger/")
 _HIT_PATHS = frozenset(_COLLECT_PATHS + _SIGNAL_PATHS + _ATTRIBUTION_PATHS)
 # A gzipped /wa/ body is a few KB; refuse to inflate past this so a hostile body cannot balloon.
 _MAX_INFLATED = 1 << 20
+_CAPI_HOST = "api.linkedin.com"
+_CAPI_PATHS = ("/rest/conversionEvents", "/rest/conversionEvents/")
+_CONVERSION_URN = re.compile(r"^urn:lla:llaPartnerConversion:(?P<id>[^:\s]+)$")
+_CLICK_ID_TYPE = "LINKEDIN_FIRST_PARTY_ADS_TRACKING_UUID"  # the li_fat_id cookie's value
+# user.userIds idTypes -> user_data keys (SHA256_EMAIL keeps eventpath's short name for an email).
+_ID_TYPES = {
+    "SHA256_EMAIL": "em",
+    "ACXIOM_ID": "acxiom_id",
+    "ORACLE_MOAT_ID": "oracle_moat_id",
+    "PLAINTEXT_IP_ADDRESS": "ip",
+    "SHA256_IP_ADDRESS": "ip",
+    "GOOGLE_AID": "gaid",
+}
+# user.userInfo fields, which LinkedIn takes unhashed (personal data all the same) -> user_data keys.
+_USER_INFO = {
+    "firstName": "fn",
+    "lastName": "ln",
+    "companyName": "company",
+    "title": "title",
+    "countryCode": "country",
+}
+_CAPI_KNOWN = {"conversion", "conversionValue", "eventId", "user"}
 
 
 def _partner_ids(raw: Any) -> list[str]:
@@ -86,22 +125,30 @@ class LinkedInDecoder(Decoder):
         consent="ad_tag",
         purchase_events=frozenset({"conversion"}),
     )
-    claim_hosts = _HOSTS
-    volatile_params = frozenset({"time", "e_ipv6", "websiteSignalRequestId", "liGiant", "scriptVersion"})
+    claim_hosts = (*_HOSTS, _CAPI_HOST)
+    volatile_params = frozenset(
+        {"time", "e_ipv6", "websiteSignalRequestId", "liGiant", "scriptVersion", "conversionHappenedAt"}
+    )
 
     def claims(self, request: CapturedRequest) -> bool:
         return self.surely_claims(request.host, request.method, request.path)
 
     def surely_claims(self, host: str, method: str, path: str) -> bool:
+        if host == _CAPI_HOST:
+            return method == "POST" and path in _CAPI_PATHS
         return host_matches(host, _HOSTS) and path in _HIT_PATHS
 
     def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
+        if request.host == _CAPI_HOST:
+            return _capi_reply(request)
         # /collect is loaded as an image (fmt=gif, and the tag's fmt=js beacon is an Image() too).
         if request.method == "GET":
             return SinkholeReply(status=200, content_type="image/gif", body=PIXEL_GIF)
         return SinkholeReply(status=204)
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
+        if request.host == _CAPI_HOST:
+            return self._decode_capi(request)
         if request.path in _SIGNAL_PATHS:
             return self._decode_signal(request)
         return self._decode_collect(request)
@@ -169,3 +216,123 @@ class LinkedInDecoder(Decoder):
             )
             for pid in pids
         ]
+
+    def _capi_malformed(self, request: CapturedRequest, reason: str) -> DecodedEvent:
+        """The one event of an unreadable Conversions API call: a server event, wherever it was sent from."""
+        event = self.malformed(request, reason)
+        event.source = "server"
+        return event
+
+    def _decode_capi(self, request: CapturedRequest) -> list[DecodedEvent]:
+        body = json_body(request)
+        if not isinstance(body, dict):
+            return [self._capi_malformed(request, "Conversions API body is not a JSON object")]
+        entries = _capi_entries(request, body)
+        if entries is None:
+            return [self._capi_malformed(request, "Conversions API BATCH_CREATE body has no elements list")]
+        if not entries:
+            return [self._capi_malformed(request, "Conversions API BATCH_CREATE with an empty elements list")]
+        shared: dict[str, Any] = {}
+        if version := text_or_none(request.header("linkedin-version")):
+            shared["api_version"] = version
+        if method := text_or_none(request.header("x-restli-method")):
+            shared["restli_method"] = method
+        if request.header("authorization"):
+            shared["access_token_present"] = True  # a credential: recorded as present, never copied
+        return [self._capi_event(request, entry, shared) for entry in entries]
+
+    def _capi_event(self, request: CapturedRequest, entry: Any, shared: dict[str, Any]) -> DecodedEvent:
+        if not isinstance(entry, dict):
+            return self._capi_malformed(request, "Conversions API event is not an object")
+        urn = text_or_none(entry.get("conversion"))
+        match = _CONVERSION_URN.match(urn) if urn else None
+        if not match:
+            return self._capi_malformed(
+                request, "Conversions API event without a conversion rule (urn:lla:llaPartnerConversion:<id>)"
+            )
+        value_raw = entry.get("conversionValue")
+        money: dict[str, Any] = value_raw if isinstance(value_raw, dict) else {}
+        user_raw = entry.get("user")
+        user: dict[str, Any] = user_raw if isinstance(user_raw, dict) else {}
+        user_data, click_id, hashed_emails, id_types = _capi_user(user)
+        params: dict[str, Any] = {**shared, "conversion": urn, "conversionId": match["id"]}
+        params.update({k: v for k, v in entry.items() if k not in _CAPI_KNOWN})
+        if id_types:
+            params["user.idTypes"] = id_types
+        if hashed_emails:
+            params["hashed_emails"] = hashed_emails  # SHA-256 digests only, for attribution.py
+        value = to_number(money.get("amount"))
+        if value is None and text_or_none(money.get("amount")):
+            params["value_raw"] = text_or_none(money.get("amount"))
+        return new_event(
+            vendor=self.vendor,
+            event="conversion",  # as the Insight Tag names a conversion hit; the rule is conversionId
+            value=value,
+            currency=text_or_none(money.get("currencyCode")),
+            event_id=text_or_none(entry.get("eventId")),
+            click_ids={"li_fat_id": click_id} if click_id else {},
+            user_data=user_data,
+            source="server",
+            params=params,  # from json_body: safe already (parse_json)
+        )
+
+
+def _capi_entries(request: CapturedRequest, body: dict[str, Any]) -> list[Any] | None:
+    """The events of a Conversions API body: ``elements`` of a batch, else the body itself (one event).
+    None when a batch has no readable ``elements`` list."""
+    elements = body.get("elements")
+    if isinstance(elements, list):
+        return elements
+    if (request.header("x-restli-method") or "").strip().upper() == "BATCH_CREATE":
+        return None
+    return [body]
+
+
+def _capi_user(
+    user: dict[str, Any],
+) -> tuple[dict[str, UserDataForm], str | None, list[str], list[str]]:
+    """``user`` read: identifier forms (never values), the li_fat_id, SHA-256 email digests, idTypes sent."""
+    forms: dict[str, UserDataForm] = {}
+    click_id: str | None = None
+    hashed: list[str] = []
+    id_types: list[str] = []
+    ids = user.get("userIds")
+    for item in ids if isinstance(ids, list) else []:
+        if not isinstance(item, dict):
+            continue
+        id_type = text_or_none(item.get("idType"))
+        value = text_or_none(item.get("idValue"))
+        if not id_type or not value:
+            continue
+        id_types.append(id_type)
+        if id_type == _CLICK_ID_TYPE:
+            click_id = click_id or value
+            continue
+        form = user_data_form(value)
+        key = _ID_TYPES.get(id_type, id_type.lower())
+        forms[key] = "raw" if forms.get(key) == "raw" else form  # one raw value makes the key raw
+        if key == "em" and form == "sha256":
+            hashed.append(value.lower())
+    external = user.get("externalIds")
+    for value in external if isinstance(external, list) else []:
+        if text := text_or_none(value):
+            forms["external_id"] = "raw" if forms.get("external_id") == "raw" else user_data_form(text)
+    info = user.get("userInfo")
+    if isinstance(info, dict):
+        for wire_name, key in _USER_INFO.items():
+            if text := text_or_none(info.get(wire_name)):
+                forms[key] = user_data_form(text)
+    return forms, click_id, hashed, id_types
+
+
+def _capi_reply(request: CapturedRequest) -> SinkholeReply:
+    """What the Conversions API answers a create: 201 and no body for one event; for a BATCH_CREATE, 200 and
+    one ``{"status": 201}`` per element, in order."""
+    body = json_body(request)
+    elements = body.get("elements") if isinstance(body, dict) else None
+    batch = (request.header("x-restli-method") or "").strip().upper() == "BATCH_CREATE"
+    if not batch and not isinstance(elements, list):
+        return SinkholeReply(status=201)
+    count = len(elements) if isinstance(elements, list) else 0
+    reply = {"elements": [{"status": 201}] * count}
+    return SinkholeReply(status=200, content_type="application/json", body=json.dumps(reply).encode())

@@ -1,4 +1,4 @@
-"""X (Twitter) pixel hits.
+"""X (Twitter) pixel hits and X Conversions API calls.
 
 The website tag (``static.ads-twitter.com/uwt.js``, never a hit) sends the same hit twice, to
 ``analytics.twitter.com`` (or, newer, ``analytics.x.com``) and to ``t.co`` (for each domain's cookies),
@@ -18,15 +18,28 @@ form POST (fetch/beacon) carrying the same fields in its body:
   (``?txn_id=<pixel>&p_id=Twitter``) carries none of ``trackPid``'s parameters and stays a page view.
 
 Both copies decode (they are separate requests); ``params["endpoint_host"]`` tells them apart.
+
+Server-side, the Conversions API takes ``POST ads-api.x.com/<version>/measurement/conversions/<pixel id>``
+(also on the older ``ads-api.twitter.com``; OAuth 1.0a ``Authorization`` header) with ``{"conversions":
+[{conversion_time, event_id, identifiers: [{twclid} | {hashed_email} | {hashed_phone_number} | {ip_address,
+user_agent}], value, price_currency, number_items, conversion_id, description, contents}]}`` (X's Ads API
+reference; RudderStack's twitter_ads and Stape's X tag send exactly that). ``event_id`` is the event tag,
+sent either short (``o87ne``) or in full (``tw-<pixel>-<event>``), both accepted: it names the event in full,
+as the pixel's event tags are named, so both sides of one conversion compare. ``conversion_id`` is what X
+deduplicates pixel and Conversions API events on, hence ``event_id``. The answer is ``200`` with
+``{"request": {...}, "data": {"conversions_processed": N, "debug_id": ".."}}``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from typing import Any
 
 from harness.decoders.base import PIXEL_GIF, Decoder, VendorProfile, new_event, register
 from harness.decoders.wire import (
+    json_body,
     json_safe,
     loads_json,
     query_value,
@@ -53,6 +66,21 @@ _USER = {"email_address": "em", "phone_number": "ph"}
 _KNOWN = {"txn_id", "events", "event", "event_id", "tw_document_href", "twclid", "tw_sale_amount"}
 # The conversion parameters of oct.js' trackPid, which a single-event tag's <noscript> image repeats.
 _TRACK_PID_PARAMS = ("tw_sale_amount", "tw_order_quantity", "tw_product_id", "tw_country_code")
+_CAPI_HOSTS = ("ads-api.x.com", "ads-api.twitter.com")
+_CAPI_PATH = re.compile(r"^/(?P<version>\d+)/measurement/conversions/(?P<pixel>[^/]+)/?$")
+_SHORT_EVENT_TAG = re.compile(r"^[0-9a-z]+$", re.IGNORECASE)
+# identifiers[] keys -> user_data keys (the click ID goes to click_ids).
+_CAPI_USER = {"hashed_email": "em", "hashed_phone_number": "ph"}
+# Decoded into typed fields, or identifiers (whose values are never copied into params).
+_CAPI_KNOWN = {
+    "event_id",
+    "identifiers",
+    "value",
+    "price_currency",
+    "conversion_id",
+    "ip_address",
+    "user_agent",
+}
 
 
 def _json(raw: str | None) -> Any:
@@ -114,21 +142,27 @@ class XDecoder(Decoder):
         consent="ad_tag",
         purchase_events=frozenset({"purchase"}),
     )
-    claim_hosts = _HOSTS
-    volatile_params = frozenset({"pl_id", "tpx_cb", "twpid", "event_id"})
+    claim_hosts = (*_HOSTS, *_CAPI_HOSTS)
+    volatile_params = frozenset({"pl_id", "tpx_cb", "twpid", "event_id", "conversion_time"})
 
     def claims(self, request: CapturedRequest) -> bool:
         return self.surely_claims(request.host, request.method, request.path)
 
     def surely_claims(self, host: str, method: str, path: str) -> bool:
+        if host in _CAPI_HOSTS:
+            return method == "POST" and bool(_CAPI_PATH.match(path))
         return host in _HOSTS and path in _PATHS
 
     def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
+        if request.host in _CAPI_HOSTS:
+            return _capi_reply(request)
         if request.method == "GET":
             return SinkholeReply(status=200, content_type="image/gif", body=PIXEL_GIF)
         return SinkholeReply(status=204)
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
+        if request.host in _CAPI_HOSTS:
+            return self._decode_capi(request)
         params = request_params_dict(request)
         pixel = text_or_none(params.get("txn_id"))
         if not pixel:
@@ -173,3 +207,96 @@ class XDecoder(Decoder):
                 )
             )
         return events
+
+    def _capi_malformed(self, request: CapturedRequest, reason: str) -> DecodedEvent:
+        """The one event of an unreadable Conversions API call: a server event, wherever it was sent from."""
+        event = self.malformed(request, reason)
+        event.source = "server"
+        return event
+
+    def _decode_capi(self, request: CapturedRequest) -> list[DecodedEvent]:
+        match = _CAPI_PATH.match(request.path)
+        pixel = match["pixel"] if match else None
+        body = json_body(request)
+        items = body.get("conversions") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items:
+            return [self._capi_malformed(request, "Conversions API body has no conversions list")]
+        shared: dict[str, Any] = {"endpoint_host": request.host}
+        if match:
+            shared["api_version"] = match["version"]
+        if request.header("authorization"):
+            shared["authorization_present"] = True  # OAuth 1.0a: recorded as present, never copied
+        return [self._capi_event(request, pixel, item, shared) for item in items]
+
+    def _capi_event(
+        self, request: CapturedRequest, pixel: str | None, item: Any, shared: dict[str, Any]
+    ) -> DecodedEvent:
+        if not isinstance(item, dict):
+            return self._capi_malformed(request, "Conversions API conversion is not an object")
+        tag = text_or_none(item.get("event_id"))
+        if not tag:
+            return self._capi_malformed(request, "Conversions API conversion without event_id (its event tag)")
+        click_ids, user_data, hashed_emails = _capi_identifiers(item)
+        params: dict[str, Any] = {**shared, "event_id": tag}
+        params.update({k: v for k, v in item.items() if k not in _CAPI_KNOWN})
+        if hashed_emails:
+            params["hashed_emails"] = hashed_emails  # SHA-256 digests only, for attribution.py
+        value = to_number(item.get("value"))
+        if value is None and text_or_none(item.get("value")):
+            params["value_raw"] = text_or_none(item.get("value"))
+        return new_event(
+            vendor=self.vendor,
+            event=_full_event_tag(tag, pixel),
+            account_id=pixel,
+            value=value,
+            currency=text_or_none(item.get("price_currency")),
+            event_id=text_or_none(item.get("conversion_id")),
+            click_ids=click_ids,
+            user_data=user_data,
+            source="server",
+            params=params,  # from json_body: safe already (parse_json)
+        )
+
+
+def _full_event_tag(tag: str, pixel: str | None) -> str:
+    """``o87ne`` sent for pixel ``o8z6j`` as ``tw-o8z6j-o87ne``, the name the pixel's hits give it."""
+    if pixel and _SHORT_EVENT_TAG.match(tag) and _SHORT_EVENT_TAG.match(pixel):
+        return f"tw-{pixel}-{tag}"
+    return tag
+
+
+def _capi_identifiers(item: dict[str, Any]) -> tuple[dict[str, str], dict[str, UserDataForm], list[str]]:
+    """``identifiers`` (and a conversion-level ``ip_address``/``user_agent``, as some clients send them):
+    the twclid, each identifier's form (never its value) and the SHA-256 email digests."""
+    click_ids: dict[str, str] = {}
+    forms: dict[str, UserDataForm] = {}
+    hashed: list[str] = []
+    identifiers = item.get("identifiers")
+    entries: list[dict[str, Any]] = []
+    if isinstance(identifiers, list):
+        entries.extend(entry for entry in identifiers if isinstance(entry, dict))
+    entries.append({k: item[k] for k in ("ip_address", "user_agent") if k in item})
+    for entry in entries:
+        for name, raw in entry.items():
+            text = text_or_none(raw)
+            if not text:
+                continue
+            if name == "twclid":
+                click_ids.setdefault("twclid", text)
+                continue
+            key: str = _CAPI_USER.get(name, name)
+            form = user_data_form(text)
+            forms[key] = "raw" if forms.get(key) == "raw" else form  # one raw value makes the key raw
+            if key == "em" and form == "sha256":
+                hashed.append(text.lower())
+    return click_ids, forms, hashed
+
+
+def _capi_reply(request: CapturedRequest) -> SinkholeReply:
+    """The Conversions API's 200: how many conversions it took, and a debug ID (stable per request here)."""
+    body = json_body(request)
+    items = body.get("conversions") if isinstance(body, dict) else None
+    count = len(items) if isinstance(items, list) else 0
+    debug_id = hashlib.sha1(request.body + request.url.encode()).hexdigest()[:32]
+    reply = {"request": {"params": {}}, "data": {"conversions_processed": count, "debug_id": debug_id}}
+    return SinkholeReply(status=200, content_type="application/json", body=json.dumps(reply).encode())
