@@ -19,9 +19,10 @@ What each variable is for, and why it is set the way it is:
   older Node ignores it (and the proxy variables: use a proxy agent there).
 - ``PYTHONPATH`` (prepended; see ``merge_env``) adds a ``sitecustomize`` that teaches SDKs which ignore
   the standard variables to read them: the OpenAPI-generated clients of TikTok's
-  ``tiktok-business-api-sdk-official`` and Pinterest's ``pinterest-api-sdk``. Their urllib3 client reads
-  neither ``HTTPS_PROXY`` nor ``SSL_CERT_FILE`` (it uses ``Configuration.proxy`` and certifi), so without
-  this their conversion calls would bypass the harness silently (and, live, reach the real ad account).
+  ``tiktok-business-api-sdk-official``, Pinterest's ``pinterest-api-sdk`` and Snap's ``snap-business-sdk``.
+  Their urllib3 client reads neither ``HTTPS_PROXY`` nor ``SSL_CERT_FILE`` (it uses ``Configuration.proxy``
+  and certifi), so without this their conversion calls would bypass the harness silently (and, live, reach
+  the real ad account).
   The shim only fills
   values the app left unset, and then runs any other ``sitecustomize`` on the path. Pass
   ``python_sdk_shim=False`` to leave ``PYTHONPATH`` alone.
@@ -55,6 +56,7 @@ import sys
 _PATCHED = frozenset({
     "business_api_client.configuration",  # TikTok's tiktok-business-api-sdk-official
     "openapi_generated.pinterest_client.configuration",  # Pinterest's pinterest-api-sdk
+    "snap_business_sdk.configuration",  # Snap's snap-business-sdk (Conversions API)
 })
 
 

@@ -1,6 +1,6 @@
 """Backends calling vendors with their own Python SDKs (Segment's, RudderStack's, Snowplow's tracker, the
-GA4 Measurement Protocol client ``ga4mp``, Pinterest's Conversions API SDK, Google's ``google-ads`` client
-over gRPC), routed through the capture
+GA4 Measurement Protocol client ``ga4mp``, Pinterest's and Snap's Conversions API SDKs, Google's
+``google-ads`` client over gRPC), routed through the capture
 proxy by the environment alone: each call is answered locally as the vendor would (the SDK reads the
 answer), recorded as a server hit and decoded exactly once, with its value, currency and order ID. The
 SDKs send what they really send: gzip-compressed batches, Snowplow's payload-data POST and its GET
@@ -28,6 +28,7 @@ pytest.importorskip("rudderstack.analytics")
 pytest.importorskip("snowplow_tracker")
 pytest.importorskip("ga4mp")
 pytest.importorskip("pinterest")
+pytest.importorskip("snap_business_sdk")
 pytest.importorskip("google.ads.googleads")
 
 
@@ -128,11 +129,27 @@ def test_pinterest_conversions_sdk_is_routed_answered_and_decoded(
     assert event.user_data.get("em") == "sha256"
 
 
-def test_pinterest_sdk_reads_the_proxy_only_through_the_shim(harness_env: dict[str, str]) -> None:
-    probe = (
-        "from openapi_generated.pinterest_client.configuration import Configuration as C; "
-        "c = C(); print(c.proxy, c.ssl_ca_cert)"
-    )
+def test_snap_conversions_sdk_is_routed_answered_and_decoded(
+    capture_proxy: CaptureProxy, harness_env: dict[str, str], registry: DecoderRegistry
+) -> None:
+    token, hits = sdk_hits(capture_proxy, harness_env, "snap", expected_hits=1)
+    assert [(h.host, h.path) for h in hits] == [("tr.snapchat.com", "/v2/conversion")]
+    (event,) = decoded_once(registry, hits)
+    assert (event.vendor, event.event, event.transaction_id, event.event_id) == (
+        "snapchat", "PURCHASE", token, f"dedup-{token}",
+    )  # fmt: skip
+    assert (event.value, event.currency, event.click_ids) == (45.5, "EUR", {"ScCid": "snap-click-1"})
+    assert event.user_data.get("em") == "sha256" and event.source == "server"
+
+
+@pytest.mark.parametrize(
+    "configuration",
+    ["openapi_generated.pinterest_client.configuration", "snap_business_sdk.configuration"],
+)
+def test_openapi_generated_sdks_read_the_proxy_only_through_the_shim(
+    harness_env: dict[str, str], configuration: str
+) -> None:
+    probe = f"from {configuration} import Configuration as C; c = C(); print(c.proxy, c.ssl_ca_cert)"
     without = {k: v for k, v in harness_env.items() if k != "PYTHONPATH"}
     bare = subprocess.run([sys.executable, "-c", probe], env={**os.environ, **without}, capture_output=True, text=True)
     assert bare.stdout.split() == ["None", "None"], bare.stderr

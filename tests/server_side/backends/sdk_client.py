@@ -1,8 +1,8 @@
 """A backend's calls made with a vendor's own Python SDK, once, then exit.
 
 Run: ``python sdk_client.py SDK TOKEN``, SDK one of ``segment``, ``segment-gzip``, ``rudderstack``,
-``rudderstack-hosted``, ``snowplow-post``, ``snowplow-get``, ``ga4mp``, ``pinterest``, ``google-ads``
-(a click conversion and an enhancement, over gRPC). Every call
+``rudderstack-hosted``, ``snowplow-post``, ``snowplow-get``, ``ga4mp``, ``pinterest``, ``snap``,
+``google-ads`` (a click conversion and an enhancement, over gRPC). Every call
 carries TOKEN (an order ID, a page URL) so a test finds its requests among others. Prints what the SDK
 reported; exits non-zero if it reported a failure. Nothing here knows about eventpath: the environment
 routes the SDK through the capture proxy.
@@ -108,6 +108,31 @@ def pinterest(token: str) -> None:
         raise SystemExit(f"pinterest: {reply}")
 
 
+def snap(token: str) -> None:
+    import time
+
+    from snap_business_sdk.public.conversion_api import ConversionApi
+    from snap_business_sdk.public.conversion_event import ConversionEvent
+
+    event = ConversionEvent(
+        pixel_id="aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+        event_type="PURCHASE",
+        event_conversion_type="WEB",
+        timestamp=str(int(time.time() * 1000)),
+        email="joe@example.com",  # the SDK normalises and hashes
+        price="45.50",
+        currency="EUR",
+        transaction_id=token,
+        client_dedup_id=f"dedup-{token}",
+        page_url=PAGE.format(token=token),
+        click_id="snap-click-1",
+        user_agent="Mozilla/5.0 (Linux; Android 14)",
+    )
+    reply = ConversionApi("snap-sdk-test-token").send_event_sync(event)
+    if reply.get("status") != "SUCCESS":
+        raise SystemExit(f"snap: {reply}")
+
+
 def google_ads(token: str) -> None:
     import hashlib
 
@@ -173,6 +198,7 @@ if __name__ == "__main__":
         "snowplow-get": lambda: snowplow(run_token, method="get"),
         "ga4mp": lambda: ga4mp(run_token),
         "pinterest": lambda: pinterest(run_token),
+        "snap": lambda: snap(run_token),
         "google-ads": lambda: google_ads(run_token),
     }
     calls[sdk]()
