@@ -58,12 +58,18 @@ CONSENT_FLAG_PARAMS: tuple[str, ...] = (
     "gdpr",
     "gdpr_consent",
     "us_privacy",
+    "gpp",  # IAB Global Privacy Platform string and its section IDs (a delife.de Floodlight capture)
+    "gpp_sid",
+    "rdp",  # restricted data processing (CCPA)
     "tcfd",
     "tag_for_child_directed_treatment",
     "tfua",
     "ltd",
 )
-_FLAG_SET = frozenset(CONSENT_FLAG_PARAMS)
+# A hit to a server container carries some flags as its own copies (gtag to sGTM: sst.us_privacy=1YNY):
+# the same signal, kept under the flag's name when the hit has no plain one.
+_SERVER_COPIES = {f"sst.{name}": name for name in ("us_privacy", "gdpr", "gdpr_consent", "gpp", "gpp_sid")}
+_FLAG_SET = frozenset(CONSENT_FLAG_PARAMS) | frozenset(_SERVER_COPIES)
 
 
 def decode_gcs(gcs: str | None) -> dict[str, ConsentValue | None]:
@@ -121,6 +127,9 @@ def consent_from_params(params: Mapping[str, str]) -> ConsentState:
         for name in CONSENT_FLAG_PARAMS:
             if name in params:
                 other[name] = params[name]
+        for copy, name in _SERVER_COPIES.items():
+            if copy in params and name not in other:
+                other[name] = params[copy]
     fields: dict[str, object] = {**decoded, "other": other}
     return validate_consent(fields)
 
