@@ -19,10 +19,11 @@ What each variable is for, and why it is set the way it is:
   older Node ignores it (and the proxy variables: use a proxy agent there).
 - ``PYTHONPATH`` (prepended; see ``merge_env``) adds a ``sitecustomize`` that teaches SDKs which ignore
   the standard variables to read them: the OpenAPI-generated clients of TikTok's
-  ``tiktok-business-api-sdk-official``, Pinterest's ``pinterest-api-sdk`` and Snap's ``snap-business-sdk``.
-  Their urllib3 client reads neither ``HTTPS_PROXY`` nor ``SSL_CERT_FILE`` (it uses ``Configuration.proxy``
-  and certifi), so without this their conversion calls would bypass the harness silently (and, live, reach
-  the real ad account).
+  ``tiktok-business-api-sdk-official``, Pinterest's ``pinterest-api-sdk`` and Snap's ``snap-business-sdk``
+  (their urllib3 client reads neither ``HTTPS_PROXY`` nor ``SSL_CERT_FILE``: it uses ``Configuration.proxy``
+  and certifi), and suds under Microsoft Advertising's ``bingads`` (it turns the environment's proxy off).
+  Without this their conversion calls would bypass the harness silently (and, live, reach the real ad
+  account).
   The shim only fills
   values the app left unset, and then runs any other ``sitecustomize`` on the path. Pass
   ``python_sdk_shim=False`` to leave ``PYTHONPATH`` alone.
@@ -52,19 +53,12 @@ import importlib.util
 import os
 import sys
 
-# OpenAPI-generated clients: their Configuration has ``proxy`` and ``ssl_ca_cert`` (openapi-generator's).
-_PATCHED = frozenset({
-    "business_api_client.configuration",  # TikTok's tiktok-business-api-sdk-official
-    "openapi_generated.pinterest_client.configuration",  # Pinterest's pinterest-api-sdk
-    "snap_business_sdk.configuration",  # Snap's snap-business-sdk (Conversions API)
-})
-
-
 def _env_proxy():
     return os.environ.get("HTTPS_PROXY") or os.environ.get("https_proxy")
 
 
 def _patch_configuration(module):
+    """OpenAPI-generated clients: their Configuration has ``proxy`` and ``ssl_ca_cert`` (openapi-generator's)."""
     original = module.Configuration.__init__
 
     def __init__(self, *args, **kwargs):
@@ -77,6 +71,30 @@ def _patch_configuration(module):
     module.Configuration.__init__ = __init__
 
 
+def _patch_suds(module):
+    """suds (Microsoft's bingads SOAP client) installs ProxyHandler(options.proxy), {} by default: no proxy at
+    all. With none set, use the environment's (ProxyHandler() reads it, NO_PROXY honoured)."""
+    import urllib.request
+
+    original = module.HttpTransport.u2handlers
+
+    def u2handlers(self):
+        if not self.proxy and _env_proxy():
+            return [urllib.request.ProxyHandler()]
+        return original(self)
+
+    module.HttpTransport.u2handlers = u2handlers
+
+
+# Module -> the patch applied once it is imported.
+_PATCHES = {
+    "business_api_client.configuration": _patch_configuration,  # TikTok's tiktok-business-api-sdk-official
+    "openapi_generated.pinterest_client.configuration": _patch_configuration,  # Pinterest's pinterest-api-sdk
+    "snap_business_sdk.configuration": _patch_configuration,  # Snap's snap-business-sdk (Conversions API)
+    "suds.transport.http": _patch_suds,  # suds-community, under Microsoft Advertising's bingads
+}
+
+
 class _Loader(importlib.abc.Loader):
     def __init__(self, wrapped):
         self.wrapped = wrapped
@@ -86,12 +104,12 @@ class _Loader(importlib.abc.Loader):
 
     def exec_module(self, module):
         self.wrapped.exec_module(module)
-        _patch_configuration(module)
+        _PATCHES[module.__name__](module)
 
 
 class _Finder(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
-        if name not in _PATCHED:
+        if name not in _PATCHES:
             return None
         spec = importlib.machinery.PathFinder.find_spec(name, path)
         if spec is not None and spec.loader is not None:
