@@ -82,8 +82,8 @@ def pre_consent_problem(event: DecodedEvent) -> str | None:
     granted = granted_signals(event)
     if granted:
         return f"claims {', '.join(granted)} granted"
-    if role == "google_ad_tag" and event.consent.ad_storage != "denied":
-        return "is not a consent-mode ping (its gcs/gcd do not say ad_storage denied)"
+    if role == "consent_mode_ad_tag" and event.consent.ad_storage != "denied":
+        return "is not a consent-mode ping (it does not say ad_storage denied)"
     return None
 
 
@@ -92,8 +92,10 @@ def rejected_problem(event: DecodedEvent) -> str | None:
     problem = pre_consent_problem(event)
     if problem is not None:
         return problem
-    if vendor_profile(event.vendor).consent in ("google_ad_tag", "google_tag") and not event.consent.declared:
-        return "carries no consent state (no gcs/gcd), so Google treats it as consented"
+    profile = vendor_profile(event.vendor)
+    if profile.consent in ("consent_mode_ad_tag", "consent_mode_tag") and not event.consent.declared:
+        platform = profile.platform_name or event.vendor
+        return f"carries no consent state, so {platform} treats it as consented"
     return None
 
 

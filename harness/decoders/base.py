@@ -34,10 +34,11 @@ def new_consent(**fields: Any) -> ConsentState:
 
 
 # How the consent checks judge a vendor's hits: an "ad_tag" may neither fire before consent nor after a
-# reject; a "google_ad_tag" (Google Ads, Floodlight) may send consent-mode pings that say ad_storage denied;
-# a "google_tag" (GA4, UA) must carry its consent state once the visitor rejected; "not_judged": server
-# APIs and data pipelines, which no banner governs.
-ConsentRole = Literal["ad_tag", "google_ad_tag", "google_tag", "not_judged"]
+# reject; a "consent_mode_ad_tag" (Google Ads, Floodlight, Microsoft UET) may send consent-mode pings that say
+# ad_storage denied, and a hit that says nothing of consent counts as consented; a "consent_mode_tag" (GA4,
+# UA) may send pings that grant nothing and must carry its consent state once the visitor rejected;
+# "not_judged": server APIs and data pipelines, which no banner governs.
+ConsentRole = Literal["ad_tag", "consent_mode_ad_tag", "consent_mode_tag", "not_judged"]
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from tests.checks.hits import (
     SHOP,
     THANK_YOU,
     Journey,
+    bing_uet_hit,
     ga4_hit,
     meta_capi_hit,
     meta_pixel_hit,
@@ -77,7 +78,7 @@ def test_after_reject_non_google_ad_hits_fail_and_google_must_say_denied() -> No
 
     assert set(failures) == {
         "tiktok_pixel Pageview fired 2.0 s after the visitor rejected ('reject cookies')",
-        "ga4 page_view carries no consent state (no gcs/gcd), so Google treats it as consented "
+        "ga4 page_view carries no consent state, so GA4 treats it as consented "
         "3.0 s after the visitor rejected ('reject cookies')",
     }
     tiktok_failure = next(f for f in failures.values() if f.title.startswith("tiktok"))
@@ -147,3 +148,23 @@ def test_the_retargeting_and_native_ad_tags_count_as_ad_tags_before_consent() ->
     fired = {f.title.split(" ", 1)[0] for f in failures}
     assert fired == {"criteo", "tradedesk", "outbrain", "taboola"}, [f.title for f in failures]
     assert {f.root_cause for f in failures} == {"Consent sequencing issue"}
+
+
+def test_microsoft_uet_has_a_consent_mode_like_googles() -> None:
+    """UET's consent mode (uetq.push('consent', 'default', {ad_storage: 'denied'})) sends cookieless hits
+    saying asc=D and, on a reject, a consent-update beacon saying so: neither is a violation. A UET hit that
+    says nothing of consent (Microsoft then treats it as granted) is one, before the consent click and after
+    a reject alike."""
+    journey = Journey()
+    journey.hit(with_params(bing_uet_hit("page_view", f"{SHOP}/"), asc="D"))  # a consent-mode ping: fine
+    silent = journey.hit(bing_uet_hit("view_item", f"{SHOP}/"))
+    journey.step("reject cookies", consent="reject", target="#cmp-reject")
+    journey.hit(with_params(bing_uet_hit("page_view", f"{SHOP}/"), asc="D", evt="consent", src="update"))
+    after = journey.hit(bing_uet_hit("add_to_cart", f"{SHOP}/"))
+    failures = list(consent_respected(context_for(journey, AD)))
+    titles = sorted(f.title for f in failures)
+    assert len(titles) == 2, titles
+    assert titles[0].startswith("bing_uet add_to_cart is not a consent-mode ping (it does not say ad_storage denied)")
+    assert "after the visitor rejected" in titles[0]
+    assert titles[1].startswith("bing_uet view_item is not a consent-mode ping (it does not say ad_storage denied)")
+    assert {e.request_id for f in failures for e in f.evidence} == {silent, after}

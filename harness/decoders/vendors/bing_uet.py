@@ -226,7 +226,7 @@ class BingUetDecoder(Decoder):
     profile = VendorProfile(
         tag_name="Microsoft UET tag",
         platform_name="Microsoft UET",
-        consent="ad_tag",
+        consent="consent_mode_ad_tag",
         purchase_events=frozenset({"purchase"}),
         click_ids=("msclkid",),
         click_id_cookies={"msclkid": "_uetmsclkid"},

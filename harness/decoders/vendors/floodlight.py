@@ -84,7 +84,7 @@ class FloodlightDecoder(Decoder):
     profile = VendorProfile(
         tag_name="Floodlight tag",
         platform_name="Floodlight",
-        consent="google_ad_tag",
+        consent="consent_mode_ad_tag",
         click_id_cookies={"gclid": "_gcl_aw"},
     )
     claim_hosts = (*DOUBLECLICK_HOSTS, "adservice.google.com")

@@ -153,7 +153,7 @@ class GA4Decoder(Decoder):
     profile = VendorProfile(
         tag_name="GA4",
         platform_name="GA4",
-        consent="google_tag",
+        consent="consent_mode_tag",
         purchase_events=frozenset({"purchase"}),
     )
     volatile_params: ClassVar[frozenset[str]] = frozenset(

@@ -282,7 +282,7 @@ class GoogleAdsDecoder(Decoder):
     profile = VendorProfile(
         tag_name="Google Ads tag",
         platform_name="Google Ads",
-        consent="google_ad_tag",
+        consent="consent_mode_ad_tag",
         purchase_events=frozenset({"conversion", "purchase"}),
         click_ids=("gclid", "gbraid", "wbraid"),
         click_id_cookies={"gclid": "_gcl_aw"},

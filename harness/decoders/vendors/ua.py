@@ -29,7 +29,7 @@ class UniversalAnalyticsDecoder(Decoder):
     profile = VendorProfile(
         tag_name="Universal Analytics",
         platform_name="Universal Analytics",
-        consent="google_tag",
+        consent="consent_mode_tag",
         purchase_events=frozenset({"transaction"}),
     )
     claim_hosts = UA_HOSTS
