@@ -7,7 +7,8 @@ an email the journey typed (run-unique by the scenario's design). What matches n
 
 Limit of the email key: DecodedEvent records only the FORM of each identifier (``user_data``), not its
 value, so an event contributes hashed emails only where its decoder keeps the digests in
-``params["hashed_emails"]`` (``meta_capi`` and ``google_ads_api`` do; raw values are never kept).
+``params["hashed_emails"]`` (the server APIs' decoders do: Meta's, Google Ads', LinkedIn's, X's and
+Microsoft's conversion uploads; raw values are never kept).
 """
 
 from __future__ import annotations
