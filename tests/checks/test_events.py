@@ -220,11 +220,15 @@ def test_the_google_tags_consent_mode_twin_is_not_a_second_conversion() -> None:
     purchase = {"value": 89.9, "currency": "EUR", "order_id": "7192923"}
     journey.hit(google_ads_hit(THANK_YOU, **purchase))
     journey.hit(google_ads_hit(THANK_YOU, **purchase, endpoint="ccm/conversion"))
+    # And its Protected Audience iframe (td.doubleclick.net/td/rul/<ID>, the same fields): a mirror too.
+    rul = google_ads_hit(THANK_YOU, **purchase)
+    journey.hit(rul.model_copy(update={"url": rul.url.replace("www.googleadservices.com/pagead/conversion/", "td.doubleclick.net/td/rul/")}))
     expected = [{"vendor": "google_ads", "event": "conversion", "value": 89.9, "currency": "EUR"}]
     ctx = journey.context(events=expected)
     assert [(e.params["endpoint"], e.repeats) for e in ctx.events if e.vendor == "google_ads"] == [
         ("conversion", False),
         ("ccm-conversion", True),
+        ("rul", True),
     ]
     assert list(event_count(ctx)) == [] and list(event_value(ctx)) == []
     journey.hit(google_ads_hit(THANK_YOU, **purchase))

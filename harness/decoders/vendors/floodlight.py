@@ -9,7 +9,9 @@ use ``ord`` as a cache buster (or "1" for unique counting). ``u1``..``uN`` are c
 
 Google answers the first request with a redirect whose hop repeats the activity with ``dc_pre=``
 (``<src>.fls.doubleclick.net/activityi;dc_pre=...`` or ``adservice.google.com/ddm/fls/z/dc_pre=...``,
-seen in bestbuy.com captures); those decode too, flagged ``params["redirect_followup"] = True``.
+seen in bestbuy.com captures); those decode too, flagged ``params["redirect_followup"] = True``. So does
+the tag's Protected Audience iframe, ``td.doubleclick.net/td/fls/rul/activityi;fledge=1;...`` with the
+activity's own params and ``ord`` (beside it on deusto.es), a repeat of it: ``params["protected_audience"]``.
 Click trackers (``/ddm/clk/``, ``/ddm/trackclk/``) are redirects of an ad click, never claimed; nor is
 Campaign Manager's ad-side event reporting on the same path (``activity;src=..;met=1;v=1;pid=..;aid=..``,
 rich-media and VAST tracking pings fired by a served creative, with no ``type``/``cat``).
@@ -44,6 +46,10 @@ from harness.urls import unquote
 DOUBLECLICK_HOSTS: tuple[str, ...] = ("ad.doubleclick.net", "fls.doubleclick.net", ".fls.doubleclick.net")
 _ACTIVITY_PATH = re.compile(r"^/(?:ddm/)?(activity[ij]?)[;/]")
 _FLS_FOLLOWUP_PATH = re.compile(r"^/ddm/fls/[a-z]/")
+# The tag's Protected Audience iframe (allow="join-ad-interest-group"): the same activity, matrix params and
+# ord as the activity hit it mirrors, plus fledge=1 (captured beside it on deusto.es).
+_PROTECTED_AUDIENCE_HOST = "td.doubleclick.net"
+_PROTECTED_AUDIENCE_PATH = re.compile(r"^/td/fls/rul/(activity[ij]?)[;/]")
 _CUSTOM_VARIABLE = re.compile(r"^u\d+$")
 _CONSUMED = (
     frozenset({"src", "cat", "cost", "ord", "~oref", *GOOGLE_CLICK_ID_PARAMS}) | consumed_consent_params()
@@ -63,6 +69,8 @@ def _matrix_start_of(host: str, path: str) -> int | None:
             return None  # creative event reporting (met=), not an activity tag
     elif host == "adservice.google.com":
         match = _FLS_FOLLOWUP_PATH.match(path)
+    elif host == _PROTECTED_AUDIENCE_HOST:
+        match = _PROTECTED_AUDIENCE_PATH.match(path)
     else:
         return None
     return match.end() if match else None
@@ -87,7 +95,7 @@ class FloodlightDecoder(Decoder):
         consent="consent_mode_ad_tag",
         click_id_cookies={"gclid": "_gcl_aw"},
     )
-    claim_hosts = (*DOUBLECLICK_HOSTS, "adservice.google.com")
+    claim_hosts = (*DOUBLECLICK_HOSTS, "adservice.google.com", _PROTECTED_AUDIENCE_HOST)
     volatile_params: ClassVar[frozenset[str]] = frozenset(
         {"num", "dc_random", "rcb", "auiddc", "tag_exp", "dc_pre", "_dc_test", "match_id", "ord"}
         | {"rnd", "auid", "tft", "tfd"}  # ccm/collect's
@@ -133,7 +141,8 @@ class FloodlightDecoder(Decoder):
                 page_url=page_url,
                 source=self.source,
                 params=_params(params, sales, request),
-                repeats="dc_pre" in params,  # Google's redirect hop repeats the activity it answers
+                # Google's redirect hop, and the Protected Audience mirror, repeat the activity they follow.
+                repeats="dc_pre" in params or _is_protected_audience_mirror(request),
             )
         ]
 
@@ -203,10 +212,16 @@ def _params(params: dict[str, str], sales: bool, request: CapturedRequest) -> di
     out["tag_format"] = _tag_format(request)
     if "dc_pre" in params:
         out["redirect_followup"] = True
+    if _is_protected_audience_mirror(request):
+        out["protected_audience"] = True
     return out
+
+
+def _is_protected_audience_mirror(request: CapturedRequest) -> bool:
+    return request.host == _PROTECTED_AUDIENCE_HOST
 
 
 def _tag_format(request: CapturedRequest) -> str:
     """activity (fetch/image), activityi (iframe), activityj, or fls (the adservice hop)."""
-    match = _ACTIVITY_PATH.match(request.path)
+    match = _ACTIVITY_PATH.match(request.path) or _PROTECTED_AUDIENCE_PATH.match(request.path)
     return match.group(1) if match else "fls"

@@ -19,7 +19,9 @@ One conversion in a browser shows up on several endpoints, and the decoder keeps
   it reaches the site's own host as ``<prefix>/<g|as>/d/ccm/conversion/<ID>/``, claimed there only with
   the tag's query signature (``random``, ``gtm`` and ``en`` or ``label``) and flagged
   ``params["first_party"] = True``;
-* ``rul``: ``td.doubleclick.net/td/rul/<ID>`` (Protected Audience iframe carrying the same fields);
+* ``rul``: ``td.doubleclick.net/td/rul/<ID>``, the tag's Protected Audience iframe (``fledge=1``,
+  ``allow="join-ad-interest-group"``) carrying the same fields as the hit it mirrors: a repeat, as
+  Floodlight's ``td/fls/rul`` mirror is of its activity (same ``ord``, captured side by side on deusto.es);
 * ``landing``: ``/pagead/landing`` (landing-page ping; no conversion, so its default event is "landing").
 
 A hit names its event in ``en`` or ``data=event=...``; without one, a remarketing endpoint's hit
@@ -375,7 +377,11 @@ class GoogleAdsDecoder(Decoder):
         if endpoint in _REDIRECT_FOLLOWUPS:
             extra["redirect_followup"] = True
         # A redirect hop and the consent-mode twin on Google's host repeat the conversion hit beside them.
-        repeats = endpoint in _REDIRECT_FOLLOWUPS or (endpoint == "ccm-conversion" and not first_party)
+        repeats = (
+            endpoint in _REDIRECT_FOLLOWUPS
+            or endpoint == "rul"  # the Protected Audience mirror of the tag's conversion or remarketing hit
+            or (endpoint == "ccm-conversion" and not first_party)
+        )
         # ccm/collect sends the event's value GA4-style, as a numeric (or text) event parameter.
         raw_value = params.get("value", params.get("epn.value", params.get("ep.value")))
         if raw_value is not None and to_number(raw_value) is None:
