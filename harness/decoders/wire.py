@@ -238,6 +238,15 @@ def user_data_form(value: str) -> UserDataForm:
     return "sha256" if len(text) == 64 and not text.strip(_HEX_DIGITS) else "raw"
 
 
+def number_keeping_raw(raw: Any, params: dict[str, Any], key: str = "value_raw") -> float | None:
+    """``to_number(raw)``; a value that was sent (not None) but is no number is kept as sent in
+    ``params[key]``, so the value check can show what the tag sent ("12,50", "", "undefined")."""
+    value = to_number(raw)
+    if value is None and raw is not None:
+        params[key] = raw
+    return value
+
+
 def text_or_none(value: Any) -> str | None:
     """A non-empty string form of a scalar, else None."""
     if type(value) is str:  # the usual case, tested first

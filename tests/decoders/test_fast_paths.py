@@ -780,3 +780,12 @@ def test_decoded_params_are_json_safe_already(hit: Any, leaf: Any, levels: int, 
     planted = request.model_copy(update={"body": json.dumps(_plant(body, _nest(leaf, levels), depth)).encode()})
     for event in REGISTRY.decode(planted):
         assert _same(wire.json_safe(event.params), event.params), event.vendor
+
+
+def test_a_value_that_is_no_number_is_kept_as_sent_for_the_value_check() -> None:
+    for raw, kept in (("12,50", "12,50"), ("", ""), ("undefined", "undefined"), ({"amount": 1}, {"amount": 1})):
+        params: dict[str, object] = {}
+        assert wire.number_keeping_raw(raw, params) is None and params == {"value_raw": kept}
+    for raw, number in (("12.5", 12.5), (3, 3.0), (None, None)):
+        params = {}
+        assert wire.number_keeping_raw(raw, params) == number and params == {}

@@ -56,7 +56,14 @@ from harness.decoders.base import (
     new_event,
     register,
 )
-from harness.decoders.wire import json_body, request_params_dict, text_or_none, to_number, user_data_form
+from harness.decoders.wire import (
+    json_body,
+    number_keeping_raw,
+    request_params_dict,
+    text_or_none,
+    to_number,
+    user_data_form,
+)
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply, UserDataForm
 from harness.urls import parse_query
 
@@ -373,9 +380,7 @@ class BingUetDecoder(Decoder):
         if hashed_emails:
             params["hashed_emails"] = hashed_emails
         raw_value = next((fields[k] for k in _SOAP_VALUE if k in fields), None)
-        value = to_number(raw_value)
-        if value is None and text_or_none(raw_value):
-            params["value_raw"] = raw_value
+        value = number_keeping_raw(raw_value, params)
         msclkid = text_or_none(fields.get("MicrosoftClickId"))
         return new_event(
             vendor=self.vendor,
@@ -431,9 +436,7 @@ class BingUetDecoder(Decoder):
         params.update({f"customData.{k}": v for k, v in custom.items() if k not in _CAPI_CUSTOM_KNOWN})
         if anonymous := text_or_none(user.get("anonymousId")):
             params["anonymousId"] = anonymous  # the browser's UET visitor ID (_uetvid), not personal data
-        value = to_number(custom.get("value"))
-        if value is None and text_or_none(custom.get("value")):
-            params["value_raw"] = text_or_none(custom.get("value"))
+        value = number_keeping_raw(custom.get("value"), params)
         return new_event(
             vendor=self.vendor,
             event=name if event_type == "custom" and name else event_type,

@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 from harness.decoders.base import Decoder, VendorProfile, host_matches, new_event, register
 from harness.decoders.google_consent import consent_from_params, consumed_consent_params
 from harness.decoders.vendors.google_ads import google_click_ids, user_data_from_em
-from harness.decoders.wire import params_dict, query_dict, to_number, user_data_form
+from harness.decoders.wire import number_keeping_raw, params_dict, query_dict, to_number, user_data_form
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply, UserDataForm
 from harness.urls import parse_query
 
@@ -231,8 +231,7 @@ class GA4Decoder(Decoder):
         for key, kind in _user_data_params(event_params).items():
             user_data.setdefault(key, kind)
         raw_value = hit.get("epn.value", hit.get("ep.value"))
-        if raw_value is not None and to_number(raw_value) is None:
-            params["value_raw"] = raw_value
+        value = number_keeping_raw(raw_value, params)
         event_id = _text(event_params.pop("event_id", None))
         transaction_id = _text(event_params.pop("transaction_id", None))
         if "event_params" in params and not event_params:
@@ -241,7 +240,7 @@ class GA4Decoder(Decoder):
             vendor=self.vendor,
             event=hit["en"],
             account_id=hit["tid"],
-            value=to_number(raw_value),
+            value=value,
             currency=hit.get("cu") or hit.get("ep.currency") or None,
             event_id=event_id,
             transaction_id=transaction_id,

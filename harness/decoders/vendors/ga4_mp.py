@@ -14,9 +14,9 @@ from typing import Any, ClassVar
 from harness.decoders.base import Decoder, VendorProfile, host_matches, new_consent, new_event, register
 from harness.decoders.wire import (
     json_body,
+    number_keeping_raw,
     query_dict,
     text_or_none,
-    to_number,
     user_data_form,
 )
 from harness.models import (
@@ -117,13 +117,12 @@ class GA4MeasurementProtocolDecoder(Decoder):
         if "timestamp_micros" in entry:
             params["timestamp_micros"] = entry["timestamp_micros"]
         raw_value = event_params.get("value")
-        if raw_value is not None and to_number(raw_value) is None:
-            params["value_raw"] = raw_value
+        value = number_keeping_raw(raw_value, params)
         return new_event(
             vendor=self.vendor,
             event=str(entry["name"]),
             account_id=account,
-            value=to_number(raw_value),
+            value=value,
             currency=text_or_none(event_params.get("currency")),
             event_id=text_or_none(event_params.get("event_id")),
             transaction_id=text_or_none(event_params.get("transaction_id")),

@@ -42,7 +42,13 @@ from typing import Any, ClassVar
 
 from harness.decoders.base import PIXEL_GIF, Decoder, VendorProfile, host_matches, new_event, register
 from harness.decoders.google_consent import consent_from_params, consumed_consent_params
-from harness.decoders.wire import params_dict, query_dict, query_params, to_number, user_data_form
+from harness.decoders.wire import (
+    number_keeping_raw,
+    params_dict,
+    query_dict,
+    query_params,
+    user_data_form,
+)
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply, UserDataForm
 from harness.urls import parse_query
 
@@ -384,13 +390,12 @@ class GoogleAdsDecoder(Decoder):
         )
         # ccm/collect sends the event's value GA4-style, as a numeric (or text) event parameter.
         raw_value = params.get("value", params.get("epn.value", params.get("ep.value")))
-        if raw_value is not None and to_number(raw_value) is None:
-            extra["value_raw"] = raw_value
+        value = number_keeping_raw(raw_value, extra)
         return new_event(
             vendor=self.vendor,
             event=event,
             account_id=account,
-            value=to_number(raw_value),
+            value=value,
             currency=params.get("currency_code") or params.get("currency") or None,
             event_id=params.get("event_id") or None,
             transaction_id=params.get("oid") or params.get("transaction_id") or None,

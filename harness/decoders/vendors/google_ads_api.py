@@ -31,7 +31,7 @@ from typing import Any, ClassVar, NamedTuple
 
 from harness.decoders.base import Decoder, VendorProfile, host_matches, new_consent, new_event, register
 from harness.decoders.protobuf import ProtoField, grpc_frame, grpc_messages, message_dict
-from harness.decoders.wire import json_body, text_or_none, to_number, user_data_form
+from harness.decoders.wire import json_body, number_keeping_raw, text_or_none, user_data_form
 from harness.models import CapturedRequest, ConsentState, DecodedEvent, SinkholeReply, UserDataForm
 
 API_HOSTS = ("googleads.googleapis.com",)
@@ -247,8 +247,7 @@ class GoogleAdsApiDecoder(Decoder):
             restatement = restatement if isinstance(restatement, dict) else {}
             raw_value, currency = field(restatement, "adjustedValue"), field(restatement, "currencyCode")
             params.update(_rest(entry, ("gclidDateTimePair", "restatementValue")))
-        if raw_value is not None and to_number(raw_value) is None:
-            params["value_raw"] = raw_value
+        value = number_keeping_raw(raw_value, params)
         click_ids = {
             name: text
             for name in ("gclid", "gbraid", "wbraid")
@@ -258,7 +257,7 @@ class GoogleAdsApiDecoder(Decoder):
             vendor=self.vendor,
             event=_METHODS[method][2],
             account_id=customer,
-            value=to_number(raw_value),
+            value=value,
             currency=text_or_none(currency),
             transaction_id=text_or_none(field(entry, "orderId")),
             click_ids=click_ids,

@@ -40,11 +40,11 @@ from harness.decoders.wire import (
     json_body,
     json_safe,
     loads_json,
+    number_keeping_raw,
     query_dict,
     query_value,
     request_params_dict,
     text_or_none,
-    to_number,
     user_data_form,
 )
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply, UserDataForm
@@ -261,9 +261,7 @@ class LinkedInDecoder(Decoder):
             params["user.idTypes"] = id_types
         if hashed_emails:
             params["hashed_emails"] = hashed_emails  # SHA-256 digests only, for attribution.py
-        value = to_number(money.get("amount"))
-        if value is None and text_or_none(money.get("amount")):
-            params["value_raw"] = text_or_none(money.get("amount"))
+        value = number_keeping_raw(money.get("amount"), params)
         return new_event(
             vendor=self.vendor,
             event="conversion",  # as the Insight Tag names a conversion hit; the rule is conversionId

@@ -23,7 +23,12 @@ event in ``data.mpvd``, the same endpoint publishers' recommendation widgets cal
 from __future__ import annotations
 
 from harness.decoders.base import Decoder, VendorProfile, new_event, pixel_reply, register
-from harness.decoders.wire import query_value, request_params_dict, text_or_none, to_number
+from harness.decoders.wire import (
+    number_keeping_raw,
+    query_value,
+    request_params_dict,
+    text_or_none,
+)
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
 
 _HOSTS = ("trc.taboola.com", "trc-events.taboola.com")
@@ -87,9 +92,7 @@ class TaboolaDecoder(Decoder):
         account = _account(request.path)
         if hit_id and hit_id != account:
             extra["id"] = hit_id  # the pushed id disagrees with the path's account: keep both visible
-        value = to_number(params.get("revenue"))
-        if value is None and text_or_none(params.get("revenue")):
-            extra["value_raw"] = params["revenue"]  # sent but no number: kept for the value check to show
+        value = number_keeping_raw(params.get("revenue"), extra)
         return [
             new_event(
                 vendor=self.vendor,

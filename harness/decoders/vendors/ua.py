@@ -15,7 +15,7 @@ from harness.decoders.base import Decoder, VendorProfile, host_matches, new_even
 from harness.decoders.google_consent import consent_from_params, consumed_consent_params
 from harness.decoders.vendors.ga4 import body_lines
 from harness.decoders.vendors.google_ads import google_click_ids
-from harness.decoders.wire import params_dict, query_dict, to_number
+from harness.decoders.wire import number_keeping_raw, params_dict, query_dict
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
 
 UA_HOSTS: tuple[str, ...] = (".google-analytics.com", "stats.g.doubleclick.net")
@@ -62,13 +62,12 @@ class UniversalAnalyticsDecoder(Decoder):
         # Revenue for transactions and enhanced-ecommerce purchases; the event value for events.
         raw_value = hit.get("tr") if "tr" in hit else (hit.get("ev") if hit_type == "event" else None)
         params: dict[str, Any] = {k: v for k, v in hit.items() if k not in _CONSUMED}
-        if raw_value is not None and to_number(raw_value) is None:
-            params["value_raw"] = raw_value
+        value = number_keeping_raw(raw_value, params)
         return new_event(
             vendor=self.vendor,
             event=hit_type,
             account_id=hit["tid"],
-            value=to_number(raw_value),
+            value=value,
             currency=hit.get("cu") or None,
             transaction_id=hit.get("ti") or None,
             click_ids=google_click_ids(hit, page_url),

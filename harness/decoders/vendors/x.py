@@ -42,6 +42,7 @@ from harness.decoders.wire import (
     json_body,
     json_safe,
     loads_json,
+    number_keeping_raw,
     query_value,
     request_params_dict,
     text_or_none,
@@ -241,9 +242,7 @@ class XDecoder(Decoder):
         params.update({k: v for k, v in item.items() if k not in _CAPI_KNOWN})
         if hashed_emails:
             params["hashed_emails"] = hashed_emails  # SHA-256 digests only, for attribution.py
-        value = to_number(item.get("value"))
-        if value is None and text_or_none(item.get("value")):
-            params["value_raw"] = text_or_none(item.get("value"))
+        value = number_keeping_raw(item.get("value"), params)
         return new_event(
             vendor=self.vendor,
             event=_full_event_tag(tag, pixel),
