@@ -76,3 +76,25 @@ def test_unreadable_value_is_kept_raw_and_esurl_is_the_page() -> None:
     assert (event.value, event.params["value_raw"]) == (None, "12,55")
     assert (event.page_url, event.click_ids) == ("https://shop.example/thanks?rdt_cid=c1", {"rdt_cid": "c1"})
     assert "esurl" not in event.params
+
+
+
+def test_capi_v2_value_is_in_minor_units_and_v3_in_whole_ones() -> None:
+    from harness.decoders.vendors.reddit import RedditDecoder
+
+    decoder = RedditDecoder()
+
+    def v2(metadata: dict[str, object]) -> float | None:
+        body = {"events": [{"event_type": {"tracking_type": "Purchase"}, "event_metadata": metadata}]}
+        url = "https://ads-api.reddit.com/api/v2.0/conversions/events/t2_abc"
+        req = CapturedRequest(id="r", method="POST", url=url, body=json.dumps(body).encode(), source="server")
+        return decoder.decode(req)[0].value
+
+    assert v2({"value": 1099, "currency": "USD"}) == 10.99
+    assert v2({"value": 1099, "currency": "JPY"}) == 1099  # no minor unit
+    assert v2({"value": 1099, "currency": "KWD"}) == 1.099  # a thousandth
+    assert v2({"value": 1099, "value_decimal": 10.99, "currency": "USD"}) == 10.99  # value_decimal wins
+    body = {"data": {"events": [{"type": {"tracking_type": "Purchase"}, "metadata": {"value": 10.99, "currency": "USD"}}]}}
+    url = "https://ads-api.reddit.com/api/v3/pixels/a2_abc/conversion_events"
+    req = CapturedRequest(id="r", method="POST", url=url, body=json.dumps(body).encode(), source="server")
+    assert decoder.decode(req)[0].value == 10.99  # v3: whole units

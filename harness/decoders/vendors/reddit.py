@@ -10,7 +10,8 @@ the same fields split between the query (``id``, ``event``) and a form body (``m
 the page the event fired on (sent by current pixels, also where no Referer is).
 
 Server-side: ``POST ads-api.reddit.com/api/v2.0/conversions/events/<account>`` with
-``{"events": [{event_type: {tracking_type, custom_event_name}, click_id, user, event_metadata}]}`` and
+``{"events": [{event_type: {tracking_type, custom_event_name}, click_id, user, event_metadata}]}`` (its
+``value`` in the currency's minor units, ``value_decimal`` in whole ones) and
 ``POST ads-api.reddit.com/api/v3/pixels/<pixel>/conversion_events`` with
 ``{"data": {"events": [{type: {...}, click_id, user, metadata}]}}``.
 """
@@ -69,6 +70,19 @@ def _identifier_forms(values: dict[str, Any], names: dict[str, str]) -> dict[str
 
 def _click_id_from_page(page_url: str | None) -> str | None:
     return query_value(page_url, "rdt_cid") or None if page_url else None
+
+
+# ISO 4217 currencies whose minor unit is not the cent: none (JPY, KRW...) or a thousandth (KWD, BHD...).
+_ZERO_DECIMAL = frozenset(
+    "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split()
+)
+_THREE_DECIMAL = frozenset("BHD IQD JOD KWD LYD OMR TND".split())
+
+
+def _minor_digits(currency: str | None) -> int:
+    """How many decimal digits the currency's minor unit has (2 when unknown or unsaid, as for most)."""
+    code = (currency or "").strip().upper()
+    return 0 if code in _ZERO_DECIMAL else 3 if code in _THREE_DECIMAL else 2
 
 
 @register
@@ -158,9 +172,13 @@ class RedditDecoder(Decoder):
         metadata_raw = item.get("event_metadata", item.get("metadata"))
         metadata: dict[str, Any] = metadata_raw if isinstance(metadata_raw, dict) else {}
         user: dict[str, Any] = item["user"] if isinstance(item.get("user"), dict) else {}
+        currency = text_or_none(metadata.get("currency"))
         value = to_number(metadata.get("value_decimal"))
-        if value is None:
-            value = to_number(metadata.get("value"))
+        minor_units = to_number(metadata.get("value")) if value is None else None
+        if minor_units is not None:
+            # v2.0's event_metadata.value is in the currency's minor units (Reddit's example pairs value 1099
+            # with value_decimal 10.99); v3's metadata.value is in whole units.
+            value = minor_units / 10 ** _minor_digits(currency) if "event_metadata" in item else minor_units
         click = text_or_none(item.get("click_id"))
         params: dict[str, Any] = {
             k: v
@@ -176,12 +194,14 @@ class RedditDecoder(Decoder):
                 if k not in ("value", "value_decimal", "currency", "conversion_id")
             }
         )
+        if minor_units is not None and "event_metadata" in item:
+            params["metadata.value"] = metadata["value"]  # as sent, in minor units
         return new_event(
             vendor=self.vendor,
             event=name,
             account_id=account,
             value=value,
-            currency=text_or_none(metadata.get("currency")),
+            currency=currency,
             event_id=text_or_none(metadata.get("conversion_id")),
             click_ids={"rdt_cid": click} if click else {},
             user_data=_identifier_forms(user, _CAPI_USER),

@@ -28,6 +28,7 @@ from harness.decoders.wire import (
     query_value,
     request_params_dict,
     text_or_none,
+    user_data_form,
 )
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
 
@@ -93,6 +94,9 @@ class TaboolaDecoder(Decoder):
         if hit_id and hit_id != account:
             extra["id"] = hit_id  # the pushed id disagrees with the path's account: keep both visible
         value = number_keeping_raw(params.get("revenue"), extra)
+        # unified_id is the SHA-256 of the visitor's lower-cased email (Taboola's first-party data docs): an
+        # identifier, so a raw address there is seen. It stays in params as sent.
+        unified = text_or_none(params.get("unified_id"))
         return [
             new_event(
                 vendor=self.vendor,
@@ -102,6 +106,7 @@ class TaboolaDecoder(Decoder):
                 currency=text_or_none(params.get("currency")),
                 transaction_id=text_or_none(params.get("orderid")) or text_or_none(params.get("orderId")),
                 click_ids={"tblci": click} if click else {},
+                user_data={"em": user_data_form(unified)} if unified else {},
                 page_url=page_url,
                 # A postback comes from the advertiser's server: as captured, never forced either way.
                 source=request.source if postback else self.source,
