@@ -55,6 +55,20 @@ def wait_for(
     raise AssertionError(f"no matching backend request reached the proxy; it saw {seen}")
 
 
+def hits_carrying(
+    proxy: CaptureProxy, token: str, expected: int = 1, timeout: float = 10.0
+) -> list[CapturedRequest]:
+    """The unattributed (backend) requests whose URL or body carries ``token``, in arrival order, once
+    ``expected`` of them are in or ``timeout`` passed: the proxy records a request once its answer went
+    out, and the backend that sent it may have exited before."""
+    deadline = time.monotonic() + timeout
+    while True:
+        hits = [r for r in proxy.unattributed() if token in r.url or token in r.text]
+        if len(hits) >= expected or time.monotonic() > deadline:
+            return sorted(hits, key=lambda r: r.seq)
+        time.sleep(0.05)
+
+
 def backend_command(name: str, port: int) -> list[str]:
     return [sys.executable, str(BACKENDS / name), "--port", str(port)]
 

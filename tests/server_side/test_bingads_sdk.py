@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 
 import pytest
@@ -22,7 +21,7 @@ from harness.app_env import merge_env
 from harness.capture.proxy import CaptureProxy
 from harness.decoders.registry import DecoderRegistry
 from harness.models import CapturedRequest
-from tests.server_side.conftest import BACKENDS
+from tests.server_side.conftest import BACKENDS, hits_carrying
 
 pytest.importorskip("bingads")
 
@@ -46,12 +45,7 @@ def bingads_hits(
         text=True,
         timeout=60,
     )
-    deadline = time.monotonic() + 10
-    while True:  # the proxy records a request once its answer went out: the SDK may have exited before
-        hits = [r for r in proxy.unattributed() if token in r.text]
-        if len(hits) >= len(METHODS) or time.monotonic() > deadline:
-            return token, done, sorted(hits, key=lambda r: r.seq)
-        time.sleep(0.05)
+    return token, done, hits_carrying(proxy, token, len(METHODS))
 
 
 @pytest.mark.parametrize("environment", ["production", "sandbox"])

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from harness.app_env import merge_env
 from harness.capture.proxy import CaptureProxy
 from harness.decoders.registry import DecoderRegistry
 from harness.models import CapturedRequest
+from tests.server_side.conftest import hits_carrying
 
 NODE_BACKENDS = Path(__file__).parent / "node_backends"
 
@@ -48,12 +48,7 @@ def node_hits(node: str, proxy: CaptureProxy, env: dict[str, str], sdk: str) -> 
         timeout=60,
     )
     assert done.returncode == 0, f"{sdk}: {done.stdout}{done.stderr}"
-    deadline = time.monotonic() + 10
-    while True:  # the proxy records a request once its answer went out: the SDK may have exited before
-        hits = [r for r in proxy.unattributed() if token in r.text]
-        if hits or time.monotonic() > deadline:
-            return token, hits
-        time.sleep(0.05)
+    return token, hits_carrying(proxy, token)
 
 
 def test_metas_node_sdk_purchase_is_answered_and_decoded_once(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 
 import pytest
@@ -21,7 +20,7 @@ from harness.app_env import merge_env
 from harness.capture.proxy import CaptureProxy
 from harness.decoders.registry import DecoderRegistry
 from harness.models import CapturedRequest, DecodedEvent
-from tests.server_side.conftest import BACKENDS
+from tests.server_side.conftest import BACKENDS, hits_carrying
 
 pytest.importorskip("segment.analytics")
 pytest.importorskip("rudderstack.analytics")
@@ -45,12 +44,7 @@ def sdk_hits(
         timeout=60,
     )
     assert done.returncode == 0, f"{sdk}: {done.stdout}{done.stderr}"
-    deadline = time.monotonic() + 10
-    while True:  # the proxy records a request once its answer went out: the SDK may have exited before
-        hits = [r for r in proxy.unattributed() if token in r.url or token in r.text]
-        if len(hits) >= expected_hits or time.monotonic() > deadline:
-            return token, hits
-        time.sleep(0.05)
+    return token, hits_carrying(proxy, token, expected_hits)
 
 
 def decoded_once(registry: DecoderRegistry, hits: list[CapturedRequest]) -> list[DecodedEvent]:
