@@ -15,8 +15,8 @@ from tests.e2e_conditions.conftest import SEEDING_WIRED, ConditionsSession
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("conditions")]
 
 GOOGLE_VENDORS = {"ga4", "google_ads"}
-# Ad platforms' tags that may not fire before consent or after a reject.
-NON_GOOGLE_AD_VENDORS = {vendor for vendor, profile in vendor_profiles().items() if profile.consent == "ad_tag"}
+# Ad tags without a consent mode: they may not fire at all before consent or after a reject.
+AD_TAGS_WITHOUT_CONSENT_MODE = {vendor for vendor, profile in vendor_profiles().items() if profile.consent == "ad_tag"}
 
 
 def _failures(run: ScenarioRun, check: str) -> list[str]:
@@ -39,7 +39,7 @@ def test_accept_is_clicked_and_the_clean_shop_respects_it(conditions_suite: Cond
 def test_reject_keeps_ad_tags_quiet_and_google_hits_denied(conditions_suite: ConditionsSession) -> None:
     run = conditions_suite.run("consent-reject")
     assert [s.consent for s in run.result.capture.steps if s.consent] == ["reject"]
-    assert _vendors(run) & NON_GOOGLE_AD_VENDORS == set()
+    assert _vendors(run) & AD_TAGS_WITHOUT_CONSENT_MODE == set()
     google = [e for e in run.result.events if e.vendor in GOOGLE_VENDORS and e.source == "browser"]
     assert google and all(e.consent.ad_storage == "denied" for e in google)
     assert _failures(run, "consent_respected") == []
@@ -48,7 +48,7 @@ def test_reject_keeps_ad_tags_quiet_and_google_hits_denied(conditions_suite: Con
 def test_ignore_leaves_the_banner_and_sends_only_cookieless_google_hits(conditions_suite: ConditionsSession) -> None:
     run = conditions_suite.run("consent-ignore")
     assert not [s for s in run.result.capture.steps if s.consent]
-    assert _vendors(run) & NON_GOOGLE_AD_VENDORS == set()
+    assert _vendors(run) & AD_TAGS_WITHOUT_CONSENT_MODE == set()
     assert all(e.consent.ad_storage == "denied" for e in run.result.events if e.vendor in GOOGLE_VENDORS)
     assert _failures(run, "consent_respected") == []
 
