@@ -33,16 +33,17 @@ import fnmatch
 import re
 from collections.abc import Iterable, Sequence
 from difflib import SequenceMatcher
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from harness.decoders.registry import DecoderRegistry
+from harness.decoders.registry import DecoderRegistry, click_id_params, is_click_id
 from harness.errors import BadInput
 from harness.files import write_atomically
-from harness.models import CLICK_ID_PARAMS, DecodedEvent, RunResult
+from harness.models import DecodedEvent, RunResult
 
 if TYPE_CHECKING:  # results are a later stage: only their types are named here
     from harness.results import ScenarioRun, SuiteResult
@@ -68,8 +69,8 @@ BUILTIN_VOLATILE: frozenset[str] = frozenset(
         "ttp", "_ttp", "uid", "user_id",
         # order and event IDs
         "order_id", "orderId", "transaction_id", "ep.transaction_id", "event_id", "eventId", "eid",
-        # click IDs and the cookies that carry them
-        *CLICK_ID_PARAMS, "fbc", "_fbc", "gclaw", "_gcl_aw", "callback",
+        # click IDs (every vendor's: see volatile_names) and the cookies that carry them
+        "fbc", "_fbc", "gclaw", "_gcl_aw", "callback",
     }
 )
 # fmt: on
@@ -135,10 +136,11 @@ def _url_path(url: str | None) -> str | None:
         return None
 
 
+@cache
 def volatile_names(vendor: str) -> frozenset[str]:
     decoder = DecoderRegistry.default().by_vendor(vendor)
     own: frozenset[str] = decoder.volatile_params if decoder is not None else frozenset()
-    return BUILTIN_VOLATILE | frozenset(own)
+    return BUILTIN_VOLATILE | frozenset(click_id_params()) | frozenset(own)
 
 
 def flatten_params(params: dict[str, Any], volatile: frozenset[str], prefix: str = "") -> dict[str, str]:
@@ -230,7 +232,7 @@ def build_section(result: RunResult) -> dict[str, Any]:
     return {
         "chain": [{"host": h.host, "path": _url_path(h.url) or "/", "kind": h.kind} for h in chain.hops],
         "click_ids_at_landing": sorted(
-            p.param for p in chain.params if p.param in CLICK_ID_PARAMS and p.reached_final
+            p.param for p in chain.params if is_click_id(p.param) and p.reached_final
         ),
         "cookies": sorted({c.name for c in result.capture.cookies} - HARNESS_COOKIES),
         "container": container_shape(result),

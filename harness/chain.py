@@ -11,7 +11,8 @@ import re
 from collections import Counter
 from urllib.parse import parse_qsl, unquote, urldefrag, urljoin, urlsplit
 
-from harness.models import CapturedRequest, HopKind, ParamFate, RedirectChain, RedirectHop, is_tracked_param
+from harness.decoders.registry import is_tracked_param
+from harness.models import CapturedRequest, HopKind, ParamFate, RedirectChain, RedirectHop
 from harness.urls import is_app_url
 
 _META_REFRESH = re.compile(rb"<meta[^>]+http-equiv\s*=\s*[\"']?refresh", re.IGNORECASE)

@@ -16,7 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from harness.urls import url_parts, url_query
 
-# Click IDs that ad platforms append to landing URLs, in the spelling the platforms use.
+# Click IDs that ad platforms append to landing URLs, in the spelling the platforms use. A vendor's profile
+# may add its own (``VendorProfile.click_ids``, a plug-in's too): ``harness.decoders.registry.click_id_params``
+# is the whole list the chain, the scenario and the checks use.
 CLICK_ID_PARAMS: tuple[str, ...] = (
     "gclid",
     "gbraid",
@@ -32,12 +34,9 @@ CLICK_ID_PARAMS: tuple[str, ...] = (
     "rdt_cid",
     "tblci",
     "qclid",
+    # Google Merchant Center's auto-tagging of free listings (support.google.com/merchants/answer/15191080).
+    "srsltid",
 )
-
-
-def is_tracked_param(name: str) -> bool:
-    """True for the parameters whose survival through redirects we report: click IDs and ``utm_*``."""
-    return name in CLICK_ID_PARAMS or name.lower().startswith("utm_")
 
 
 def is_navigation_headers(header: Callable[[str], str | None]) -> bool:

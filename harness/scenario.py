@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
-from harness.models import CLICK_ID_PARAMS
+from harness.decoders.registry import click_id_params, is_click_id
 from harness.options import HostMapping, coerce_mappings
 
 AUTO = "auto"
@@ -90,9 +90,9 @@ class AdClick(_Strict):
     @field_validator("click_ids")
     @classmethod
     def _known_click_ids(cls, value: dict[str, str]) -> dict[str, str]:
-        unknown = [k for k in value if k not in CLICK_ID_PARAMS]
+        unknown = [k for k in value if not is_click_id(k)]
         if unknown:
-            raise ValueError(f"unknown click ID {unknown[0]!r}; known: {', '.join(CLICK_ID_PARAMS)}")
+            raise ValueError(f"unknown click ID {unknown[0]!r}; known: {', '.join(click_id_params())}")
         return value
 
     def effective_click_ids(self) -> dict[str, str]:

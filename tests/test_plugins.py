@@ -58,15 +58,26 @@ import json
 from harness.checks.consent import pre_consent_problem
 from harness.checks.events import vendor_name
 from harness.checks.click_ids import default_cookies, default_hit_vendors
+from harness.baseline import volatile_names
+from harness.chain import param_fates
+from harness.checks.click_ids import ad_click_ids
 from harness.checks.registry import all_checks
 from harness.decoders.registry import DecoderRegistry
-from harness.models import CapturedRequest
+from harness.models import CapturedRequest, RedirectHop
+from harness.scenario import AdClick
 from harness.report.reconcile import is_purchase, platform_name
 
 registry = DecoderRegistry.default()
 hit = CapturedRequest(id="r1", method="GET", url="https://px.acme-ads.example/t?ev=sale&id=A-1&v=12.5&cur=EUR")
 (event,) = registry.decode(hit)
+ad = "https://go.example/r?acmeclid=AC-1&gclid=G-1"
+dropped = [RedirectHop(index=0, url=ad, kind="start", status=302),
+           RedirectHop(index=1, url="https://shop.example/?gclid=G-1", kind="http", status=200)]
 print(json.dumps({
+    "chain": [[f.param, f.fate, f.hop] for f in param_fates(dropped)],
+    "ad_click_ids": ad_click_ids(ad),
+    "scenario_click_id": AdClick(url="https://shop.example/", click_ids={"acmeclid": "auto"}).click_ids,
+    "volatile": "acmeclid" in volatile_names("ga4"),
     "claimant": registry.claimant(hit).vendor,
     "event": [event.vendor, event.event, event.account_id, event.value, event.currency],
     "sinkhole": registry.sinkhole_reply(hit).content_type,
@@ -106,6 +117,12 @@ def test_a_plugin_vendor_is_one_module_and_the_checks_and_report_read_its_profil
     assert seen["is_purchase"] is True  # a row of the reconciliation table
     assert seen["cookie"] == ["_acme_cid", ["acme_ads"]] and seen["hit_vendors"] == ["acme_ads"]
     assert seen["check"] is True
+    # Its click ID is followed like gclid: through the redirect chain (here dropped by the second hop), in a
+    # scenario's ad click, in the check's reading of the ad URL, and as a volatile value in baselines.
+    assert seen["chain"] == [["acmeclid", "dropped", 1], ["gclid", "kept", None]]
+    assert seen["ad_click_ids"] == {"acmeclid": "AC-1", "gclid": "G-1"}
+    assert seen["scenario_click_id"] == {"acmeclid": "auto"}
+    assert seen["volatile"] is True
 
 
 def test_without_a_profile_a_vendor_is_named_by_its_slug_and_judged_by_no_consent_rule() -> None:

@@ -24,10 +24,9 @@ from collections.abc import Iterator
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from harness.checks.base import CheckContext, check, event_evidence
-from harness.decoders.registry import vendor_profiles
+from harness.decoders.registry import is_click_id, vendor_profiles
 from harness.decoders.vendors.meta_pixel import fbclid_from_fbc
 from harness.models import (
-    CLICK_ID_PARAMS,
     CheckFailure,
     CookieRecord,
     DecodedEvent,
@@ -44,7 +43,7 @@ def ad_click_ids(ad_url: str) -> dict[str, str]:
     """The click IDs the ad URL carries, first value of each."""
     found: dict[str, str] = {}
     for name, value in parse_qsl(urlsplit(ad_url).query, keep_blank_values=True):
-        if name in CLICK_ID_PARAMS and value:
+        if is_click_id(name) and value:
             found.setdefault(name, value)
     return found
 

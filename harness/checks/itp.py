@@ -21,7 +21,8 @@ from collections.abc import Iterator
 from http.cookies import SimpleCookie
 
 from harness.checks.base import CheckContext, check
-from harness.models import CLICK_ID_PARAMS, CapturedRequest, CheckFailure, CookieRecord, Evidence, RunCapture
+from harness.decoders.registry import is_click_id
+from harness.models import CapturedRequest, CheckFailure, CookieRecord, Evidence, RunCapture
 
 DAY_S = 24 * 3600
 SCRIPT_COOKIE_CAP_S = 7 * DAY_S
@@ -83,7 +84,7 @@ def landing_is_decorated(capture: RunCapture) -> bool:
     """The landing URL carries a click ID (link decoration ITP 2.2 shortens cookies for)."""
     landing = capture.chain.hops[-1] if capture.chain.hops else None
     params = landing.params if landing else []
-    return any(name in CLICK_ID_PARAMS for name, _ in params)
+    return any(is_click_id(name) for name, _ in params)
 
 
 def capped_cookies(capture: RunCapture, cap_s: float) -> list[tuple[CookieRecord, float]]:

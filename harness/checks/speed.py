@@ -13,7 +13,8 @@ from typing import Any
 
 from harness.browser.metrics import page_view_times
 from harness.checks.base import CheckContext, check, event_evidence
-from harness.models import CLICK_ID_PARAMS, CapturedRequest, CheckFailure, Evidence
+from harness.decoders.registry import is_click_id
+from harness.models import CapturedRequest, CheckFailure, Evidence
 
 
 def _metric(metrics: Any, name: str) -> float | None:
@@ -96,7 +97,7 @@ def _page_view_lost(ctx: CheckContext, leave_ms: int, deadline: float) -> Iterat
 def _click_ids_lost(ctx: CheckContext, leave_ms: int, deadline: float) -> Iterator[CheckFailure]:
     sent_in_time = [r for r in ctx.result.capture.tag_hits if r.started_at <= deadline]
     for fate in ctx.result.capture.chain.params:
-        if fate.param not in CLICK_ID_PARAMS or not fate.value:
+        if not is_click_id(fate.param) or not fate.value:
             continue
         if any(_carries(request, fate.value) for request in sent_in_time):
             continue

@@ -16,7 +16,14 @@ from typing import TypeVar
 from harness.decoders import vendors
 from harness.decoders.base import BUILTIN_DECODER_SET, BUILTIN_DECODERS, Decoder, VendorProfile
 from harness.decoders.wire import json_safe
-from harness.models import CapturedRequest, DecodedEvent, RunCapture, RunResult, SinkholeReply
+from harness.models import (
+    CLICK_ID_PARAMS,
+    CapturedRequest,
+    DecodedEvent,
+    RunCapture,
+    RunResult,
+    SinkholeReply,
+)
 from harness.urls import url_parts
 
 ENTRY_POINT_GROUP = "eventpath.decoders"
@@ -204,6 +211,32 @@ def _default_registry() -> DecoderRegistry:
     _import_builtin_vendors()
     classes = list(BUILTIN_DECODERS) + [c for c in _entry_point_decoders() if c not in BUILTIN_DECODERS]
     return DecoderRegistry(cls() for cls in classes)
+
+
+@cache
+def click_id_params() -> tuple[str, ...]:
+    """Every click ID eventpath follows through redirects, cookies and hits: the well-known ones
+    (``models.CLICK_ID_PARAMS``), then those a vendor's profile declares (a plug-in's too), in that order."""
+    names = dict.fromkeys(CLICK_ID_PARAMS)
+    for profile in vendor_profiles().values():
+        names.update(dict.fromkeys(profile.click_ids))
+    return tuple(names)
+
+
+@cache
+def click_id_names() -> frozenset[str]:
+    """``click_id_params`` as a set."""
+    return frozenset(click_id_params())
+
+
+def is_click_id(name: str) -> bool:
+    """``name`` is a click ID (see ``click_id_params``), spelled as the platform spells it."""
+    return name in click_id_names()
+
+
+def is_tracked_param(name: str) -> bool:
+    """True for the parameters whose survival through redirects we report: click IDs and ``utm_*``."""
+    return is_click_id(name) or name.lower().startswith("utm_")
 
 
 @cache

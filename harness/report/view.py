@@ -16,6 +16,7 @@ from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
 from harness.browser.metrics import time_to_first_hit_ms, time_to_page_view_ms
+from harness.decoders.registry import is_tracked_param
 from harness.gap import (
     STAGE_LABELS,
     STAGES,
@@ -34,7 +35,6 @@ from harness.models import (
     RedirectChain,
     RunCapture,
     RunResult,
-    is_tracked_param,
 )
 from harness.report.reconcile import Reconciliation, is_purchase, platform_name, reconcile
 from harness.results import ScenarioRun, SuiteResult

@@ -9,8 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from harness.chain import param_fates
 from harness.cli.schema import scenario_schema
-from harness.models import CLICK_ID_PARAMS
+from harness.models import CLICK_ID_PARAMS, RedirectHop
 from harness.scenario import AdClick, generate_click_id
 from harness.scenario_loader import ScenarioFileError, discover, load_all, load_scenario
 
@@ -65,6 +66,17 @@ def test_a_taboola_click_carries_tblci_and_the_chain_follows_it() -> None:
     query = parse_qs(urlsplit(AdClick(url="https://shop.example/lp", platform="taboola").build_url()).query)
     assert len(query["tblci"][0]) >= 20
     assert "tblci" in CLICK_ID_PARAMS  # its fate through the redirect chain is tracked like gclid's
+
+
+def test_a_merchant_center_click_carries_srsltid_and_the_chain_follows_it() -> None:
+    # Google Merchant Center's auto-tagging adds srsltid to free-listing clicks; a redirect that drops it
+    # loses the listing's conversion.
+    url = AdClick(url="https://shop.example/p/1", click_ids={"srsltid": "auto"}).build_url()
+    hops = [
+        RedirectHop(index=0, url=url, kind="start", status=301),
+        RedirectHop(index=1, url="https://shop.example/products/1", kind="http", status=200),
+    ]
+    assert [(f.param, f.fate) for f in param_fates(hops)] == [("srsltid", "dropped")]
 
 
 @pytest.mark.parametrize(

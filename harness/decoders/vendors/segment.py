@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any, ClassVar
 
 from harness.decoders.base import Decoder, VendorProfile, host_matches, new_event, register
+from harness.decoders.registry import click_id_names
 from harness.decoders.wire import (
     BodyHandoff,
     json_body,
@@ -22,7 +23,7 @@ from harness.decoders.wire import (
     to_number,
     user_data_form,
 )
-from harness.models import CLICK_ID_PARAMS, CapturedRequest, DecodedEvent, SinkholeReply
+from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
 
 SEGMENT_HOSTS = (
     "api.segment.io",
@@ -62,7 +63,6 @@ TRAIT_IDENTIFIERS = {
 # Fields promoted to DecodedEvent fields; the rest of a message goes to params.
 PROMOTED = ("event", "messageId", "writeKey")
 _PROMOTED_SET = frozenset(PROMOTED)
-_CLICK_ID_NAMES = frozenset(CLICK_ID_PARAMS)
 
 
 @lru_cache(maxsize=1024)  # asked by claims and decode of every POST: a site sends to few paths
@@ -268,7 +268,7 @@ class SegmentDecoder(Decoder):
         search = text_or_none(page.get("search")) or text_or_none(properties.get("search"))
         found: dict[str, str] = {}
         for url in ("https://x/" + search if search else None, page_url):
-            for name, value in query_named(url, _CLICK_ID_NAMES) if url else ():
+            for name, value in query_named(url, click_id_names()) if url else ():
                 if value:
                     found.setdefault(name, value)
         return found

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any, ClassVar
 
 from harness.decoders.base import PIXEL_GIF, Decoder, VendorProfile, new_event, register
+from harness.decoders.registry import click_id_names
 from harness.decoders.wire import (
     BodyHandoff,
     json_body,
@@ -21,7 +22,7 @@ from harness.decoders.wire import (
     text_or_none,
     to_number,
 )
-from harness.models import CLICK_ID_PARAMS, CapturedRequest, DecodedEvent, SinkholeReply
+from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
 
 TP2_PATH = "/com.snowplowanalytics.snowplow/tp2"
 PAYLOAD_SCHEMA_PREFIX = "iglu:com.snowplowanalytics.snowplow/payload_data/"
@@ -40,7 +41,6 @@ EVENT_NAMES = {
 }
 # The encoded fields that are replaced by their decoded JSON in params.
 ENCODED_FIELDS = frozenset({"ue_pr", "ue_px", "co", "cx"})
-_CLICK_ID_NAMES = frozenset(CLICK_ID_PARAMS)
 _STR_ONLY = frozenset({str})
 
 
@@ -204,7 +204,7 @@ class SnowplowDecoder(Decoder):
             transaction_id=_first_text(
                 get("tr_id"), get("ti_id"), ue_data.get("transaction_id"), transaction.get("transaction_id")
             ),
-            click_ids={k: v for k, v in query_named(page_url, _CLICK_ID_NAMES) if v} if page_url else {},
+            click_ids={k: v for k, v in query_named(page_url, click_id_names()) if v} if page_url else {},
             user_data=self._user_data(payload),
             page_url=page_url,
             source=self.source,
