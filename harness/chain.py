@@ -66,15 +66,24 @@ def build_chain(
     landing_ended_at: float | None = None,
     max_hops: int = 20,
     script_handoff: str | None = None,
+    requested_url: str | None = None,
 ) -> RedirectChain:
     """The chain from ``start_url`` through the landing's documents; ``script_handoff`` is an app URL the
-    landing page's script sent the browser to (a deep-link page's ``location = 'intent://...'``)."""
+    landing page's script sent the browser to (a deep-link page's ``location = 'intent://...'``).
+
+    ``requested_url``: the URL the browser asked for instead of the ad URL, its link tracking protection
+    having removed click IDs; the chain then starts at the ad URL as clicked, and that URL is the next hop
+    (kind "stripped"), where the removed parameters are lost."""
     docs = landing_documents(requests, landing_ended_at)
-    # The chain starts at the ad URL; documents before it (none, normally) are not part of it.
-    first = next((i for i, r in enumerate(docs) if _same_url(r.url, start_url)), None)
     hops: list[RedirectHop] = []
-    if first is None:
+    if requested_url is not None:
         hops.append(RedirectHop(index=0, url=start_url, kind="start"))
+    requested = start_url if requested_url is None else requested_url
+    asked: HopKind = "start" if requested_url is None else "stripped"
+    # The chain starts at the URL asked for; documents before it (none, normally) are not part of it.
+    first = next((i for i, r in enumerate(docs) if _same_url(r.url, requested)), None)
+    if first is None:
+        hops.append(RedirectHop(index=len(hops), url=requested, kind=asked))
         docs = []
     else:
         docs = docs[first:]
@@ -84,10 +93,10 @@ def build_chain(
     loop_detected = len(docs) > max_hops + 1 or any(n >= 3 for n in visits.values())
     docs = docs[: max_hops + 1]
     for index, doc in enumerate(docs):
-        kind: HopKind = "start" if index == 0 else _how_reached(docs[index - 1], doc.url)
+        kind: HopKind = asked if index == 0 else _how_reached(docs[index - 1], doc.url)
         hops.append(
             RedirectHop(
-                index=index, url=doc.url, kind=kind, status=doc.status, error=doc.error, request_id=doc.id
+                index=len(hops), url=doc.url, kind=kind, status=doc.status, error=doc.error, request_id=doc.id
             )
         )
     if docs and not loop_detected and (app := app_handoff(docs[-1]) or script_handoff):

@@ -146,7 +146,9 @@ class SinkholeReply(_Model):
 # "app": the chain handed over to an app or its store (a 3xx or the landing page's script to itms-apps://,
 # intent://, market://, an app's own scheme): a browser cannot follow it, so it is the chain's last hop.
 # "meta": a refresh, by <meta http-equiv=refresh> or by the HTTP Refresh header it stands for.
-HopKind = Literal["start", "http", "meta", "js", "app"]
+# How the browser got to a hop: "stripped" is the ad URL as the browser asked for it after its link tracking
+# protection removed click IDs (the run's link_protection condition), no request of the site's.
+HopKind = Literal["start", "stripped", "http", "meta", "js", "app"]
 
 
 class RedirectHop(_Model):
@@ -404,6 +406,7 @@ RootCauseName = Literal[
     "Consent sequencing issue",
     "Missing click IDs",
     "Dropped parameters in redirects",
+    "Stripped by the browser",
     "PII in hit",
     "Unexpected vendor",
     "Event order",

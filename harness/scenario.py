@@ -313,6 +313,8 @@ class Expectations(_Strict):
 NetworkPreset = Literal["none", "slow-3g", "fast-3g", "slow-4g", "4g", "wifi"]
 InAppProfile = Literal["facebook_ios", "facebook_android", "instagram_ios", "instagram_android", "tiktok_ios", "tiktok_android"]
 ConsentAnswer = Literal["accept", "reject", "ignore"]
+# A browser that removes click IDs from the link followed (harness/link_protection.py).
+LinkProtection = Literal["safari", "firefox", "brave"]
 
 
 class CustomConsent(_Strict):
@@ -406,6 +408,11 @@ class RunConditions(_Strict):
     blocker: str | None = Field(default=None, description="'common' (built-in list of tag hosts) or a block-list file.")
     in_app: InAppProfile | None = Field(default=None, description="In-app browser user agent.")
     abandon_after_ms: int | None = Field(default=None, ge=0, description="Leave the page this long after the click.")
+    link_protection: LinkProtection | None = Field(
+        default=None,
+        description="Click as this browser would: its link tracking protection removes click IDs from the ad URL "
+        "(Safari Private Browsing and links from Mail/Messages, Firefox Strict mode, Brave).",
+    )
 
     def label(self) -> str:
         parts = [
@@ -425,6 +432,7 @@ class ConditionMatrix(_Strict):
     blocker: list[str | None] = Field(default_factory=lambda: list[str | None]([None]))
     in_app: list[InAppProfile | None] = Field(default_factory=lambda: list[InAppProfile | None]([None]))
     abandon_after_ms: list[int | None] = Field(default_factory=lambda: list[int | None]([None]))
+    link_protection: list[LinkProtection | None] = Field(default_factory=lambda: list[LinkProtection | None]([None]))
 
     @model_validator(mode="before")
     @classmethod

@@ -35,6 +35,7 @@ from harness.browser.truth import read_truth
 from harness.capture.proxy import CaptureProxy
 from harness.chain import build_chain
 from harness.errors import BadInput
+from harness.link_protection import strip_tracking_params
 from harness.models import (
     AppHandoff,
     BackendTruth,
@@ -493,6 +494,10 @@ async def run_visit(
     landing_failed = False
     handed_off = False  # the landing page's script sent the click on to an app before the page loaded
     blocklist = load_blocklist(conditions.blocker) if conditions.blocker else None  # bad file: before the browser
+    # The ad URL as the browser asks for it: a browser's link tracking protection removes click IDs first.
+    requested_url = url
+    if conditions.link_protection is not None:
+        requested_url = strip_tracking_params(url, conditions.link_protection)[0]
     # What the run knows if the browser dies under it (the steps so far, every hit the proxy has).
     navigations: list[Navigation] = []
     dialogs: list[DialogRecord] = []
@@ -531,11 +536,11 @@ async def run_visit(
         network = await apply_network(context, page, conditions)  # noqa: F841 - lives as long as the page
         if conditions.abandon_after_ms is not None:
             # An impatient user: the page is left at this moment, whatever it has done by then.
-            abandoned_at = await _land_and_abandon(page, url, conditions.abandon_after_ms, options)
+            abandoned_at = await _land_and_abandon(page, requested_url, conditions.abandon_after_ms, options)
             landing_ended_at = time.time()
         else:
             try:
-                handed_off = await _land(page, url, options.navigation_timeout_ms, handoffs)
+                handed_off = await _land(page, requested_url, options.navigation_timeout_ms, handoffs)
             except PlaywrightTimeout:
                 error = (
                     f"the landing page did not finish loading within {options.navigation_timeout_ms} ms "
@@ -700,7 +705,14 @@ async def run_visit(
     # A script's hand-off to an app belongs to the chain when it came before the journey's first step.
     acted = [step.started_at for step in steps if step.action != "seed"]  # a consent seed comes before the page
     journey_began = acted[0] if acted else time.time()
-    chain = build_chain(url, requests, landing_ended_at, options.max_hops, handoffs.first_before(journey_began))
+    chain = build_chain(
+        url,
+        requests,
+        landing_ended_at,
+        options.max_hops,
+        handoffs.first_before(journey_began),
+        requested_url=requested_url if requested_url != url else None,
+    )
     if died:
         pass  # the browser's death explains the run; its aborted requests are its doing
     elif chain.loop_detected:

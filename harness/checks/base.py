@@ -35,6 +35,11 @@ ROOT_CAUSES: dict[RootCauseName, RootCause] = {
         "Capture gclid, gbraid, wbraid, fbclid, ttclid where relevant",
     ),
     "Dropped parameters in redirects": RootCause("Sessions lose their source", "Preserve the query string on every hop"),
+    "Stripped by the browser": RootCause(
+        "The browser removes the click ID before the site sees it: no tag or redirect can pass it on",
+        "Match these conversions without the URL's click ID: enhanced conversions or a conversions API with "
+        "hashed user data; UTM parameters survive",
+    ),
     "PII in hit": RootCause(
         "Raw personal data reaches ad platforms (policy breach, account risk)",
         "Hash identifiers (SHA-256, normalised) or stop sending them",

@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 from harness.checks.base import CheckContext, check, event_evidence
 from harness.decoders.registry import is_click_id, vendor_profiles
 from harness.decoders.vendors.meta_pixel import fbclid_from_fbc
+from harness.link_protection import BROWSER_FEATURE
 from harness.models import (
     CheckFailure,
     CookieRecord,
@@ -58,6 +59,7 @@ _HOP_KIND_TEXT = {
     "meta": "meta refresh",
     "js": "JavaScript navigation",
     "start": "start",
+    "stripped": "the browser's link tracking protection",
     "app": "hand-off to an app",
 }
 
@@ -127,6 +129,8 @@ def hop_evidence(previous: RedirectHop, hop: RedirectHop) -> list[Evidence]:
 def param_loss_failure(ctx: CheckContext, name: str, chain: RedirectChain, fate: ParamFate) -> CheckFailure:
     """A **Dropped parameters in redirects** failure naming the hop that lost (or changed) ``fate.param``."""
     previous, hop = hop_loss(chain, fate)
+    if previous is not None and hop is not None and hop.kind == "stripped":
+        return _stripped_failure(ctx, name, fate, previous, hop)
     changed_to = short(fate.changed_to or "")
     lost = "dropped" if fate.fate == "dropped" else f"changed from {short(fate.value)} to {changed_to}"
     expected = f"{fate.param}={short(fate.value)} on the landing URL {without_query(chain.final_url)}"
@@ -150,6 +154,40 @@ def param_loss_failure(ctx: CheckContext, name: str, chain: RedirectChain, fate:
         evidence=hop_evidence(previous, hop),
         key=f"{name}:{fate.param}",
         fix=hop_fix(fate.param, previous, hop),
+    )
+
+
+# What a platform matches a conversion by when the browser removed its click ID from the ad URL.
+_WITHOUT_THE_CLICK_ID = {
+    "gclid": "Google Ads: enhanced conversions (hashed email or phone with the conversion tag) and gbraid/wbraid, "
+    "which Safari keeps",
+    "dclid": "Campaign Manager / Floodlight: enhanced conversions for Floodlight",
+    "fbclid": "Meta: the Conversions API with hashed user data (em, ph) and external_id, sharing the pixel's "
+    "event_id; _fbp still matches the browser",
+    "msclkid": "Microsoft Advertising: enhanced conversions in UET (hashed email or phone)",
+    "twclid": "X: the Conversions API with hashed email or phone",
+}
+
+
+def _stripped_failure(
+    ctx: CheckContext, name: str, fate: ParamFate, clicked: RedirectHop, asked: RedirectHop
+) -> CheckFailure:
+    """The run's browser removed the click ID from the ad URL before the first request: the site is not to
+    blame, and no redirect rule brings it back."""
+    browser = ctx.conditions.link_protection
+    feature = BROWSER_FEATURE[browser] if browser else "the browser's link tracking protection"
+    match = _WITHOUT_THE_CLICK_ID.get(fate.param, "server-side matching with hashed user data")
+    return ctx.failure(
+        name,
+        f"{fate.param} removed by {feature.split(' (')[0]} before the first request",
+        "Stripped by the browser",
+        expected=f"{fate.param}={short(fate.value)} on the landing URL {without_query(ctx.result.capture.chain.final_url)}",
+        seen=f"the ad URL {compact_url(clicked.url)} was requested as {compact_url(asked.url)} "
+        f"(the run emulates {feature})",
+        evidence=[Evidence(summary=f"hop {asked.index}: requested by the browser as {compact_url(asked.url)}", url=asked.url)],
+        key=f"{name}:{fate.param}",
+        fix=f"Nothing on the site or in its redirects can keep {fate.param} here: the browser removes it. Count these "
+        f"visitors by what it keeps: {match}; UTM parameters are not removed",
     )
 
 
@@ -234,6 +272,9 @@ def _lost_on_the_way(ctx: CheckContext, click_id: str) -> str:
     fate = next((f for f in ctx.result.capture.chain.params if f.param == click_id), None)
     if fate is None or fate.reached_final:
         return ""
+    hops = ctx.result.capture.chain.hops
+    if fate.hop is not None and fate.hop < len(hops) and hops[fate.hop].kind == "stripped":
+        return f"; the browser removed {click_id} from the ad URL (link tracking protection), so no tag could store it"
     return f"; {click_id} never reached the landing URL ({fate.fate} at hop {fate.hop}), so no tag could store it"
 
 

@@ -6,9 +6,11 @@ import argparse
 import json
 from typing import Any
 
+from harness.browser.visit import VisitPlan
 from harness.cli.common import BOLD, DIM, GREEN, RED, add_run_options, paint, run_options, use_color
 from harness.engine import Harness
 from harness.models import DecodedEvent, RunResult
+from harness.scenario import RunConditions
 
 NAME = "trace"
 HELP = "follow an ad URL through its redirects; show dropped click IDs, tag hits and cookies"
@@ -17,6 +19,12 @@ HELP = "follow an ad URL through its redirects; show dropped click IDs, tag hits
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("url", help="the ad's landing URL, with its click IDs and UTM parameters")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    parser.add_argument(
+        "--link-protection",
+        choices=("safari", "firefox", "brave"),
+        help="click as this browser would: its link tracking protection removes click IDs from the URL first "
+        "(Safari Private Browsing and links from Mail/Messages, Firefox Strict mode, Brave)",
+    )
     add_run_options(parser)
 
 
@@ -72,7 +80,7 @@ def trace_text(result: RunResult, color: bool) -> str:
     lines = [paint(f"eventpath trace  ({capture.device}, {capture.run_id})", BOLD, color), "", "Redirect chain"]
     for hop in capture.chain.hops:
         status = str(hop.status) if hop.status is not None else "---"
-        lines.append(f"  {hop.index:>2}  {hop.kind:<5} {status:>3}  {hop.url}")
+        lines.append(f"  {hop.index:>2}  {hop.kind:<8} {status:>3}  {hop.url}")
         if hop.error:
             lines.append(paint(f"          {hop.error}", RED, color))
     if capture.chain.loop_detected:
@@ -83,6 +91,8 @@ def trace_text(result: RunResult, color: bool) -> str:
     for fate in capture.chain.params:
         if fate.reached_final:
             lines.append(f"  {fate.param:<14} " + paint("reached the landing page", GREEN, color))
+        elif fate.hop is not None and capture.chain.hops[fate.hop].kind == "stripped":
+            lines.append(f"  {fate.param:<14} " + paint("REMOVED by the browser before the first request", RED, color))
         else:
             what = "DROPPED" if fate.fate == "dropped" else f"CHANGED to {fate.changed_to!r}"
             hop_url = capture.chain.hops[fate.hop].url if fate.hop is not None else ""
@@ -111,7 +121,8 @@ def trace_text(result: RunResult, color: bool) -> str:
 def run(args: argparse.Namespace) -> int:
     options = run_options(args)
     with Harness(options) as harness:
-        result = harness.visit(args.url)
+        conditions = RunConditions(link_protection=args.link_protection)
+        result = harness.visit(args.url, plan=VisitPlan(conditions=conditions))
     if args.json:
         print(json.dumps(trace_json(result), indent=2))
     else:

@@ -59,6 +59,8 @@ def scenarios() -> list[Scenario]:
         _variant(landing, "abandoned", {"abandon_after_ms": 100, "network": "slow-3g"}, bugs=["slow_page"]),
         _variant(landing, "iphone", {"consent": "accept"}, devices=["iPhone 13"],
                  expect=Expectations(durable_click_id_cookies=True)),
+        # Safari Private Browsing: its Link Tracking Protection removes gclid, fbclid and msclkid at the click.
+        _variant(landing, "safari-ltp", {"consent": "accept", "link_protection": "safari"}, devices=["iPhone 13"]),
     ]
     if SEEDING_WIRED:
         built.append(_variant(landing, "seeded", {"consent": SEED}))

@@ -106,6 +106,31 @@ def test_itp_caps_the_script_written_click_id_cookies_on_an_iphone(conditions_su
     assert itp[0].root_cause == "Missing click IDs"
 
 
+def test_safari_link_tracking_protection_strips_click_ids_before_the_site_sees_them(
+    conditions_suite: ConditionsSession,
+) -> None:
+    run = conditions_suite.run("safari-ltp")
+    capture = run.result.capture
+    assert [h.kind for h in capture.chain.hops][:2] == ["start", "stripped"]
+    # The click tracker, the first request of the site's, never saw the stripped click IDs; the rest went on.
+    tracker = next(r for r in capture.requests if r.host == "ads.demo.test" and r.path == "/click")
+    assert not {"gclid", "fbclid", "msclkid"} & {name for name, _ in tracker.query}
+    assert {"ttclid", "utm_source"} <= {name for name, _ in tracker.query}
+    fates = {f.param: (f.reached_final, f.hop) for f in capture.chain.params}
+    assert fates["gclid"] == fates["fbclid"] == fates["msclkid"] == (False, 1)
+    assert fates["ttclid"][0] and fates["utm_campaign"][0]
+    # Blamed on the browser, not the redirects, with what still matches the conversion.
+    lost = {f.title.split()[0]: f for f in run.failures if f.check == "click_ids_reach_landing"}
+    assert set(lost) == {"gclid", "fbclid", "msclkid"}, [f.title for f in run.failures]
+    assert {f.root_cause for f in lost.values()} == {"Stripped by the browser"}
+    assert "Link Tracking Protection" in lost["gclid"].title and "enhanced conversions" in lost["gclid"].fix_direction
+    assert "Conversions API" in lost["fbclid"].fix_direction
+    # The Pixel had nothing to store: no _fbc, and the cookie check says why.
+    assert "_fbc" not in {c.name for c in capture.cookies}
+    no_fbc = [f for f in run.failures if f.check == "click_ids_in_cookies" and "_fbc" in f.title]
+    assert no_fbc and "the browser removed fbclid" in no_fbc[0].seen, [(f.check, f.title) for f in run.failures]
+
+
 @pytest.mark.skipif(not SEEDING_WIRED, reason="visit.py does not call seed_consent yet")
 def test_a_seeded_consent_cookie_stands_in_for_the_click(conditions_suite: ConditionsSession) -> None:
     run = conditions_suite.run("seeded")

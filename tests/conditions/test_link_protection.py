@@ -1,0 +1,75 @@
+"""The browsers' link tracking protection, emulated at the ad click: which parameters each browser removes,
+how the rest of the URL is kept, and how the chain shows the removal (a hop of the browser's, not the site's)."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.chain import build_chain
+from harness.link_protection import STRIPPED_PARAMS, strip_tracking_params
+from harness.models import CapturedRequest
+from harness.scenario import ConditionMatrix, RunConditions
+
+AD = "https://shop.example/lp?gclid=G-1&gbraid=0AAA&fbclid=IwAR1&utm_source=google&ttclid=E_C&msclkid=abc#top"
+
+
+@pytest.mark.parametrize(
+    ("browser", "expected", "removed"),
+    [
+        # Safari keeps gbraid (made for iOS) and TikTok's ttclid; the fragment stays.
+        ("safari", "https://shop.example/lp?gbraid=0AAA&utm_source=google&ttclid=E_C#top", ["gclid", "fbclid", "msclkid"]),
+        # Brave's and Firefox's lists remove gbraid too.
+        ("brave", "https://shop.example/lp?utm_source=google&ttclid=E_C#top", ["gclid", "gbraid", "fbclid", "msclkid"]),
+        ("firefox", "https://shop.example/lp?utm_source=google&ttclid=E_C#top", ["gclid", "gbraid", "fbclid", "msclkid"]),
+    ],
+)
+def test_each_browser_removes_its_list_and_keeps_the_rest(browser: str, expected: str, removed: list[str]) -> None:
+    assert strip_tracking_params(AD, browser) == (expected, removed)  # type: ignore[arg-type]
+
+
+def test_utm_parameters_survive_every_browser() -> None:
+    assert not any(name.startswith("utm_") for names in STRIPPED_PARAMS.values() for name in names)
+
+
+def test_other_fields_are_kept_byte_for_byte_and_empty_values_stay() -> None:
+    # As Brave's filter: only name=value fields with a listed name go; the others are not re-encoded.
+    url = "https://a.example/p?q=caf%C3%A9+x&gclid=&fbclid&GCLID=X&a=1&gclid=Y"
+    assert strip_tracking_params(url, "safari") == ("https://a.example/p?q=caf%C3%A9+x&gclid=&fbclid&GCLID=X&a=1", ["gclid"])
+
+
+def test_a_url_with_nothing_to_remove_is_returned_as_is() -> None:
+    for url in ("https://a.example/", "https://a.example/?utm_source=x", "https://a.example/#gclid=1"):
+        assert strip_tracking_params(url, "brave") == (url, [])
+    assert strip_tracking_params("https://a.example/?gclid=1", "brave") == ("https://a.example/", ["gclid"])
+
+
+def _document(url: str, seq: int, status: int = 200, location: str | None = None) -> CapturedRequest:
+    return CapturedRequest(
+        id=f"d{seq}", seq=seq, method="GET", url=url, status=status, location=location,
+        request_headers=[("sec-fetch-dest", "document")],
+    )  # fmt: skip
+
+
+def test_the_chain_starts_at_the_clicked_url_and_blames_the_browser_hop() -> None:
+    requested, _ = strip_tracking_params(AD, "safari")
+    landing = requested.replace("/lp", "/landing")
+    requests = [_document(requested, 1, 302, landing), _document(landing, 2)]
+    chain = build_chain(AD, requests, requested_url=requested)
+    assert [(h.index, h.kind, h.request_id) for h in chain.hops] == [(0, "start", None), (1, "stripped", "d1"), (2, "http", "d2")]
+    fates = {f.param: (f.fate, f.hop, f.reached_final) for f in chain.params}
+    assert fates["gclid"] == fates["fbclid"] == fates["msclkid"] == ("dropped", 1, False)
+    assert fates["gbraid"] == fates["utm_source"] == ("kept", None, True)
+
+
+def test_without_the_condition_the_chain_is_unchanged() -> None:
+    chain = build_chain(AD, [_document(AD, 1)])
+    assert [(h.index, h.kind) for h in chain.hops] == [(0, "start")]
+    assert all(f.reached_final for f in chain.params)
+
+
+def test_the_condition_is_a_matrix_dimension() -> None:
+    runs = ConditionMatrix.model_validate({"link_protection": [None, "safari"]}).expand()
+    assert [r.link_protection for r in runs] == [None, "safari"]
+    assert RunConditions(link_protection="brave").label() == "link_protection=brave"
+    with pytest.raises(ValueError, match="link_protection"):
+        RunConditions.model_validate({"link_protection": "chrome"})
