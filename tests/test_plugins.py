@@ -27,7 +27,8 @@ class AcmeAdsDecoder(Decoder):
         platform_name="Acme Ads",
         consent="ad_tag",
         purchase_events=frozenset({"sale"}),
-        click_ids=("acmeclid",),
+        click_ids=("acmeclid", "acmevisit"),
+        hit_click_ids=("acmeclid",),  # acmevisit ties the click to the landing page view only
         click_id_cookies={"acmeclid": "_acme_cid"},
     )
 
@@ -87,6 +88,8 @@ print(json.dumps({
     "is_purchase": is_purchase(event),
     "cookie": default_cookies().get("acmeclid"),
     "hit_vendors": default_hit_vendors().get("acmeclid"),
+    "visit_hit_vendors": default_hit_vendors().get("acmevisit"),
+    "visit_followed": ad_click_ids("https://shop.example/?acmevisit=V-1"),
     "check": "acme_sale_has_value" in {c.name for c in all_checks()},
 }))
 '''
@@ -116,6 +119,8 @@ def test_a_plugin_vendor_is_one_module_and_the_checks_and_report_read_its_profil
     assert seen["pre_consent"] == "fired"  # an ad tag: it may not fire before consent
     assert seen["is_purchase"] is True  # a row of the reconciliation table
     assert seen["cookie"] == ["_acme_cid", ["acme_ads"]] and seen["hit_vendors"] == ["acme_ads"]
+    # A click ID its hits need not carry is followed all the same.
+    assert seen["visit_hit_vendors"] is None and seen["visit_followed"] == {"acmevisit": "V-1"}
     assert seen["check"] is True
     # Its click ID is followed like gclid: through the redirect chain (here dropped by the second hop), in a
     # scenario's ad click, in the check's reading of the ad URL, and as a volatile value in baselines.

@@ -382,10 +382,11 @@ _CARRIER_KEYS: dict[str, tuple[str, ...]] = {
     "fbclid": ("fbclid",),
 }
 def default_hit_vendors() -> dict[str, tuple[str, ...]]:
-    """click ID -> the vendors whose conversion hits must carry it (their profiles' ``click_ids``)."""
+    """click ID -> the vendors whose conversion hits must carry it (their profiles' ``hit_click_ids``, else
+    ``click_ids``)."""
     vendors: dict[str, tuple[str, ...]] = {}
     for vendor, profile in vendor_profiles().items():
-        for click_id in profile.click_ids:
+        for click_id in profile.click_ids if profile.hit_click_ids is None else profile.hit_click_ids:
             vendors[click_id] = (*vendors.get(click_id, ()), vendor)
     return vendors
 

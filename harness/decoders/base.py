@@ -50,7 +50,13 @@ class VendorProfile:
     platform_name: str | None = None  # its row in the reconciliation table: "Google Ads"
     consent: ConsentRole = "not_judged"
     purchase_events: frozenset[str] = frozenset()  # lower-case event names that report a sale
-    click_ids: tuple[str, ...] = ()  # ad-URL click IDs its conversion hits must carry
+    # The click IDs its ads add to landing URLs: followed through the redirect chain (with the well-known
+    # ones of models.CLICK_ID_PARAMS) and, unless ``hit_click_ids`` says otherwise, required on its
+    # conversion hits.
+    click_ids: tuple[str, ...] = ()
+    # Those its conversion hits must carry, when not all of ``click_ids`` (a tag that ties the click to the
+    # visit through its landing page view sends no click ID on a later purchase: ``()``).
+    hit_click_ids: tuple[str, ...] | None = None
     # The first-party cookie its tag keeps each click ID in (gclid -> _gcl_aw).
     click_id_cookies: Mapping[str, str] = field(default_factory=dict)
 

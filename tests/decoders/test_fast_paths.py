@@ -636,8 +636,10 @@ CLICK_URLS = st.sampled_from(
 def test_segment_and_snowplow_click_ids_are_read_as_before(
     search: str | None, property_search: str | None, page_url: str | None
 ) -> None:
+    from harness.decoders.registry import click_id_names
     from harness.decoders.vendors import segment
 
+    names = click_id_names()
     page = {} if search is None else {"search": search}
     properties = {} if property_search is None else {"search": property_search}
     found = wire.text_or_none(search) or wire.text_or_none(property_search)
@@ -646,11 +648,11 @@ def test_segment_and_snowplow_click_ids_are_read_as_before(
         pairs += wire.query_params(page_url)
     expected: dict[str, str] = {}
     for name, value in pairs:
-        if name in segment._CLICK_ID_NAMES and value:
+        if name in names and value:
             expected.setdefault(name, value)
     assert segment.SegmentDecoder._click_ids(page, properties, page_url) == expected
-    snowplow_before = {k: v for k, v in wire.query_params(page_url or "") if k in segment._CLICK_ID_NAMES and v}
-    assert {k: v for k, v in wire.query_named(page_url or "", segment._CLICK_ID_NAMES) if v} == snowplow_before
+    snowplow_before = {k: v for k, v in wire.query_params(page_url or "") if k in names and v}
+    assert {k: v for k, v in wire.query_named(page_url or "", names) if v} == snowplow_before
 
 
 # --- building events ------------------------------------------------------------------------------------
