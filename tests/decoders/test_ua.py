@@ -105,3 +105,27 @@ def test_sinkhole_gif_for_get_and_200_for_post() -> None:
 
 def test_volatile_params() -> None:
     assert {"z", "cid", "_s", "a"} <= DECODER.volatile_params
+
+
+def test_an_enhanced_ecommerce_purchase_counts_as_a_purchase_whatever_its_hit_type() -> None:
+    for hit_type in ("pageview", "event"):
+        url = f"https://www.google-analytics.com/collect?v=1&tid=UA-1-1&t={hit_type}&pa=purchase&ti=T7&tr=10"
+        [event] = DECODER.decode(req(url))
+        assert event.event.lower() in DECODER.profile.purchase_events
+        assert (event.event, event.params["t"], event.value) == ("purchase", hit_type, 10.0)
+    # Other product actions keep their hit type as the event: only the purchase is a sale.
+    [detail] = DECODER.decode(
+        req("https://www.google-analytics.com/collect?v=1&tid=UA-1-1&t=pageview&pa=detail")
+    )
+    assert detail.event == "pageview" and detail.event.lower() not in DECODER.profile.purchase_events
+
+
+def test_collect_with_a_slash_before_the_query_is_a_hit() -> None:
+    assert DECODER.claims(req("https://www.google-analytics.com/collect/?v=1&tid=UA-1-1&t=pageview"))
+    assert not DECODER.claims(req("https://www.google-analytics.com/collect/extra?v=1"))
+
+
+def test_a_path_only_location_is_joined_to_the_host_name() -> None:
+    url = "https://www.google-analytics.com/collect?v=1&tid=UA-1-1&t=pageview&dl=%2Fthanks%3Fgclid%3Dg1&dh=shop.example"
+    [event] = DECODER.decode(req(url))
+    assert event.page_url == "https://shop.example/thanks?gclid=g1"

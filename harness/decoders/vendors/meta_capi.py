@@ -4,6 +4,11 @@ Three body shapes reach the same edge: JSON ``{"data": [...]}`` (most hand-writt
 server-side GTM), urlencoded ``data=<json>&access_token=...`` (Meta's own SDKs; facebook-business
 even sends each event as a JSON *string* inside the list) and multipart (``curl -F`` as Meta's docs
 show). Each entry of ``data`` is one event.
+
+A Conversions API Gateway (v1.6.0 on) takes the same JSON from a server at ``POST https://<gateway
+host>/capi/<PIXEL_ID>/events``, ``{"accessKey": <key from the gateway's admin UI>, "data": [...]}`` (Meta's
+"Non-Web Server Events" guide; the older guide's example sends no accessKey). The gateway's host is the
+advertiser's, so that path is claimed on any host, and only with a JSON body holding a ``data`` list.
 """
 
 from __future__ import annotations
@@ -28,11 +33,13 @@ from harness.models import CapturedRequest, DecodedEvent, SinkholeReply, UserDat
 
 GRAPH_HOSTS = ("graph.facebook.com",)
 _EVENTS_PATH = re.compile(r"^/(?:(v\d+(?:\.\d+)?)/)?(\d+)/events/?$")
+# A Conversions API Gateway's server endpoint, on whatever host the advertiser runs it.
+_GATEWAY_PATH = re.compile(r"^/capi/(\d+)/events/?$")
 
 # Match keys that are plain by nature (Meta asks for them unhashed).
 RAW_USER_KEYS = frozenset({"client_ip_address", "client_user_agent", "fbc", "fbp", "fb_login_id", "lead_id"})
 # Request-level fields that are credentials: recorded as present, never copied.
-SECRET_FIELDS = ("access_token", "appsecret_proof")
+SECRET_FIELDS = ("access_token", "appsecret_proof", "accessKey")
 REQUEST_FIELDS = (
     "test_event_code",
     "partner_agent",
@@ -61,6 +68,14 @@ def _identifier_form(key: str, value: Any) -> UserDataForm | None:
     return "sha256" if forms == {"sha256"} else "raw"
 
 
+def _is_gateway_request(request: CapturedRequest) -> bool:
+    """A POST to a gateway's ``/capi/<pixel>/events`` whose JSON body holds a ``data`` list."""
+    if request.method != "POST" or not _GATEWAY_PATH.match(request.path):
+        return False
+    body = json_body(request)
+    return isinstance(body, dict) and isinstance(body.get("data"), list)
+
+
 @register
 class MetaCapiDecoder(Decoder):
     vendor = "meta_capi"
@@ -71,17 +86,21 @@ class MetaCapiDecoder(Decoder):
         click_ids=("fbclid",),
         click_id_cookies={"fbclid": "_fbc"},
     )
-    claim_hosts = GRAPH_HOSTS
     source = "server"
     volatile_params: ClassVar[frozenset[str]] = frozenset({"event_time", "event_id", "fbp", "fbc"})
 
     def claims(self, request: CapturedRequest) -> bool:
-        if not host_matches(request.host, GRAPH_HOSTS) or not _EVENTS_PATH.match(request.path):
+        if not host_matches(request.host, GRAPH_HOSTS):
+            return _is_gateway_request(request)
+        if not _EVENTS_PATH.match(request.path):
             return False
         # A GET of the edge reads it; only a POST (or Graph's ?method=post override) sends events.
         return request.method == "POST" or any(
             key == "method" and value.lower() == "post" for key, value in request.query
         )
+
+    def may_claim_path(self, method: str, path: str) -> bool:
+        return bool(_EVENTS_PATH.match(path)) or (method == "POST" and bool(_GATEWAY_PATH.match(path)))
 
     def surely_claims(self, host: str, method: str, path: str) -> bool:
         return method == "POST" and host_matches(host, GRAPH_HOSTS) and bool(_EVENTS_PATH.match(path))
@@ -103,8 +122,9 @@ class MetaCapiDecoder(Decoder):
         return fields, data if isinstance(data, list) else None
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
-        match = _EVENTS_PATH.match(request.path)
-        pixel_id = match.group(2) if match else None
+        match = _EVENTS_PATH.match(request.path) if host_matches(request.host, GRAPH_HOSTS) else None
+        gateway = None if match else _GATEWAY_PATH.match(request.path)
+        pixel_id = match.group(2) if match else gateway.group(1) if gateway else None
         fields, data = self._request_fields(request)
         if data is None:
             return [self.malformed(request, "Conversions API request without a readable data list")]
@@ -115,6 +135,8 @@ class MetaCapiDecoder(Decoder):
         shared.update({key: fields[key] for key in REQUEST_FIELDS if fields.get(key) not in (None, "")})
         if match and match.group(1):
             shared["api_version"] = match.group(1)
+        if gateway:
+            shared["via_gateway"] = True
         if request.header("authorization"):
             shared["access_token_present"] = True
         if request.source == "browser":

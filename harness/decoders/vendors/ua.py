@@ -5,6 +5,13 @@
 ``*.google-analytics.com`` and ``stats.g.doubleclick.net``. Parameter meanings follow Google's
 Measurement Protocol v1 reference (``v``, ``tid``, ``t``, ``ec``/``ea``/``el``/``ev``, ``ti``/``tr``/``cu``)
 as Omnibug's UniversalAnalytics provider reads them.
+
+An Enhanced Ecommerce purchase is not a hit type of its own: the product action ``pa=purchase`` rides on
+a pageview or event hit with ``ti``/``tr`` (Google's Measurement Protocol developer guide, "Enhanced
+E-commerce": ``t=pageview&...&ti=T12345&tr=37.39&pa=purchase&pr1id=P12345``; analytics.js sends it so
+after ``ga('ec:setAction', 'purchase', ...)``). Such a hit decodes as the event ``purchase`` (its hit type
+stays in params as ``t``), so it counts as the sale it reports; classic ecommerce's ``t=transaction``
+stays ``transaction``.
 """
 
 from __future__ import annotations
@@ -19,7 +26,9 @@ from harness.decoders.wire import number_keeping_raw, params_dict, query_dict
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
 
 UA_HOSTS: tuple[str, ...] = (".google-analytics.com", "stats.g.doubleclick.net")
-UA_PATHS = frozenset({"/collect", "/r/collect", "/j/collect", "/batch"})
+# "/collect/": server-side senders write the path with a slash before the query (a CallTrackingMetrics
+# trigger posts ``google-analytics.com/collect/?v=1&t=pageview&...&pa=purchase``).
+UA_PATHS = frozenset({"/collect", "/collect/", "/r/collect", "/j/collect", "/batch"})
 _CONSUMED = frozenset({"t", "tid", "tr", "cu", "ti", "dl", "gclid", "dclid"}) | consumed_consent_params()
 
 
@@ -30,7 +39,7 @@ class UniversalAnalyticsDecoder(Decoder):
         tag_name="Universal Analytics",
         platform_name="Universal Analytics",
         consent="consent_mode_tag",
-        purchase_events=frozenset({"transaction"}),
+        purchase_events=frozenset({"transaction", "purchase"}),
     )
     claim_hosts = UA_HOSTS
     volatile_params: ClassVar[frozenset[str]] = frozenset(
@@ -58,14 +67,17 @@ class UniversalAnalyticsDecoder(Decoder):
             bad.account_id = hit.get("tid") or None
             return bad
         hit_type = hit["t"]
-        page_url = hit.get("dl") or _page_from_parts(hit) or request.header("referer")
+        purchase = hit.get("pa") == "purchase"
+        page_url = _page_url(hit) or request.header("referer")
         # Revenue for transactions and enhanced-ecommerce purchases; the event value for events.
         raw_value = hit.get("tr") if "tr" in hit else (hit.get("ev") if hit_type == "event" else None)
         params: dict[str, Any] = {k: v for k, v in hit.items() if k not in _CONSUMED}
+        if purchase:
+            params["t"] = hit_type
         value = number_keeping_raw(raw_value, params)
         return new_event(
             vendor=self.vendor,
-            event=hit_type,
+            event="purchase" if purchase else hit_type,
             account_id=hit["tid"],
             value=value,
             currency=hit.get("cu") or None,
@@ -89,6 +101,14 @@ def _problem(hit: dict[str, str]) -> str | None:
     if not hit.get("t"):
         return "missing t (hit type)"
     return None
+
+
+def _page_url(hit: dict[str, str]) -> str | None:
+    """``dl``; a ``dl`` that is only a path (server-side senders write one) joined to ``dh``."""
+    location = hit.get("dl")
+    if location and location.startswith("/") and hit.get("dh"):
+        return f"https://{hit['dh']}{location}"
+    return location or _page_from_parts(hit)
 
 
 def _page_from_parts(hit: dict[str, str]) -> str | None:
