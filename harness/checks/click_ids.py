@@ -420,7 +420,8 @@ def carried_values(event: DecodedEvent, param: str) -> list[str]:
 def conversion_events(ctx: CheckContext, vendor: str, *, all_if_unnamed: bool) -> list[DecodedEvent]:
     """The events of ``vendor`` that count as its conversions for this check."""
     named = {e.event for e in ctx.scenario.expect.events if e.vendor == vendor and e.count > 0}
-    events = [e for e in ctx.events if e.vendor == vendor and not e.malformed]
+    # A repeat (a mirror of the counted hit, a tag's fall-back image) is not the conversion the platform counts.
+    events = [e for e in ctx.events if e.vendor == vendor and not e.malformed and not e.repeats]
     if named:
         return [e for e in events if e.event in named]
     if all_if_unnamed:
