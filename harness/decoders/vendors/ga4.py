@@ -183,7 +183,12 @@ class GA4Decoder(Decoder):
     def claims(self, request: CapturedRequest) -> bool:
         path = request.path
         if not path.endswith(_COLLECT_PATHS):
-            return _is_custom_loader_hit(request) and not host_matches(request.host, GOOGLE_HOSTS)
+            # A custom loader's hit is a GET or a POST, as gtag sends it (and as may_claim_path promises).
+            return (
+                request.method in ("GET", "POST")
+                and _is_custom_loader_hit(request)
+                and not host_matches(request.host, GOOGLE_HOSTS)
+            )
         host = request.host
         if host_matches(host, GOOGLE_HOSTS):
             return path == COLLECT_PATH
