@@ -100,7 +100,8 @@ def request_lines(request: CapturedRequest, registry: DecoderRegistry) -> list[s
 def vendor_of_host(registry: DecoderRegistry, host: str) -> str | None:
     """The vendor whose decoder names ``host`` among the only hosts its hits go to, if any."""
     for decoder in registry.decoders:
-        if decoder.claim_hosts is not None and host_matches(host, decoder.claim_hosts):
+        hosts = decoder.platform_hosts or decoder.claim_hosts
+        if hosts is not None and host_matches(host, hosts):
             return decoder.vendor
     return None
 

@@ -81,6 +81,9 @@ class Decoder:
     # Optional speed hint: the only hosts (``host_matches`` patterns) ``claims`` can be True on, so the
     # registry need not ask on any other host. None, the default, means any host (first-party collectors).
     claim_hosts: ClassVar[tuple[str, ...] | None] = None
+    # The platform's own hosts, when ``claim_hosts`` cannot name them (a decoder that also claims on the
+    # advertiser's hosts): ``eventpath proxy`` flags a call there that is no known hit. Default: claim_hosts.
+    platform_hosts: ClassVar[tuple[str, ...] | None] = None
     # Names, consent role, purchase events and click IDs, for the checks and the report.
     profile: ClassVar[VendorProfile] = VendorProfile()
 

@@ -86,6 +86,7 @@ class MetaCapiDecoder(Decoder):
         click_ids=("fbclid",),
         click_id_cookies={"fbclid": "_fbc"},
     )
+    platform_hosts = GRAPH_HOSTS  # it claims a gateway's path on any host, so it names no claim_hosts
     source = "server"
     volatile_params: ClassVar[frozenset[str]] = frozenset({"event_time", "event_id", "fbp", "fbc"})
 
