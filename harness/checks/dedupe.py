@@ -7,15 +7,8 @@ from dataclasses import dataclass
 
 from harness.checks.base import CheckContext, check, event_evidence
 from harness.checks.events import expected_events, expected_label, hit_evidence, names_list
+from harness.decoders.registry import vendor_profile, vendor_profiles
 from harness.models import CheckFailure, DecodedEvent
-
-# Why a missing event ID matters, in each platform's terms.
-_NO_EVENT_ID_REASON: dict[str, str] = {
-    "meta_pixel": "Meta cannot deduplicate Pixel and CAPI without eid",
-    "meta_capi": "Meta cannot deduplicate Pixel and CAPI without event_id",
-    "tiktok_pixel": "TikTok cannot deduplicate Pixel and Events API without event_id",
-    "tiktok_events_api": "TikTok cannot deduplicate Pixel and Events API without event_id",
-}
 
 
 @dataclass(frozen=True)
@@ -34,38 +27,13 @@ class DedupePair:
         return self.events is None or event.event in self.events
 
 
-DEDUPE_PAIRS: tuple[DedupePair, ...] = (
-    DedupePair(
-        "meta_pixel",
-        "meta_capi",
-        ("event", "event_id"),
-        "Meta deduplicates a Pixel and a CAPI event only when event name and event ID (eid / event_id) are equal",
-    ),
-    DedupePair(
-        "tiktok_pixel",
-        "tiktok_events_api",
-        ("event", "event_id"),
-        "TikTok deduplicates Pixel and Events API events only when event name and event_id are equal",
-    ),
-    # GA4 only deduplicates purchases, by transaction_id; other events sent twice are simply counted twice.
-    DedupePair(
-        "ga4",
-        "ga4_mp",
-        ("transaction_id",),
-        "GA4 deduplicates a purchase sent by gtag and by Measurement Protocol only by an equal transaction_id",
-        frozenset({"purchase"}),
-    ),
-    # The tag's conversion hit (oid) and an uploadClickConversions entry (orderId). Adjustments share the
-    # order ID on purpose (enhancements, retractions), so only "conversion" is paired; the tag's
-    # 1p-conversion redirect hop repeats its conversion hit and is left out.
-    DedupePair(
-        "google_ads",
-        "google_ads_api",
-        ("transaction_id",),
-        "Google Ads deduplicates a tag conversion and an API-uploaded conversion of one action only by an equal order ID (oid / orderId)",
-        frozenset({"conversion"}),
-    ),
-)
+def dedupe_pairs() -> list[DedupePair]:
+    """Each browser tag and the vendors that report its actions again, as their profiles declare (``twin_of``)."""
+    return [
+        DedupePair(twin.browser, vendor, twin.key, twin.rule, twin.events)
+        for vendor, profile in vendor_profiles().items()
+        if (twin := profile.twin_of) is not None
+    ]
 
 
 # --- event_id_present ----------------------------------------------------------------------------
@@ -82,8 +50,9 @@ def event_id_present(ctx: CheckContext) -> Iterator[CheckFailure]:
         if not lacking:
             continue  # events that never fired are event_count's to report
         label = expected_label(expected)
-        reason = _NO_EVENT_ID_REASON.get(
-            expected.vendor, "the platform cannot deduplicate browser and server hits without an event ID"
+        reason = (
+            vendor_profile(expected.vendor).event_id_reason
+            or "the platform cannot deduplicate browser and server hits without an event ID"
         )
         yield ctx.failure(
             "event_id_present",
@@ -103,7 +72,7 @@ def event_id_present(ctx: CheckContext) -> Iterator[CheckFailure]:
 @check("browser_server_dedupe")
 def browser_server_dedupe(ctx: CheckContext) -> Iterator[CheckFailure]:
     """A browser event and its server twin carry the same dedupe key; no server event is sent twice."""
-    for pair in DEDUPE_PAIRS:
+    for pair in dedupe_pairs():
         browser = [e for e in ctx.result.select(pair.browser) if not e.malformed and pair.applies_to(e)]
         server = [e for e in ctx.result.select(pair.server) if not e.malformed and pair.applies_to(e)]
         if not browser or not server:

@@ -42,6 +42,17 @@ ConsentRole = Literal["ad_tag", "consent_mode_ad_tag", "consent_mode_tag", "not_
 
 
 @dataclass(frozen=True)
+class TwinOf:
+    """This vendor reports the same actions as a browser tag of its platform (a server API and its pixel),
+    and the platform counts a pair once only when ``key`` (DecodedEvent fields) is equal on both."""
+
+    browser: str  # the browser tag's vendor
+    key: tuple[str, ...]
+    rule: str  # how the platform dedupes, for the failure text
+    events: frozenset[str] | None = None  # only these event names are deduplicated (None: all)
+
+
+@dataclass(frozen=True)
 class VendorProfile:
     """What checks and reports know of a vendor beyond its wire format, declared beside its decoder (so a
     vendor, built in or a plug-in, is one module)."""
@@ -59,6 +70,10 @@ class VendorProfile:
     hit_click_ids: tuple[str, ...] | None = None
     # The first-party cookie its tag keeps each click ID in (gclid -> _gcl_aw).
     click_id_cookies: Mapping[str, str] = field(default_factory=dict)
+    # Declared by a server API (or another channel) whose events duplicate a browser tag's.
+    twin_of: TwinOf | None = None
+    # Why a missing event ID matters on its hits, in the platform's terms (None: the generic reason).
+    event_id_reason: str | None = None
 
 
 # The 1x1 transparent GIF that pixel endpoints answer image requests with.

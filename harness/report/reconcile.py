@@ -20,18 +20,26 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from harness.decoders.registry import vendor_profile
+from harness.decoders.registry import vendor_profile, vendor_profiles
 from harness.models import CheckFailure, DecodedEvent
 from harness.results import ScenarioRun
 from harness.scenario import ExpectedEvent
 
-# Pixel and server API pairs that the platform deduplicates on the event ID.
-DEDUPE_PAIRS: dict[str, str] = {
-    "meta_pixel": "meta_capi",
-    "meta_capi": "meta_pixel",
-    "tiktok_pixel": "tiktok_events_api",
-    "tiktok_events_api": "tiktok_pixel",
-}
+
+def dedupe_partners(vendor: str) -> tuple[str, ...]:
+    """The vendors whose events the platform deduplicates with ``vendor``'s by event ID: a browser tag and
+    the server APIs (or gateway) declaring themselves its twin, in registry order."""
+    partners: list[str] = []
+    for other, profile in vendor_profiles().items():
+        twin = profile.twin_of
+        if twin is None or "event_id" not in twin.key:
+            continue
+        if other == vendor:
+            partners.append(twin.browser)
+        elif twin.browser == vendor:
+            partners.append(other)
+    return tuple(partners)
+
 
 # Root causes that change what a platform counts, in the order a note names them.
 COUNTING_CAUSES: tuple[str, ...] = (
@@ -257,11 +265,14 @@ def _repeated_id(purchases: list[DecodedEvent]) -> str:
 
 def _dedupe_phrase(run: ScenarioRun, vendor: str, purchases: list[DecodedEvent]) -> str:
     """Pixel and server API rows: say whether the platform can deduplicate them on the event ID."""
-    partner = DEDUPE_PAIRS.get(vendor)
-    if partner is None or not purchases:
+    if not purchases:
         return ""
-    partner_ids = {e.event_id for e in run.result.events if e.vendor == partner and is_purchase(e)}
-    if not partner_ids - {None}:
+    # The first partner that sent purchases in this run (a pixel may have both a CAPI and a gateway twin).
+    for partner in dedupe_partners(vendor):
+        partner_ids = {e.event_id for e in run.result.events if e.vendor == partner and is_purchase(e)}
+        if partner_ids - {None}:
+            break
+    else:
         return ""
     own_ids = {e.event_id for e in purchases}
     if own_ids & (partner_ids - {None}):

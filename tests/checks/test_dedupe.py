@@ -294,3 +294,43 @@ def test_google_ads_order_id_uploaded_twice_is_a_duplicate_trigger() -> None:
     assert failure.root_cause == "Duplicate trigger"
     assert failure.title == "google_ads_api conversion sent 2 times for one action (transaction_id=ORD-1)"
     assert [e.request_id for e in failure.evidence] == [first, second]
+
+
+# --- a twin declared by a vendor's profile: the Pixel and its Conversions API Gateway copy -------------------
+
+
+def gateway_hit(event: str, event_id: str, **custom: object) -> CapturedRequest:
+    """What fbevents' gateway plugin POSTs beside the /tr hit (a captured cargurus.com body's shape)."""
+    body = {
+        "event_name": event,
+        "custom_data": custom,
+        "event_id": event_id,
+        "fb.pixel_id": "1234567890",
+        "website_context": {"location": THANK_YOU, "referrer": "", "isInIFrame": False},
+    }
+    return CapturedRequest(
+        id="g",
+        method="POST",
+        url="https://capig.shop.example/events?cee=no",
+        request_headers=[("content-type", "text/plain;charset=UTF-8")],
+        body=json.dumps(body).encode(),
+        tag_hit=True,
+        sinkholed=True,
+        status=200,
+    )
+
+
+def test_the_gateway_copy_must_share_the_pixels_event_id() -> None:
+    journey = landed()
+    journey.hit(meta_pixel_hit("Purchase", THANK_YOU, event_id="ob3_plugin-set_1", **PAID))
+    journey.hit(gateway_hit("Purchase", "ob3_plugin-set_2", **PAID))
+    failure = only(list(browser_server_dedupe(journey.context())))
+    assert failure.root_cause == "Broken dedupe"
+    assert "meta_capi_gateway" in failure.title and "Conversions API Gateway" in failure.seen + failure.expected + failure.fix_direction
+
+
+def test_a_gateway_copy_with_the_pixels_event_id_passes() -> None:
+    journey = landed()
+    journey.hit(meta_pixel_hit("Purchase", THANK_YOU, event_id="ob3_plugin-set_1", **PAID))
+    journey.hit(gateway_hit("Purchase", "ob3_plugin-set_1", **PAID))
+    assert list(browser_server_dedupe(journey.context())) == []

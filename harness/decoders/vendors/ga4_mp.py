@@ -11,7 +11,15 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from harness.decoders.base import Decoder, VendorProfile, host_matches, new_consent, new_event, register
+from harness.decoders.base import (
+    Decoder,
+    TwinOf,
+    VendorProfile,
+    host_matches,
+    new_consent,
+    new_event,
+    register,
+)
 from harness.decoders.wire import (
     json_body,
     number_keeping_raw,
@@ -63,6 +71,13 @@ class GA4MeasurementProtocolDecoder(Decoder):
         tag_name="GA4 Measurement Protocol",
         platform_name="GA4 Measurement Protocol",
         purchase_events=frozenset({"purchase"}),
+        # GA4 only deduplicates purchases, by transaction_id; other events sent twice are counted twice.
+        twin_of=TwinOf(
+            "ga4",
+            ("transaction_id",),
+            "GA4 deduplicates a purchase sent by gtag and by Measurement Protocol only by an equal transaction_id",
+            frozenset({"purchase"}),
+        ),
     )
     claim_hosts = MP_HOSTS
     source = "server"

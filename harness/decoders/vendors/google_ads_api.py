@@ -29,7 +29,15 @@ import zlib
 from functools import lru_cache
 from typing import Any, ClassVar, NamedTuple
 
-from harness.decoders.base import Decoder, VendorProfile, host_matches, new_consent, new_event, register
+from harness.decoders.base import (
+    Decoder,
+    TwinOf,
+    VendorProfile,
+    host_matches,
+    new_consent,
+    new_event,
+    register,
+)
 from harness.decoders.protobuf import ProtoField, grpc_frame, grpc_messages, message_dict
 from harness.decoders.wire import json_body, number_keeping_raw, text_or_none, user_data_form
 from harness.models import CapturedRequest, ConsentState, DecodedEvent, SinkholeReply, UserDataForm
@@ -173,6 +181,16 @@ class GoogleAdsApiDecoder(Decoder):
         tag_name="Google Ads API upload",
         platform_name="Google Ads API",
         purchase_events=frozenset({"conversion"}),
+        # The tag's conversion hit (oid) and an uploadClickConversions entry (orderId). Adjustments share the
+        # order ID on purpose (enhancements, retractions), so only "conversion" is paired; the tag's
+        # 1p-conversion redirect hop repeats its conversion hit and is left out.
+        twin_of=TwinOf(
+            "google_ads",
+            ("transaction_id",),
+            "Google Ads deduplicates a tag conversion and an API-uploaded conversion of one action only by an "
+            "equal order ID (oid / orderId)",
+            frozenset({"conversion"}),
+        ),
     )
     claim_hosts = API_HOSTS
     source = "server"

@@ -18,7 +18,15 @@ import json
 import re
 from typing import Any, ClassVar
 
-from harness.decoders.base import Decoder, VendorProfile, host_matches, new_consent, new_event, register
+from harness.decoders.base import (
+    Decoder,
+    TwinOf,
+    VendorProfile,
+    host_matches,
+    new_consent,
+    new_event,
+    register,
+)
 from harness.decoders.vendors.meta_pixel import fbclid_from_fbc, multipart_params
 from harness.decoders.wire import (
     json_body,
@@ -85,6 +93,12 @@ class MetaCapiDecoder(Decoder):
         purchase_events=frozenset({"purchase"}),
         click_ids=("fbclid",),
         click_id_cookies={"fbclid": "_fbc"},
+        twin_of=TwinOf(
+            "meta_pixel",
+            ("event", "event_id"),
+            "Meta deduplicates a Pixel and a CAPI event only when event name and event ID (eid / event_id) are equal",
+        ),
+        event_id_reason="Meta cannot deduplicate Pixel and CAPI without event_id",
     )
     platform_hosts = GRAPH_HOSTS  # it claims a gateway's path on any host, so it names no claim_hosts
     source = "server"

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from harness.decoders.base import Decoder, VendorProfile, new_event, register
+from harness.decoders.base import Decoder, TwinOf, VendorProfile, new_event, register
 from harness.decoders.wire import (
     BodyHandoff,
     json_body,
@@ -83,6 +83,15 @@ class MetaCapiGatewayDecoder(Decoder):
         # fbevents sends it with the pixel's own hits, so consent governs it as it governs the pixel.
         consent="ad_tag",
         purchase_events=frozenset({"purchase"}),
+        # Meta receives each action twice, from the pixel and from the gateway, and counts it once by the
+        # event name and the event ID fbevents gives both hits.
+        twin_of=TwinOf(
+            "meta_pixel",
+            ("event", "event_id"),
+            "Meta deduplicates a Pixel event and its Conversions API Gateway copy only when event name and "
+            "event ID are equal",
+        ),
+        event_id_reason="Meta cannot deduplicate the Pixel and its gateway copy without event_id",
     )
     volatile_params: ClassVar[frozenset[str]] = frozenset({"fb.fbp", "event_meta_info"})
 

@@ -146,6 +146,7 @@ class MetaPixelDecoder(Decoder):
         purchase_events=frozenset({"purchase"}),
         click_ids=("fbclid",),
         click_id_cookies={"fbclid": "_fbc"},
+        event_id_reason="Meta cannot deduplicate Pixel and CAPI without eid",
     )
     claim_hosts = PIXEL_HOSTS
     source = "browser"

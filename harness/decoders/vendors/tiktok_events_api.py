@@ -14,7 +14,7 @@ import re
 import uuid
 from typing import Any, ClassVar
 
-from harness.decoders.base import Decoder, VendorProfile, host_matches, new_event, register
+from harness.decoders.base import Decoder, TwinOf, VendorProfile, host_matches, new_event, register
 from harness.decoders.vendors.tiktok_pixel import identifier_forms, split_context, split_properties
 from harness.decoders.wire import json_body, text_or_none
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
@@ -36,6 +36,12 @@ class TikTokEventsApiDecoder(Decoder):
         purchase_events=frozenset({"completepayment", "placeanorder", "purchase"}),
         click_ids=("ttclid",),
         click_id_cookies={"ttclid": "ttclid"},
+        twin_of=TwinOf(
+            "tiktok_pixel",
+            ("event", "event_id"),
+            "TikTok deduplicates Pixel and Events API events only when event name and event_id are equal",
+        ),
+        event_id_reason="TikTok cannot deduplicate Pixel and Events API without event_id",
     )
     claim_hosts = API_HOSTS
     source = "server"

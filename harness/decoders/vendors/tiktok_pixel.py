@@ -145,6 +145,7 @@ class TikTokPixelDecoder(Decoder):
         purchase_events=frozenset({"completepayment", "placeanorder", "purchase"}),
         click_ids=("ttclid",),
         click_id_cookies={"ttclid": "ttclid"},
+        event_id_reason="TikTok cannot deduplicate Pixel and Events API without event_id",
     )
     claim_hosts = PIXEL_HOSTS
     source = "browser"
