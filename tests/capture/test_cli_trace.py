@@ -42,6 +42,20 @@ def test_trace_text_shows_the_chain_and_exits_0_when_nothing_is_lost(
     assert "Tag hits" in out and "PageView" in out
 
 
+def test_trace_with_link_protection_shows_the_browser_removing_the_click_id(
+    site: CaptureTestSite, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # "The fbclid disappears on iOS": Safari Private Browsing removes it before the click tracker sees it.
+    url = "https://ads.test/click?to=/meta&fbclid=IwAR2xYz&utm_source=facebook"
+    code = main(["trace", url, "--link-protection", "safari", "--device", "iPhone 13", *_resolve_args(site)])
+    out = capsys.readouterr().out
+    assert code == 1, "a removed click ID is a problem found"
+    chain = out.split("Redirect chain", 1)[1].split("Click IDs", 1)[0]
+    assert " start " in chain and " stripped " in chain and "fbclid" not in chain.split(" stripped ", 1)[1]
+    assert "REMOVED by the browser before the first request" in out
+    assert "utm_source" in out and "reached the landing page" in out
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
