@@ -49,10 +49,16 @@ STRIPPED_PARAMS: dict[LinkProtection, frozenset[str]] = {
     "safari": frozenset({"gclid", "dclid", "msclkid", "fbclid", "igshid", "twclid", "mc_eid"}),
 }
 
-BROWSER_FEATURE: dict[LinkProtection, str] = {
+# What each browser calls the feature, and when it applies.
+FEATURE_NAME: dict[LinkProtection, str] = {
     "brave": "Brave's query filter",
-    "firefox": "Firefox's query stripping (Strict mode, private windows)",
-    "safari": "Safari's Link Tracking Protection (Private Browsing, links from Mail and Messages)",
+    "firefox": "Firefox's query stripping",
+    "safari": "Safari's Link Tracking Protection",
+}
+FEATURE_APPLIES: dict[LinkProtection, str] = {
+    "brave": "on by default",
+    "firefox": "Strict mode, private windows",
+    "safari": "Private Browsing, links from Mail and Messages",
 }
 
 

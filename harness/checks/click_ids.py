@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 from harness.checks.base import CheckContext, check, event_evidence
 from harness.decoders.registry import is_click_id, vendor_profiles
 from harness.decoders.vendors.meta_pixel import fbclid_from_fbc
-from harness.link_protection import BROWSER_FEATURE
+from harness.link_protection import FEATURE_APPLIES, FEATURE_NAME, STRIPPED_PARAMS
 from harness.models import (
     CheckFailure,
     CookieRecord,
@@ -159,8 +159,7 @@ def param_loss_failure(ctx: CheckContext, name: str, chain: RedirectChain, fate:
 
 # What a platform matches a conversion by when the browser removed its click ID from the ad URL.
 _WITHOUT_THE_CLICK_ID = {
-    "gclid": "Google Ads: enhanced conversions (hashed email or phone with the conversion tag) and gbraid/wbraid, "
-    "which Safari keeps",
+    "gclid": "Google Ads: enhanced conversions (hashed email or phone with the conversion tag)",
     "dclid": "Campaign Manager / Floodlight: enhanced conversions for Floodlight",
     "fbclid": "Meta: the Conversions API with hashed user data (em, ph) and external_id, sharing the pixel's "
     "event_id; _fbp still matches the browser",
@@ -175,15 +174,18 @@ def _stripped_failure(
     """The run's browser removed the click ID from the ad URL before the first request: the site is not to
     blame, and no redirect rule brings it back."""
     browser = ctx.conditions.link_protection
-    feature = BROWSER_FEATURE[browser] if browser else "the browser's link tracking protection"
+    feature = FEATURE_NAME[browser] if browser else "the browser's link tracking protection"
+    emulated = f"{feature} ({FEATURE_APPLIES[browser]})" if browser else feature
     match = _WITHOUT_THE_CLICK_ID.get(fate.param, "server-side matching with hashed user data")
+    if fate.param == "gclid" and browser and "gbraid" not in STRIPPED_PARAMS[browser]:
+        match += "; gbraid/wbraid, which this browser keeps"
     return ctx.failure(
         name,
-        f"{fate.param} removed by {feature.split(' (')[0]} before the first request",
+        f"{fate.param} removed by {feature} before the first request",
         "Stripped by the browser",
         expected=f"{fate.param}={short(fate.value)} on the landing URL {without_query(ctx.result.capture.chain.final_url)}",
         seen=f"the ad URL {compact_url(clicked.url)} was requested as {compact_url(asked.url)} "
-        f"(the run emulates {feature})",
+        f"(the run emulates {emulated})",
         evidence=[Evidence(summary=f"hop {asked.index}: requested by the browser as {compact_url(asked.url)}", url=asked.url)],
         key=f"{name}:{fate.param}",
         fix=f"Nothing on the site or in its redirects can keep {fate.param} here: the browser removes it. Count these "

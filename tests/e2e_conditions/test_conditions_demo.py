@@ -124,6 +124,7 @@ def test_safari_link_tracking_protection_strips_click_ids_before_the_site_sees_t
     assert set(lost) == {"gclid", "fbclid", "msclkid"}, [f.title for f in run.failures]
     assert {f.root_cause for f in lost.values()} == {"Stripped by the browser"}
     assert "Link Tracking Protection" in lost["gclid"].title and "enhanced conversions" in lost["gclid"].fix_direction
+    assert "gbraid/wbraid, which this browser keeps" in lost["gclid"].fix_direction  # Safari keeps them
     assert "Conversions API" in lost["fbclid"].fix_direction
     # The Pixel had nothing to store: no _fbc, and the cookie check says why.
     assert "_fbc" not in {c.name for c in capture.cookies}
