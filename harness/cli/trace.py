@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import Any, get_args
 
 from harness.browser.visit import VisitPlan
 from harness.cli.common import BOLD, DIM, GREEN, RED, add_run_options, paint, run_options, use_color
 from harness.engine import Harness
 from harness.models import DecodedEvent, RunResult
-from harness.scenario import RunConditions
+from harness.scenario import LinkProtection, RunConditions
 
 NAME = "trace"
 HELP = "follow an ad URL through its redirects; show dropped click IDs, tag hits and cookies"
@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     parser.add_argument(
         "--link-protection",
-        choices=("safari", "firefox", "brave"),
+        choices=get_args(LinkProtection),
         help="click as this browser would: its link tracking protection removes click IDs from the URL first "
         "(Safari Private Browsing and links from Mail/Messages, Firefox Strict mode, Brave)",
     )
