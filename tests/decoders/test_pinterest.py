@@ -96,3 +96,29 @@ def test_capi_test_flag_is_kept_on_every_event_and_absent_otherwise() -> None:
     assert [e.params.get("test") for e in events] == ["true", "true"]
     (live, _) = DECODER.decode(request(url, "POST", body))
     assert "test" not in live.params
+
+
+def test_image_tag_line_items_become_the_list_the_script_sends() -> None:
+    # Pinterest's image-tag event code spells the script's ed.line_items list as ed[line_items][n][field].
+    query = (
+        "ed[line_items][1][product_id]=B&ed[line_items][0][product_id]=A&ed[line_items][0][product_price]=5"
+        "&ed[value]=10&[line_items][0][product_id]=typo"
+    )
+    (event,) = DECODER.decode(
+        request(f"https://ct.pinterest.com/v3/?tid=1&event=checkout&noscript=1&{query}")
+    )
+    assert event.params["ed.line_items"] == [{"product_id": "A", "product_price": "5"}, {"product_id": "B"}]
+    assert event.value == 10
+    # Only the ed[...] spelling is event data; a key without the group stays as sent.
+    assert event.params["[line_items][0][product_id]"] == "typo"
+    assert not any(key.startswith("ed[") for key in event.params)
+
+
+def test_json_line_items_win_over_the_bracketed_list() -> None:
+    ed = quote(json.dumps({"line_items": [{"product_id": "json"}]}))
+    (event,) = DECODER.decode(
+        request(
+            f"https://ct.pinterest.com/v3/?event=checkout&tid=1&ed={ed}&ed[line_items][0][product_id]=img"
+        )
+    )
+    assert event.params["ed.line_items"] == [{"product_id": "json"}]

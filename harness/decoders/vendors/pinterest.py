@@ -4,8 +4,9 @@ The tag (``s.pinimg.com/ct/core.js``, never a hit) sends ``GET ct.pinterest.com/
 with JSON-valued parameters: ``ed`` (event data: value, order_quantity, currency, order_id, line_items,
 event_id, ...), ``pd`` (partner data: ``em`` hashed email, ...), ``ad`` (page context: ``loc``, ``ref``,
 screen size) and the cache buster ``cb``. The ``<noscript>`` image spells the same data as bracketed
-names (``pd[em]=..``, ``ed[value]=..``); the base code's own image, as the official WooCommerce plugin prints
-it, is ``?tid=..&noscript=1`` with no event at all. ``ct.pinterest.com/user/`` is a cookie sync, not an event.
+names (``pd[em]=..``, ``ed[value]=..``, line items as ``ed[line_items][0][product_id]=..``); the base code's
+own image, as the official WooCommerce plugin prints it, is ``?tid=..&noscript=1`` with no event at all.
+``ct.pinterest.com/user/`` is a cookie sync, not an event.
 
 Server-side, the Conversions API takes ``POST api.pinterest.com/v5/ad_accounts/<id>/events`` with
 ``{"data": [{event_name, event_id, event_source_url, user_data, custom_data}, ...]}``; ``?test=true`` on that
@@ -37,7 +38,11 @@ _TAG_HOST = "ct.pinterest.com"
 _TAG_PATHS = ("/v3", "/v3/")
 _CAPI_HOST = "api.pinterest.com"
 _CAPI_PATH = re.compile(r"^/v5/ad_accounts/(?P<account>[^/]+)/events/?$")
-_BRACKETED = re.compile(r"^(?P<group>ed|pd|ad)\[(?P<key>[^\]]+)\]$")
+# ``ed[value]``, and the image tag's list form ``ed[line_items][0][product_id]`` (Pinterest tag docs, image-tag
+# event code), which is the ``line_items`` list the script sends inside its ``ed`` JSON.
+_BRACKETED = re.compile(
+    r"^(?P<group>ed|pd|ad)\[(?P<key>[^\]]+)\](?:\[(?P<index>\d{1,4})\]\[(?P<field>[^\]]+)\])?$"
+)
 # Partner-data keys that identify a person; everything else in ``pd`` is context.
 _IDENTIFIERS = (
     "em",
@@ -68,10 +73,19 @@ def _json_object(raw: str | None) -> dict[str, Any]:
 def _grouped(pairs: list[tuple[str, str]], group: str, raw: str | None) -> dict[str, Any]:
     """``ed``/``pd``/``ad`` as one object: the JSON form merged with any bracketed ``group[key]`` form."""
     merged: dict[str, Any] = {}
+    listed: dict[str, dict[int, dict[str, str]]] = {}  # key -> index -> field -> value
     for name, value in pairs:
         match = _BRACKETED.match(name) if "[" in name else None
-        if match and match["group"] == group:
+        if not match or match["group"] != group:
+            continue
+        if match["index"] is None:
             merged.setdefault(match["key"], value)
+        else:
+            item = listed.setdefault(match["key"], {}).setdefault(int(match["index"]), {})
+            item.setdefault(match["field"], value)
+    for key, items in listed.items():
+        # In index order, as the script's JSON list would be; a flat ``ed[key]`` sent too wins.
+        merged.setdefault(key, [items[index] for index in sorted(items)])
     merged.update(_json_object(raw))
     return merged
 
