@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from harness.decoders.vendors.criteo import CriteoDecoder
@@ -90,3 +92,102 @@ def test_the_hit_is_answered_with_an_empty_script() -> None:
 
 def test_cache_buster_and_ids_are_volatile() -> None:
     assert {"dtycbr", "ceid", "bundle"} <= DECODER.volatile_params
+
+
+# --- S2S Events API (widget.criteo.com/m/event) ---
+
+S2S = "https://widget.criteo.com/m/event?version=s2s_v0"
+
+
+def s2s(body: dict[str, object], url: str = S2S) -> CapturedRequest:
+    return CapturedRequest(id="t", method="POST", url=url, body=json.dumps(body).encode(), source="server")
+
+
+@pytest.mark.parametrize(
+    ("url", "claimed"),
+    [
+        (S2S, True),
+        ("http://widget.eu.criteo.com/m/event?data=%7B%7D", True),
+        ("http://widget.as.criteo.com/m/event", True),
+        ("http://widget.cn.criteo.com/m/event/", True),
+        ("https://sslwidget.criteo.com/m/event?version=s2s_v0", False),  # the tag's host serves no S2S
+        ("https://shop.example/m/event?version=s2s_v0", False),
+        ("https://widget.criteo.com/m/other", False),
+        ("https://gum.criteo.com/m/event", False),
+    ],
+)
+def test_claims_the_s2s_endpoint_on_criteo_widget_hosts_only(url: str, claimed: bool) -> None:
+    req = request(url, "POST")
+    assert DECODER.claims(req) is claimed
+    assert DECODER.surely_claims(req.host, "POST", req.path) is claimed
+
+
+def test_s2s_events_are_named_by_the_tags_codes_and_set_calls_are_context() -> None:
+    body = {
+        "account": "976",
+        "id": {"mapped_user_id": "gum1", "mapping_key": "70"},
+        "events": [
+            {
+                "event": "setHashedEmail",
+                "email": "b4c9a289323b21a01c3e940f150eb9b8c542587f1abfd8f0e1cc1ffc5e475514",
+            },
+            {"event": "viewItem", "item": {"id": "P1", "price": "19.99"}},
+            {"event": "beginCheckout", "item": [{"id": "P1", "price": 19.99}]},
+        ],
+    }
+    events = DECODER.decode(s2s(body))
+    assert [(e.event, e.value, e.params["onetag_call"]) for e in events] == [
+        ("vp", 19.99, "viewItem"),
+        ("beginCheckout", None, "beginCheckout"),  # no tag code: kept as sent, no value claimed
+    ]
+    assert all(e.user_data == {"em": "sha256"} and e.source == "server" for e in events)
+
+
+@pytest.mark.parametrize(
+    ("email", "form"),
+    [
+        ({"raw": "jane@example.com"}, {"em": "raw"}),
+        ({"md5": "5f4dcc3b5aa765d61d8327deb882cf99"}, {}),  # MD5 only: no form eventpath names
+        ({"md5": "5f4dcc3b5aa765d61d8327deb882cf99", "sha256": "a" * 64}, {"em": "sha256"}),
+    ],
+)
+def test_s2s_email_forms(email: dict[str, str], form: dict[str, str]) -> None:
+    (event,) = DECODER.decode(
+        s2s({"account": "1", "id": {"email": email}, "events": [{"event": "viewHome"}]})
+    )
+    assert event.user_data == form
+
+
+def test_s2s_order_value_is_none_when_a_price_is_missing() -> None:
+    body = {
+        "account": "1",
+        "events": [{"event": "trackTransaction", "id": "T1", "item": [{"id": "a", "quantity": 1}]}],
+    }
+    (event,) = DECODER.decode(s2s(body))
+    assert (event.event, event.transaction_id, event.value) == ("vc", "T1", None)
+
+
+@pytest.mark.parametrize(
+    "req",
+    [
+        s2s({"events": [{"event": "viewHome"}]}),  # no account
+        s2s({"account": "1", "events": []}),
+        s2s({"account": "1", "events": [{"item": "x"}]}),  # no event name
+        s2s({"account": True, "events": [{"event": "viewHome"}]}),
+        CapturedRequest(id="t", method="POST", url=S2S, body=b"not json"),
+        request("http://widget.eu.criteo.com/m/event?data=%7Bbroken"),
+        request(S2S),  # a GET with no data
+    ],
+)
+def test_unreadable_s2s_calls_are_one_malformed_event(req: CapturedRequest) -> None:
+    (event,) = DECODER.decode(req)
+    assert event.malformed
+
+
+def test_s2s_sinkhole_reply_is_json_without_errors() -> None:
+    reply = DECODER.sinkhole_reply(s2s({"account": "1", "events": [{"event": "viewHome"}]}))
+    assert (reply.status, reply.content_type, json.loads(reply.body)) == (
+        200,
+        "application/json",
+        {"errors": [], "warnings": []},
+    )

@@ -78,7 +78,6 @@ def test_unreadable_value_is_kept_raw_and_esurl_is_the_page() -> None:
     assert "esurl" not in event.params
 
 
-
 def test_capi_v2_value_is_in_minor_units_and_v3_in_whole_ones() -> None:
     from harness.decoders.vendors.reddit import RedditDecoder
 
@@ -94,7 +93,49 @@ def test_capi_v2_value_is_in_minor_units_and_v3_in_whole_ones() -> None:
     assert v2({"value": 1099, "currency": "JPY"}) == 1099  # no minor unit
     assert v2({"value": 1099, "currency": "KWD"}) == 1.099  # a thousandth
     assert v2({"value": 1099, "value_decimal": 10.99, "currency": "USD"}) == 10.99  # value_decimal wins
-    body = {"data": {"events": [{"type": {"tracking_type": "Purchase"}, "metadata": {"value": 10.99, "currency": "USD"}}]}}
+    body = {
+        "data": {
+            "events": [
+                {"type": {"tracking_type": "Purchase"}, "metadata": {"value": 10.99, "currency": "USD"}}
+            ]
+        }
+    }
     url = "https://ads-api.reddit.com/api/v3/pixels/a2_abc/conversion_events"
     req = CapturedRequest(id="r", method="POST", url=url, body=json.dumps(body).encode(), source="server")
     assert decoder.decode(req)[0].value == 10.99  # v3: whole units
+
+
+@pytest.mark.parametrize(
+    ("url", "claimed"),
+    [
+        ("https://alb.reddit.com/snoo.gif?q=CAAHAAABAAoACQAAAAmui0GsAA==&s=sig", True),
+        ("https://alb.reddit.com/snoo.gif/?q=CAAH&s=sig", True),
+        ("https://www.reddit.com/snoo.gif?q=CAAH&s=sig", False),  # reddit.com's own pages and images
+        ("https://shop.example/snoo.gif?q=CAAH&s=sig", False),
+    ],
+)
+def test_claims_the_legacy_conversion_pixel_on_the_pixel_host_only(url: str, claimed: bool) -> None:
+    assert DECODER.claims(request(url)) is claimed
+
+
+def test_legacy_conversion_pixel_is_a_conversion_whose_advertiser_is_not_guessed() -> None:
+    (event,) = DECODER.decode(
+        request("https://alb.reddit.com/snoo.gif?q=CAAHAAABAAoACQAAAAmui0GsAA==&s=sig&ts=")
+    )
+    assert (event.event, event.account_id, event.malformed) == ("conversion", None, False)
+    assert event.params == {"q": "CAAHAAABAAoACQAAAAmui0GsAA==", "s": "sig"}  # empty ts: not set
+
+
+def test_snoo_gif_with_an_event_reads_as_the_current_pixel() -> None:
+    (event,) = DECODER.decode(request("https://alb.reddit.com/snoo.gif?id=t2_x&event=Lead"))
+    assert (event.event, event.account_id) == ("Lead", "t2_x")
+
+
+def test_snoo_gif_without_token_or_event_is_malformed() -> None:
+    (event,) = DECODER.decode(request("https://alb.reddit.com/snoo.gif?s=sig"))
+    assert event.malformed
+
+
+def test_legacy_conversion_pixel_gets_a_gif() -> None:
+    reply = DECODER.sinkhole_reply(request("https://alb.reddit.com/snoo.gif?q=CAAH&s=sig"))
+    assert (reply.status, reply.body) == (200, PIXEL_GIF)

@@ -68,10 +68,14 @@ def test_page_load_id_and_callback_are_volatile() -> None:
     assert {"pl_id", "tpx_cb"} <= DECODER.volatile_params
 
 
-def test_single_event_tag_noscript_is_a_conversion_of_its_tag_and_the_universal_noscript_a_page_view() -> None:
+def test_single_event_tag_noscript_is_a_conversion_of_its_tag_and_the_universal_noscript_a_page_view() -> (
+    None
+):
     # oct.js trackPid('nu7jl', {tw_sale_amount, tw_order_quantity}) <noscript>: txn_id is the conversion tag.
     (sale,) = DECODER.decode(
-        request("https://analytics.twitter.com/i/adsct?txn_id=nu7jl&p_id=Twitter&tw_sale_amount=49.90&tw_order_quantity=2")
+        request(
+            "https://analytics.twitter.com/i/adsct?txn_id=nu7jl&p_id=Twitter&tw_sale_amount=49.90&tw_order_quantity=2"
+        )
     )
     assert (sale.event, sale.account_id, sale.value) == ("nu7jl", "nu7jl", 49.9)
     # The universal website tag's <noscript> (txn_id&p_id only) is its page view.
@@ -122,8 +126,12 @@ def test_capi_answers_as_the_api_does() -> None:
 
 
 def test_capi_raw_email_is_raw_and_no_identifier_or_token_is_copied() -> None:
-    body = {"conversions": [conversion(identifiers=[{"hashed_email": "jane@example.com"}, {"twclid": "tw1"}])]}
-    (event,) = DECODER.decode(capi_request(body, CAPI_URL, ("Authorization", 'OAuth oauth_token="tok-secret"')))
+    body = {
+        "conversions": [conversion(identifiers=[{"hashed_email": "jane@example.com"}, {"twclid": "tw1"}])]
+    }
+    (event,) = DECODER.decode(
+        capi_request(body, CAPI_URL, ("Authorization", 'OAuth oauth_token="tok-secret"'))
+    )
     assert event.user_data == {"em": "raw"} and event.click_ids == {"twclid": "tw1"}
     assert "hashed_emails" not in event.params and event.params["authorization_present"] is True
     dumped = event.model_dump_json()
@@ -158,3 +166,26 @@ def test_capi_event_tag_is_named_as_the_pixel_names_it_and_conversion_id_is_the_
 def test_capi_body_without_its_essentials_is_malformed(body: object, reason: str) -> None:
     (event,) = DECODER.decode(capi_request(body))
     assert event.malformed and reason in (event.malformed_reason or "") and event.source == "server"
+
+
+@pytest.mark.parametrize(
+    ("query", "form"),
+    [
+        ("email_address=jane%40example.com", {"em": "raw"}),  # raw: the PII check must see it
+        ("email_address=" + "a" * 64, {"em": "sha256"}),
+        ("phone_number=%2B15550100", {"ph": "raw"}),
+        # the event's own identifier wins over the config-level one
+        (
+            "email_address=jane%40example.com&event=" + quote(json.dumps({"email_address": "b" * 64})),
+            {"em": "sha256"},
+        ),
+    ],
+)
+def test_config_level_identifiers_beside_txn_id_are_user_data_not_params(
+    query: str, form: dict[str, str]
+) -> None:
+    (event,) = DECODER.decode(
+        request(f"https://analytics.twitter.com/1/i/adsct?txn_id=ofl3h&p_id=Twitter&{query}")
+    )
+    assert event.user_data == form
+    assert "email_address" not in event.params and "phone_number" not in event.params

@@ -22,6 +22,17 @@ twice by current tags), ``pu`` the previous page; ``cs`` (US privacy), ``gpp``/`
 ``gdpr``/``gdpr_consent`` are consent strings.
 
 ``gum.criteo.com`` (identity syncs), ``dis.criteo.com`` and ``static.criteo.net`` are never hits.
+
+Server-side, Criteo's S2S Events API (guides.criteotilt.com/onetag/s2s) takes
+``POST widget.criteo.com/m/event?version=s2s_v0`` with a JSON body, or the same JSON urlencoded in a GET's
+``data``: ``{account, version, site_type, full_url, previous_url, ip, user_agent, retailer_visitor_id,
+id: {mapping_key, mapped_user_id | email: {raw|md5|sha256} | idfa | gaid}, events: [{event: viewHome|
+viewItem|addToCart|viewBasket|trackTransaction|..., item: [{id, price, quantity}] | id, id (order),
+currency, timestamp}]}``; regional hosts ``widget.{eu,us,as,cn}.criteo.com`` serve it too (walkerOS's and
+Commanders Act's Criteo destinations, a public Python sender, Criteo's app SDKs and app-tracker postback
+templates). Each event is named by the OneTag code of its call (``trackTransaction`` is ``vc``) so tag and
+server events compare; calls with no code keep their name, and ``set*`` events (``setHashedEmail``) are
+context as on the tag.
 """
 
 from __future__ import annotations
@@ -29,13 +40,32 @@ from __future__ import annotations
 from typing import Any
 
 from harness.decoders.base import Decoder, VendorProfile, new_consent, new_event, register
-from harness.decoders.wire import request_params, text_or_none, to_number, user_data_form
+from harness.decoders.wire import (
+    json_body,
+    json_safe,
+    loads_json,
+    query_value,
+    request_params,
+    text_or_none,
+    to_number,
+    user_data_form,
+)
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply, UserDataForm
 from harness.urls import parse_query, unquote
 
 # widget.us.criteo.com: the same OneTag calls, seen in a 2021 recording of linio.cl beside sslwidget ones.
 _HOSTS = ("sslwidget.criteo.com", "widget.criteo.com", "widget.us.criteo.com")
 _PATHS = ("/event", "/event/")
+# S2S Events API hosts: widget.criteo.com answers 307 to the regional eu/us/as ones; cn and as are the ones
+# public app integrations call directly (module docstring).
+_S2S_HOSTS = (
+    "widget.criteo.com",
+    "widget.eu.criteo.com",
+    "widget.us.criteo.com",
+    "widget.as.criteo.com",
+    "widget.cn.criteo.com",
+)
+_S2S_PATHS = ("/m/event", "/m/event/")
 _CONTEXT = frozenset({"exd", "ce", "dis"})
 # The OneTag call each event code comes from (what sites push to criteo_q), for people reading params.
 _CALLS = {
@@ -48,7 +78,11 @@ _CALLS = {
     "vs": "viewSearch",
     "trackleads": "trackLeads",
 }
+_CODES = {call: code for code, call in _CALLS.items()}  # an S2S event's name -> the tag's code
 _ITEM_LISTS = frozenset({"vb", "vc", "ac"})
+# S2S body fields read into typed fields (the rest stays in params as sent).
+_S2S_TOP_TYPED = frozenset({"account", "id", "events", "full_url", "ip", "user_agent", "useragent"})
+_S2S_EVENT_TYPED = frozenset({"event", "item", "product", "currency"})
 _CONSENT = {
     "cs": "us_privacy",
     "gpp": "gpp",
@@ -148,20 +182,29 @@ class CriteoDecoder(Decoder):
         consent="ad_tag",
         purchase_events=frozenset({"vc"}),
     )
-    claim_hosts = _HOSTS
+    claim_hosts = tuple(dict.fromkeys(_HOSTS + _S2S_HOSTS))
     volatile_params = frozenset({"dtycbr", "ceid", "bundle", "sc", "lwid"})
 
     def claims(self, request: CapturedRequest) -> bool:
         return self.surely_claims(request.host, request.method, request.path)
 
     def surely_claims(self, host: str, method: str, path: str) -> bool:
+        if path in _S2S_PATHS:
+            return host in _S2S_HOSTS
         return host in _HOSTS and path in _PATHS
 
     def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
+        if request.path in _S2S_PATHS:
+            # The S2S API answers 200 with the errors and warnings it found (none here).
+            return SinkholeReply(
+                status=200, content_type="application/json", body=b'{"errors":[],"warnings":[]}'
+            )
         # The tag loads the hit as a script; an empty one lets the page carry on (no syncs follow).
         return SinkholeReply(status=200, content_type="application/javascript", body=b"")
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
+        if request.path in _S2S_PATHS:
+            return self._decode_s2s(request)
         pairs = request_params(request)
         top: dict[str, str] = {}
         for name, value in pairs:
@@ -236,3 +279,123 @@ class CriteoDecoder(Decoder):
             source=self.source,
             params=params,
         )
+
+    def _decode_s2s(self, request: CapturedRequest) -> list[DecodedEvent]:
+        payload = _s2s_payload(request)
+        if not isinstance(payload, dict):
+            return [self.malformed(request, "no S2S JSON (POST body or data=)")]
+        account = _s2s_account(payload.get("account"))
+        if not account:
+            return [self.malformed(request, "no account")]
+        calls = [
+            ev for ev in payload.get("events") or [] if isinstance(ev, dict) and text_or_none(ev.get("event"))
+        ]
+        if not isinstance(payload.get("events"), list) or not calls:
+            return [self.malformed(request, "no events with an event name")]
+        user_data, common = _s2s_identity(payload)
+        for call in calls:
+            if str(call["event"])[:3].lower() == "set":  # setHashedEmail, setEmail: context, as on the tag
+                user_data.update(_email_forms(call.get("email"), str(call["event"])))
+        page_url = text_or_none(payload.get("full_url"))
+        primary = [call for call in calls if str(call["event"])[:3].lower() != "set"] or calls[:1]
+        return [self._s2s_event(account, call, page_url, user_data, common) for call in primary]
+
+    def _s2s_event(
+        self,
+        account: str,
+        call: dict[str, Any],
+        page_url: str | None,
+        user_data: dict[str, UserDataForm],
+        common: dict[str, Any],
+    ) -> DecodedEvent:
+        name = str(call["event"]).strip()
+        code = _CODES.get(name, name)
+        items = call.get("item", call.get("product"))
+        params: dict[str, Any] = {**common, "onetag_call": name}
+        params.update({k: json_safe(v) for k, v in call.items() if k not in _S2S_EVENT_TYPED})
+        if items is not None:
+            params["items"] = json_safe(items)
+        transaction_id = text_or_none(call.get("id")) if code == "vc" else None
+        if code == "vc":
+            params.pop("id", None)
+        return new_event(
+            vendor=self.vendor,
+            event=code,
+            account_id=account,
+            value=_s2s_value(code, items),
+            currency=text_or_none(call.get("currency")),
+            transaction_id=transaction_id,
+            user_data=dict(user_data),
+            page_url=page_url,
+            source="server",
+            params=params,
+        )
+
+
+def _s2s_payload(request: CapturedRequest) -> Any:
+    """The S2S JSON: a POST's body, else a GET's urlencoded ``data``; None when neither reads."""
+    body = json_body(request)
+    if body is not None:
+        return body
+    raw = query_value(request.url, "data")
+    if not raw:
+        return None
+    try:
+        return json_safe(loads_json(raw))
+    except (ValueError, RecursionError):
+        return None
+
+
+def _s2s_account(raw: Any) -> str | None:
+    """The partner ID; Criteo's app SDKs send ``{an: <app id>, cn, ln}`` instead, named by the app."""
+    if isinstance(raw, dict):
+        raw = raw.get("an")
+    if isinstance(raw, bool) or not isinstance(raw, str | int):
+        return None
+    return text_or_none(str(raw))
+
+
+def _email_forms(raw: Any, how: str = "") -> dict[str, UserDataForm]:
+    """An S2S email: ``{raw|sha256|md5: ..}`` or a bare string. MD5 only is no form eventpath names."""
+    if isinstance(raw, dict):
+        for key in ("raw", "sha256"):
+            if text_or_none(raw.get(key)):
+                return {"em": user_data_form(str(raw[key]))}
+        return {}
+    text = text_or_none(raw) if isinstance(raw, str) else None
+    if text is None or (len(text) == 32 and "hash" in how.lower()):
+        return {}
+    return {"em": user_data_form(text)}
+
+
+def _s2s_identity(payload: dict[str, Any]) -> tuple[dict[str, UserDataForm], dict[str, Any]]:
+    """User data from ``id`` (and the top-level ``ip``/``user_agent``), and the params everything else gives."""
+    raw_identity = payload.get("id")
+    identity: dict[str, Any] = raw_identity if isinstance(raw_identity, dict) else {}
+    user_data = _email_forms(identity.get("email"))
+    for key in ("idfa", "gaid"):
+        if text_or_none(identity.get(key)):
+            user_data[key] = "raw"
+    for key in ("ip", "user_agent", "useragent"):
+        if text_or_none(payload.get(key)):
+            user_data[key] = "raw"
+    common = {f"id.{k}": json_safe(v) for k, v in identity.items() if k not in ("email", "idfa", "gaid")}
+    common.update({k: json_safe(v) for k, v in payload.items() if k not in _S2S_TOP_TYPED})
+    if isinstance(payload.get("account"), dict):  # an app's {an, cn, ln}: country and language kept
+        common["account"] = json_safe(payload["account"])
+    return user_data, common
+
+
+def _s2s_value(code: str, items: Any) -> float | None:
+    """As on the tag: a viewItem's price, or the sum of price × quantity of a basket or order's items."""
+    listed = items if isinstance(items, list) else [items]
+    wire = [
+        {"pr": item.get("price"), **({"q": item["quantity"]} if "quantity" in item else {})}
+        for item in listed[:_MAX_ITEMS]
+        if isinstance(item, dict)
+    ]
+    if code == "vp":
+        return to_number(wire[0]["pr"]) if len(wire) == 1 else None
+    if code not in _ITEM_LISTS or len(wire) != len(listed[:_MAX_ITEMS]):
+        return None
+    return _items_value(wire)  # type: ignore[arg-type]

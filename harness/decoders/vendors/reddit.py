@@ -9,6 +9,11 @@ Conversions API events on, hence ``event_id``. Newer pixels also ``POST alb.redd
 the same fields split between the query (``id``, ``event``) and a form body (``m.*``...). ``esurl`` is
 the page the event fired on (sent by current pixels, also where no Referer is).
 
+The legacy "Reddit Conversion Pixel" (an ``<img>``/``new Image()`` snippet still deployed, also as the
+``<noscript>`` of current installs) sends ``GET alb.reddit.com/snoo.gif?q=<opaque token>&s=<signature>
+[&ts=<ms>]``: one conversion, whose advertiser and event are inside the signed ``q`` and not readable. It
+decodes as ``conversion`` with ``q``/``s`` kept as sent (a ``snoo.gif`` with an ``event`` is read as rp.gif).
+
 Server-side: ``POST ads-api.reddit.com/api/v2.0/conversions/events/<account>`` with
 ``{"events": [{event_type: {tracking_type, custom_event_name}, click_id, user, event_metadata}]}`` (its
 ``value`` in the currency's minor units, ``value_decimal`` in whole ones) and
@@ -33,7 +38,8 @@ from harness.decoders.wire import (
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply, UserDataForm
 
 _PIXEL_HOST = "alb.reddit.com"
-_PIXEL_PATHS = ("/rp.gif", "/rp.gif/", "/rp", "/rp/")
+_LEGACY_PATHS = ("/snoo.gif", "/snoo.gif/")
+_PIXEL_PATHS = ("/rp.gif", "/rp.gif/", "/rp", "/rp/", *_LEGACY_PATHS)
 _CAPI_HOST = "ads-api.reddit.com"
 _CAPI_V2 = re.compile(r"^/api/v2\.0/conversions/events/(?P<account>[^/]+)/?$")
 _CAPI_V3 = re.compile(r"^/api/v3/pixels/(?P<account>[^/]+)/conversion_events/?$")
@@ -73,9 +79,7 @@ def _click_id_from_page(page_url: str | None) -> str | None:
 
 
 # ISO 4217 currencies whose minor unit is not the cent: none (JPY, KRW...) or a thousandth (KWD, BHD...).
-_ZERO_DECIMAL = frozenset(
-    "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split()
-)
+_ZERO_DECIMAL = frozenset("BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split())
 _THREE_DECIMAL = frozenset("BHD IQD JOD KWD LYD OMR TND".split())
 
 
@@ -118,6 +122,8 @@ class RedditDecoder(Decoder):
     def _decode_pixel(self, request: CapturedRequest) -> list[DecodedEvent]:
         params = request_params_dict(request)
         event = text_or_none(params.get("event"))
+        if not event and request.path in _LEGACY_PATHS and text_or_none(params.get("q")):
+            return [self._legacy_conversion(request, params)]
         if not event:
             return [self.malformed(request, "no event parameter")]
         page_url = text_or_none(params.get("esurl")) or request.header("referer")
@@ -149,6 +155,16 @@ class RedditDecoder(Decoder):
                 params=extra,
             )
         ]
+
+    def _legacy_conversion(self, request: CapturedRequest, params: dict[str, Any]) -> DecodedEvent:
+        """A snoo.gif conversion: its advertiser and event sit in the opaque ``q``, so neither is read."""
+        return new_event(
+            vendor=self.vendor,
+            event="conversion",
+            page_url=request.header("referer"),
+            source=self.source,
+            params={k: v for k, v in params.items() if v != ""},
+        )
 
     def _decode_capi(self, request: CapturedRequest) -> list[DecodedEvent]:
         path_match = _CAPI_V2.match(request.path) or _CAPI_V3.match(request.path)

@@ -64,7 +64,9 @@ _PATHS = (
 )
 _EVENT_TAG = re.compile(r"^tw-[0-9a-z]+-[0-9a-z]+$", re.IGNORECASE)
 _USER = {"email_address": "em", "phone_number": "ph"}
-_KNOWN = {"txn_id", "events", "event", "event_id", "tw_document_href", "twclid", "tw_sale_amount"}
+# twq('config', <pixel>, {email_address}) sends the identifier beside txn_id, not in ``event`` (a live
+# uwt.js 2.3.34 hit on bookmap.com): read from either place, and never copied into params.
+_KNOWN = {"txn_id", "events", "event", "event_id", "tw_document_href", "twclid", "tw_sale_amount", *_USER}
 # The conversion parameters of oct.js' trackPid, which a single-event tag's <noscript> image repeats.
 _TRACK_PID_PARAMS = ("tw_sale_amount", "tw_order_quantity", "tw_product_id", "tw_country_code")
 _CAPI_HOSTS = ("ads-api.x.com", "ads-api.twitter.com")
@@ -201,7 +203,7 @@ class XDecoder(Decoder):
                     event_id=conversion_id
                     or (hit_event_id if not _EVENT_TAG.match(hit_event_id or "") else None),
                     click_ids=_click_ids(params, page_url),
-                    user_data=_user_data(data),
+                    user_data=_user_data({**params, **data}),
                     page_url=page_url,
                     source=self.source,
                     params=json_safe({**common, **event_extra}),
