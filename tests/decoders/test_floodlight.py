@@ -186,3 +186,28 @@ def test_sinkhole_iframe_gets_html() -> None:
 
 def test_volatile_params() -> None:
     assert {"num", "dc_random", "ord", "auiddc"} <= DECODER.volatile_params
+
+
+def test_redirect_hops_on_country_adservice_hosts_and_the_fls_hosts_ddm_path_are_claimed() -> None:
+    # adservice.google.co.in (victoriassecret.com recording) and <src>.fls.doubleclick.net/ddm/fls/r/ (myuhc.com).
+    for url in ("https://adservice.google.co.in/ddm/fls/i/dc_pre=CL;src=6677913;type=vsint0;cat=vs_ho0;ord=7",
+                "https://adservice.google.com.au/ddm/fls/p/dc_pre=CL;src=1;type=g;cat=c;ord=7",
+                "https://8584968.fls.doubleclick.net/ddm/fls/r/dc_pre=CJ;src=8584968;type=eiutv0;cat=lpg;ord=9"):  # fmt: skip
+        assert DECODER.claims(req(url)) and DECODER.may_claim_host(req(url).host), url
+        (event,) = DECODER.decode(req(url))
+        assert event.repeats and event.params["redirect_followup"] is True and not event.malformed
+    # Not Google's adservice host, nor another adservice path.
+    for other in ("https://adservice.google.evil.example/ddm/fls/i/src=1;type=g;cat=c",
+                  "https://adservice.google.com/ddm/regclk/x",
+                  "https://adservice.google.co.in/pagead/regclk?x=1"):  # fmt: skip
+        assert not DECODER.claims(req(other)), other
+
+
+def test_the_google_tags_em_on_an_activity_is_user_data_not_a_raw_param() -> None:
+    digest = "BI-OMq6JiBzU0PMlTnMSc3kiYbq8Gp00VKYUN-xHfqA"  # base64url SHA-256, as the Google tag sends it
+    url = f"https://ad.doubleclick.net/activity;src=1;type=g;cat=c;ord=7;user_data_mode=a;em=tv.1~em.{digest}~pn.{digest}"
+    (event,) = DECODER.decode(req(url))
+    assert event.user_data == {"em": "sha256", "ph": "sha256"}
+    assert event.params["em_status"] == "ok" and "em" not in event.params
+    (empty,) = DECODER.decode(req("https://ad.doubleclick.net/activity;src=1;type=g;cat=c;ord=7;em=tv.1"))
+    assert empty.user_data == {} and empty.params["em_status"] == "empty"

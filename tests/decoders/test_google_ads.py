@@ -240,3 +240,45 @@ def test_the_tag_gateways_ccm_collect_is_claimed_on_a_first_party_host_only_with
                   "https://shop.example/_t/x/gs/ccm/collect?tid=AW-862529334",
                   "https://shop.example/_t/x/gs/ccm/collect?tid=DC-11109278&en=page_view"):  # fmt: skip
         assert not DECODER.claims(req(other)), other
+
+
+def test_enhanced_conversions_form_data_hits_are_the_conversions_user_data_not_a_conversion() -> None:
+    # www.google.com / google.com /pagead/form-data/<ID> and /ccm/form-data/<ID> (dealls.com, 2026 capture).
+    for url, endpoint in (
+        (
+            f"https://www.google.com/ccm/form-data/11398465741?gtm=45be6231&ec_mode=a&em=tv.1~em.{HASH}",
+            "ccm-form-data",
+        ),
+        (
+            f"https://google.com/pagead/form-data/954385190?gtm=45be6231&em=tv.1~em.{HASH}~pn.{HASH}",
+            "form-data",
+        ),
+    ):
+        assert DECODER.claims(req(url, "POST")), url
+        (event,) = DECODER.decode(req(url, "POST"))
+        assert (event.event, event.params["endpoint"], event.repeats) == (
+            "user_provided_data",
+            endpoint,
+            True,
+        )
+        assert event.account_id.startswith("AW-") and event.user_data["em"] == "sha256"
+    # Only Google's own domains, only a numeric conversion ID.
+    for other in ("https://www.shop.example/pagead/form-data/123?em=tv.1",
+                  "https://www.google.com/pagead/form-data/",
+                  "https://www.google.com/ccm/form-data/abc"):  # fmt: skip
+        assert not DECODER.claims(req(other, "POST")), other
+
+
+def test_measurement_conversion_is_a_ga4_event_forwarded_to_ads_on_googles_hosts_only() -> None:
+    query = "?random=1&tid=G-YX57SVDKYQ&en=form_submit&gacid=9.1&url=https%3A%2F%2Fshop.example%2F"
+    for host in ("www.google.com", "pagead2.googlesyndication.com", "region1.analytics.google.com"):
+        hit = req(f"https://{host}/measurement/conversion{query}", "POST")
+        assert DECODER.claims(hit), host
+        (event,) = DECODER.decode(hit)
+        assert (event.event, event.account_id, event.repeats) == ("form_submit", "G-YX57SVDKYQ", True)
+        assert (
+            event.params["endpoint"] == "measurement-conversion" and event.page_url == "https://shop.example/"
+        )
+    for other in ("https://yuyu-tei.jp/measurement/conversion" + query,
+                  "https://www.google.com/measurement/conversions" + query):  # fmt: skip
+        assert not DECODER.claims(req(other, "POST")), other

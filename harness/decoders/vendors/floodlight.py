@@ -6,10 +6,15 @@ the server-to-server ``ad.doubleclick.net/ddm/activity/src=...;cat=...`` form (C
 "Track app conversion with Floodlight and S2S"). ``src`` is the advertiser, ``type`` the activity group,
 ``cat`` the activity; sales tags add ``qty`` and ``cost`` and put the order ID in ``ord``, counter tags
 use ``ord`` as a cache buster (or "1" for unique counting). ``u1``..``uN`` are custom variables.
+A gtag activity may carry the Google tag's enhanced-conversions ``em=tv.1~em.<hash>...`` (with
+``user_data_mode``; ``em=tv.1`` alone, no data, in a criteo.com capture): decoded like Google Ads' into
+``user_data`` and ``params["em_status"]``.
 
 Google answers the first request with a redirect whose hop repeats the activity with ``dc_pre=``
 (``<src>.fls.doubleclick.net/activityi;dc_pre=...`` or ``adservice.google.com/ddm/fls/z/dc_pre=...``,
-seen in bestbuy.com captures); those decode too, flagged ``params["redirect_followup"] = True``. So does
+seen in bestbuy.com captures; ``/ddm/fls/i/`` and ``/p/`` too, on the country host ``adservice.google.co.in``
+in a recorded victoriassecret.com load test, and ``<src>.fls.doubleclick.net/ddm/fls/r/dc_pre=...`` in a
+recorded myuhc.com one); those decode too, flagged ``params["redirect_followup"] = True``. So does
 the tag's Protected Audience iframe, ``td.doubleclick.net/td/fls/rul/activityi;fledge=1;...`` with the
 activity's own params and ``ord`` (beside it on deusto.es), a repeat of it: ``params["protected_audience"]``.
 Click trackers (``/ddm/clk/``, ``/ddm/trackclk/``) are redirects of an ad click, never claimed; nor is
@@ -38,6 +43,7 @@ from harness.decoders.vendors.google_ads import (
     is_ccm_collect,
     is_ccm_host,
     is_floodlight_ccm,
+    user_data_from_em,
 )
 from harness.decoders.wire import params_dict, query_params, to_number
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
@@ -46,13 +52,16 @@ from harness.urls import unquote
 DOUBLECLICK_HOSTS: tuple[str, ...] = ("ad.doubleclick.net", "fls.doubleclick.net", ".fls.doubleclick.net")
 _ACTIVITY_PATH = re.compile(r"^/(?:ddm/)?(activity[ij]?)[;/]")
 _FLS_FOLLOWUP_PATH = re.compile(r"^/ddm/fls/[a-z]/")
+# adservice.google.com and its country domains (adservice.google.co.in), which serve the redirect hop.
+_ADSERVICE_HOST = re.compile(r"^adservice\.google\.(?:com|[a-z]{2}|co\.[a-z]{2}|com\.[a-z]{2})$")
 # The tag's Protected Audience iframe (allow="join-ad-interest-group"): the same activity, matrix params and
 # ord as the activity hit it mirrors, plus fledge=1 (captured beside it on deusto.es).
 _PROTECTED_AUDIENCE_HOST = "td.doubleclick.net"
 _PROTECTED_AUDIENCE_PATH = re.compile(r"^/td/fls/rul/(activity[ij]?)[;/]")
 _CUSTOM_VARIABLE = re.compile(r"^u\d+$")
 _CONSUMED = (
-    frozenset({"src", "cat", "cost", "ord", "~oref", *GOOGLE_CLICK_ID_PARAMS}) | consumed_consent_params()
+    frozenset({"src", "cat", "cost", "ord", "~oref", "em", *GOOGLE_CLICK_ID_PARAMS})
+    | consumed_consent_params()
 )
 _CCM_CONSUMED = frozenset({"en", "tid", "tids", "dl", *GOOGLE_CLICK_ID_PARAMS}) | consumed_consent_params()
 
@@ -64,10 +73,10 @@ def _matrix_start(request: CapturedRequest) -> int | None:
 
 def _matrix_start_of(host: str, path: str) -> int | None:
     if host_matches(host, DOUBLECLICK_HOSTS):
-        match = _ACTIVITY_PATH.match(path)
+        match = _ACTIVITY_PATH.match(path) or _FLS_FOLLOWUP_PATH.match(path)
         if match and ";met=" in path and ";type=" not in path:
             return None  # creative event reporting (met=), not an activity tag
-    elif host == "adservice.google.com":
+    elif _ADSERVICE_HOST.match(host):
         match = _FLS_FOLLOWUP_PATH.match(path)
     elif host == _PROTECTED_AUDIENCE_HOST:
         match = _PROTECTED_AUDIENCE_PATH.match(path)
@@ -112,7 +121,11 @@ class FloodlightDecoder(Decoder):
         return _matrix_start_of(host, path) is not None
 
     def may_claim_host(self, host: str) -> bool:
-        return host_matches(host, self.claim_hosts or ()) or is_ccm_host(host)
+        return (
+            host_matches(host, self.claim_hosts or ())
+            or is_ccm_host(host)
+            or bool(_ADSERVICE_HOST.match(host))
+        )
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
         start = _matrix_start(request)
@@ -129,6 +142,11 @@ class FloodlightDecoder(Decoder):
             return [bad]
         page_url = params.get("~oref") or request.header("referer")
         sales = "qty" in params or "cost" in params
+        # The gtag activity carries the Google tag's enhanced-conversions em (criteo.com capture: em=tv.1).
+        user_data, em_status = user_data_from_em(params.get("em"))
+        extra = _params(params, sales, request)
+        if em_status:
+            extra["em_status"] = em_status
         return [
             new_event(
                 vendor=self.vendor,
@@ -138,9 +156,10 @@ class FloodlightDecoder(Decoder):
                 transaction_id=(params.get("ord") or None) if sales else None,
                 click_ids=google_click_ids(params, page_url),
                 consent=consent_from_params(params),
+                user_data=user_data,
                 page_url=page_url,
                 source=self.source,
-                params=_params(params, sales, request),
+                params=extra,
                 # Google's redirect hop, and the Protected Audience mirror, repeat the activity they follow.
                 repeats="dc_pre" in params or _is_protected_audience_mirror(request),
             )

@@ -22,7 +22,17 @@ One conversion in a browser shows up on several endpoints, and the decoder keeps
 * ``rul``: ``td.doubleclick.net/td/rul/<ID>``, the tag's Protected Audience iframe (``fledge=1``,
   ``allow="join-ad-interest-group"``) carrying the same fields as the hit it mirrors: a repeat, as
   Floodlight's ``td/fls/rul`` mirror is of its activity (same ``ord``, captured side by side on deusto.es);
-* ``landing``: ``/pagead/landing`` (landing-page ping; no conversion, so its default event is "landing").
+* ``measurement-conversion``: ``/measurement/conversion?tid=G-...&en=...`` on ``www.google.com``,
+  ``pagead2.googlesyndication.com`` and GA4's own hosts (``region1.analytics.google.com``): the Google tag
+  forwarding a GA4 event to Google Ads for conversions imported from GA4 (``gacid`` the GA4 client ID;
+  captured on a crypto exchange in a 2025 HAR-made test, ``en=form_submit`` / ``first_visit`` /
+  ``session_start`` in public site audits). Its account is the ``G-`` ``tid``; it mirrors the GA4 event, so
+  it is a repeat, never a firing of its own;
+* ``landing``: ``/pagead/landing`` (landing-page ping; no conversion, so its default event is "landing");
+* ``form-data`` / ``ccm-form-data``: ``www.google.com/pagead/form-data/<ID>`` and ``/ccm/form-data/<ID>`` (also
+  on ``google.com``), the enhanced conversions' user-provided data the tag sends beside a conversion (Tag
+  Assistant's "User-provided data" hit; ``em=tv.1~em.<hash>``, ``ec_mode``, captured on talent-dev.dealls.com
+  in a 2026 k6 recording). It names no event and is no firing of its own: "user_provided_data", a repeat.
 
 A hit names its event in ``en`` or ``data=event=...``; without one, a remarketing endpoint's hit
 (``viewthroughconversion``, ``rmkt``, ``1p-user-list``, ``rul``) with no ``label`` names no conversion
@@ -69,6 +79,12 @@ _RUL = re.compile(r"^/td/rul/(\d+)/?$")
 _LANDING = re.compile(r"^/pagead/landing(?:/(\d+))?/?$")
 _CCM = "/ccm/collect"
 _CCM_CONVERSION = re.compile(r"^/ccm/conversion/(\d+)/?$")
+# Enhanced conversions' user-provided data, on www.google.com / google.com only.
+_FORM_DATA = re.compile(r"^/(pagead|ccm)/form-data/(\d+)/?$")
+_FORM_DATA_ENDPOINTS = {"pagead": "form-data", "ccm": "ccm-form-data"}
+# GA4 events forwarded to Google Ads; also sent to GA4's own collection hosts.
+_MEASUREMENT_CONVERSION = "/measurement/conversion"
+_GA4_HOSTS: tuple[str, ...] = (".google-analytics.com", ".analytics.google.com", "analytics.google.com")
 # The tag gateway's form on a first-party host: any prefix, then the short host code and the ccm path.
 _GATEWAY_CCM_CONVERSION = re.compile(r"^/(?:[^?#]*/)?d/ccm/conversion/(\d+)/?$")
 _GATEWAY_MARK = "/d/ccm/conversion/"
@@ -78,6 +94,8 @@ _GATEWAY_CCM_COLLECT = "/gs/ccm/collect"
 # ccm/collect is also sent to this syndication host (captured on taggrs.io).
 _CCM_ONLY_HOSTS = frozenset({"pagead2.googlesyndication.com"})
 _REDIRECT_FOLLOWUPS = frozenset({"1p-conversion", "1p-user-list"})
+# The endpoints that name their destination in tid/tids, not in the path.
+_DESTINATION_ENDPOINTS = frozenset({"ccm", "measurement-conversion"})
 # The endpoints a remarketing (audience) ping goes to; only a label makes one of their hits a conversion.
 _REMARKETING = frozenset({"viewthroughconversion", "rmkt", "1p-user-list", "rul"})
 # A Floodlight (Campaign Manager 360) config's destination in ccm's tid/tids.
@@ -216,6 +234,8 @@ def _endpoint(request: CapturedRequest) -> tuple[str, str | None] | None:
 
 @lru_cache(maxsize=1024)  # asked by claims and decode; an account sends to few endpoints (its ID in them)
 def _endpoint_of(host: str, path: str) -> tuple[str, str | None] | None:
+    if path.rstrip("/") == _MEASUREMENT_CONVERSION and (_is_ads_host(host) or host_matches(host, _GA4_HOSTS)):
+        return "measurement-conversion", None
     if not _is_ads_host(host):
         return None
     if host in _CCM_ONLY_HOSTS:
@@ -233,6 +253,8 @@ def _endpoint_of(host: str, path: str) -> tuple[str, str | None] | None:
         return "ccm", None
     if match := _CCM_CONVERSION.match(path):
         return "ccm-conversion", match.group(1)
+    if google_domain and (match := _FORM_DATA.match(path)):
+        return _FORM_DATA_ENDPOINTS[match.group(1)], match.group(2)
     return None
 
 
@@ -332,7 +354,7 @@ class GoogleAdsDecoder(Decoder):
     def may_claim_path(self, method: str, path: str) -> bool:
         # Every Ads endpoint path on Google's hosts, and the gateway's on any other.
         return (
-            path.startswith(("/pagead/", "/rmkt/", "/td/", "/ccm/"))
+            path.startswith(("/pagead/", "/rmkt/", "/td/", "/ccm/", _MEASUREMENT_CONVERSION))
             or _gateway_conversion_id(path) is not None
             or path.endswith(_GATEWAY_CCM_COLLECT)
         )
@@ -355,7 +377,7 @@ class GoogleAdsDecoder(Decoder):
                 return [self.malformed(request, "ccm: Floodlight (DC-) destinations only")]
             # GTM's own Google tag sends a ccm/collect event with no tid/tids (professionele-koeling.nl,
             # cargoes.com, directv.com captures): a real hit, of no one account.
-            if endpoint != "ccm" or not params.get("en"):
+            if endpoint not in _DESTINATION_ENDPOINTS or not params.get("en"):
                 return [self.malformed(request, f"{endpoint}: no conversion ID or tid")]
             accounts = [None]
         return [self._event(request, endpoint, account, params, first_party) for account in accounts]
@@ -387,6 +409,8 @@ class GoogleAdsDecoder(Decoder):
             endpoint in _REDIRECT_FOLLOWUPS
             or endpoint == "rul"  # the Protected Audience mirror of the tag's conversion or remarketing hit
             or (endpoint == "ccm-conversion" and not first_party)
+            or endpoint in _FORM_DATA_ENDPOINTS.values()  # the user data of a conversion sent beside it
+            or endpoint == "measurement-conversion"  # a GA4 event forwarded, sent to GA4 itself too
         )
         # ccm/collect sends the event's value GA4-style, as a numeric (or text) event parameter.
         raw_value = params.get("value", params.get("epn.value", params.get("ep.value")))
@@ -431,6 +455,8 @@ def _default_event(endpoint: str, params: Mapping[str, str]) -> str:
     """The event of a hit that names none (no ``en``, no ``data=event=``)."""
     if endpoint == "landing":
         return "landing"
+    if endpoint in _FORM_DATA_ENDPOINTS.values():
+        return "user_provided_data"  # Tag Assistant's name for the hit; it carries no conversion of its own
     if endpoint in _REMARKETING and not params.get("label"):
         return "page_view"  # the remarketing tag's page-level ping: no label, no conversion action
     return "conversion"
