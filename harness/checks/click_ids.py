@@ -157,17 +157,6 @@ def param_loss_failure(ctx: CheckContext, name: str, chain: RedirectChain, fate:
     )
 
 
-# What a platform matches a conversion by when the browser removed its click ID from the ad URL.
-_WITHOUT_THE_CLICK_ID = {
-    "gclid": "Google Ads: enhanced conversions (hashed email or phone with the conversion tag)",
-    "dclid": "Campaign Manager / Floodlight: enhanced conversions for Floodlight",
-    "fbclid": "Meta: the Conversions API with hashed user data (em, ph) and external_id, sharing the pixel's "
-    "event_id; _fbp still matches the browser",
-    "msclkid": "Microsoft Advertising: enhanced conversions in UET (hashed email or phone)",
-    "twclid": "X: the Conversions API with hashed email or phone",
-}
-
-
 def _stripped_failure(
     ctx: CheckContext, name: str, fate: ParamFate, clicked: RedirectHop, asked: RedirectHop
 ) -> CheckFailure:
@@ -176,7 +165,8 @@ def _stripped_failure(
     browser = ctx.conditions.link_protection
     feature = FEATURE_NAME[browser] if browser else "the browser's link tracking protection"
     emulated = f"{feature} ({FEATURE_APPLIES[browser]})" if browser else feature
-    match = _WITHOUT_THE_CLICK_ID.get(fate.param, "server-side matching with hashed user data")
+    ways = [p.without_click_id for p in vendor_profiles().values() if fate.param in p.click_ids and p.without_click_id]
+    match = "; ".join(dict.fromkeys(ways)) or "server-side matching with hashed user data"
     if fate.param == "gclid" and browser and "gbraid" not in STRIPPED_PARAMS[browser]:
         match += "; gbraid/wbraid, which this browser keeps"
     return ctx.failure(

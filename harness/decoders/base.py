@@ -70,6 +70,9 @@ class VendorProfile:
     hit_click_ids: tuple[str, ...] | None = None
     # The first-party cookie its tag keeps each click ID in (gclid -> _gcl_aw).
     click_id_cookies: Mapping[str, str] = field(default_factory=dict)
+    # What still matches its conversions to the ad when a browser's link tracking protection removed the
+    # click ID from the ad URL (the fix direction of a "Stripped by the browser" failure).
+    without_click_id: str | None = None
     # Declared by a server API (or another channel) whose events duplicate a browser tag's.
     twin_of: TwinOf | None = None
     # Why a missing event ID matters on its hits, in the platform's terms (None: the generic reason).

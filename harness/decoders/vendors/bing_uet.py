@@ -236,6 +236,7 @@ class BingUetDecoder(Decoder):
         consent="consent_mode_ad_tag",
         purchase_events=frozenset({"purchase"}),
         click_ids=("msclkid",),
+        without_click_id="Microsoft Advertising: enhanced conversions in UET (hashed email or phone)",
         click_id_cookies={"msclkid": "_uetmsclkid"},
     )
     claim_hosts = (*UET_HOSTS, CAPI_HOST, *CAMPAIGN_HOSTS)

@@ -103,6 +103,9 @@ class FloodlightDecoder(Decoder):
         platform_name="Floodlight",
         consent="consent_mode_ad_tag",
         click_id_cookies={"gclid": "_gcl_aw"},
+        click_ids=("dclid",),
+        hit_click_ids=(),
+        without_click_id="Campaign Manager / Floodlight: enhanced conversions for Floodlight",
     )
     claim_hosts = (*DOUBLECLICK_HOSTS, "adservice.google.com", _PROTECTED_AUDIENCE_HOST)
     volatile_params: ClassVar[frozenset[str]] = frozenset(

@@ -315,6 +315,7 @@ class GoogleAdsDecoder(Decoder):
         consent="consent_mode_ad_tag",
         purchase_events=frozenset({"conversion", "purchase"}),
         click_ids=("gclid", "gbraid", "wbraid"),
+        without_click_id="Google Ads: enhanced conversions (hashed email or phone with the conversion tag)",
         click_id_cookies={"gclid": "_gcl_aw"},
     )
     volatile_params: ClassVar[frozenset[str]] = frozenset(

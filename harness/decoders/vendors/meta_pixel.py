@@ -145,6 +145,8 @@ class MetaPixelDecoder(Decoder):
         consent="ad_tag",
         purchase_events=frozenset({"purchase"}),
         click_ids=("fbclid",),
+        without_click_id="Meta: the Conversions API with hashed user data (em, ph) and external_id, sharing the "
+        "pixel's event_id; _fbp still matches the browser",
         click_id_cookies={"fbclid": "_fbc"},
         event_id_reason="Meta cannot deduplicate Pixel and CAPI without eid",
     )

@@ -144,6 +144,9 @@ class XDecoder(Decoder):
         platform_name="X",
         consent="ad_tag",
         purchase_events=frozenset({"purchase"}),
+        click_ids=("twclid",),
+        hit_click_ids=(),  # uwt.js keeps it in a cookie; not sourced on every conversion hit
+        without_click_id="X: the Conversions API with hashed email or phone",
     )
     claim_hosts = (*_HOSTS, *_CAPI_HOSTS)
     volatile_params = frozenset({"pl_id", "tpx_cb", "twpid", "event_id", "conversion_time"})
