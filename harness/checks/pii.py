@@ -2,7 +2,8 @@
 email-shaped string.
 
 Where: every tag hit's URL, its body (gzip undone) and its Referer header (a GET form puts the email in
-the page URL, and every hit's Referer then carries it). Which values: what fill steps typed, except
+the page URL, and every hit's Referer then carries it), and what its vendor's decoder decodes of an
+encoding of the vendor's own (``Decoder.encoded_texts``: AdRoll's scrambled ``epq``). Which values: what fill steps typed, except
 fields whose selector says search/coupon/quantity (a search term on a GA4 ``search`` event is not
 personal data) and select steps (option values). Forms looked for, case-insensitively where case means
 nothing: as typed and trimmed, URL-encoded (``%40``, ``+`` for spaces, twice), for phones the digits
@@ -24,6 +25,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote, unquote_plus, urlsplit
 
 from harness.checks.base import CheckContext, check
+from harness.decoders.registry import DecoderRegistry
 from harness.decoders.vendors.meta_pixel import multipart_params
 from harness.models import CapturedRequest, CheckFailure, DecodedEvent, Evidence
 
@@ -184,7 +186,17 @@ def haystacks(request: CapturedRequest) -> list[tuple[str, str]]:
     referer = request.header("referer")
     if referer:
         places.append(("Referer header", referer))
+    places += _vendor_encoded(request)
     return [(where, text) for where, text in places if text]
+
+
+def _vendor_encoded(request: CapturedRequest) -> list[tuple[str, str]]:
+    """What the hit's vendor says it carries encoded its own way (AdRoll's scrambled epq), decoded."""
+    decoder = DecoderRegistry.default().claimant(request)
+    try:
+        return list(decoder.encoded_texts(request)) if decoder is not None else []
+    except Exception:  # noqa: BLE001 - a faulty plug-in hides nothing from the scan of the URL and body
+        return []
 
 
 def decoded_variants(text: str) -> list[tuple[str, str]]:

@@ -131,6 +131,11 @@ class Decoder:
         that is this vendor's but malformed decodes to one event with ``malformed=True`` and the reason."""
         raise NotImplementedError
 
+    def encoded_texts(self, request: CapturedRequest) -> list[tuple[str, str]]:
+        """What the hit carries in an encoding of the vendor's own (AdRoll's scrambled ``epq``), decoded: (label,
+        text) pairs the personal-data check searches beside the URL and body. None by default."""
+        return []
+
     def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
         """What the vendor's endpoint would answer, so client code carries on as it would live."""
         accept = (request.header("accept") or "").lower()

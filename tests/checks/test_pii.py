@@ -149,3 +149,20 @@ def test_value_forms_and_masking() -> None:
     assert forms["digits only"] == "015112345678"
     assert mask(EMAIL, "email") == "q***@example.test"
     assert mask(PHONE, "phone") == "***78"
+
+
+def test_an_email_a_vendor_scrambles_is_found_once_its_decoder_decodes_it() -> None:
+    # AdRoll's identify sends the address base64'd, reversed and letter-rotated in epq: no form of the typed
+    # value matches the bytes; the vendor's decoder says what epq holds, and the scan reads that too.
+    from tests.decoders.test_adroll import ADV, reg_lpq
+
+    journey = checkout_journey()
+    epq = reg_lpq({"idsource": "adroll-identify", "email": EMAIL, "email_domain": "example.test"})
+    hit = CapturedRequest(
+        id="h", method="GET", url=f"https://d.adroll.com/id/{ADV}/?epq={epq}&pv=1", tag_hit=True, sinkholed=True
+    )
+    assert EMAIL not in hit.url and EMAIL.split("@")[0] not in hit.url
+    hit_id = journey.hit(hit)
+    [failure] = no_pii(run(journey))
+    assert failure.root_cause == "PII in hit" and "adroll" in failure.title
+    assert "AdRoll epq, decoded" in failure.title and failure.evidence[0].request_id == hit_id

@@ -220,6 +220,11 @@ class AdRollDecoder(Decoder):
     # The page-view number, the tag's cookies as it sends them, and its timing measure.
     volatile_params = frozenset({"pv", "cookie", "adroll_fpc", "adroll_tpc", "p0"})
 
+    def encoded_texts(self, request: CapturedRequest) -> list[tuple[str, str]]:
+        encoded = text_or_none(request_params_dict(request).get("epq"))
+        pairs = decode_epq(encoded) if encoded else None
+        return [("AdRoll epq, decoded", "&".join(f"{k}={v}" for k, v in pairs))] if pairs else []
+
     def claims(self, request: CapturedRequest) -> bool:
         return self.surely_claims(request.host, request.method, request.path)
 
