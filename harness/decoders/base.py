@@ -158,6 +158,29 @@ class Decoder:
         )
 
 
+class EndpointDecoder(Decoder):
+    """A vendor whose hits are exactly ``endpoint_paths`` on ``endpoint_hosts``, whatever their query and body:
+    ``claims``, both hints and the registry's ``surely_claims`` shortcut follow from the two sets (and
+    ``claim_hosts`` from the hosts)."""
+
+    endpoint_hosts: ClassVar[frozenset[str]]
+    endpoint_paths: ClassVar[frozenset[str]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "endpoint_hosts" in vars(cls) and "claim_hosts" not in vars(cls):
+            cls.claim_hosts = tuple(sorted(cls.endpoint_hosts))
+
+    def claims(self, request: CapturedRequest) -> bool:
+        return self.surely_claims(request.host, request.method, request.path)
+
+    def may_claim_path(self, method: str, path: str) -> bool:
+        return path in self.endpoint_paths
+
+    def surely_claims(self, host: str, method: str, path: str) -> bool:
+        return host in self.endpoint_hosts and path in self.endpoint_paths
+
+
 def pixel_reply(request: CapturedRequest) -> SinkholeReply:
     """What classic pixel endpoints answer: a 1x1 GIF to an image GET, an empty 200 to a POST beacon."""
     if request.method == "GET":

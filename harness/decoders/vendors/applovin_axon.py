@@ -35,7 +35,7 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
-from harness.decoders.base import Decoder, VendorProfile, new_event, pixel_reply, register
+from harness.decoders.base import EndpointDecoder, VendorProfile, new_event, pixel_reply, register
 from harness.decoders.wire import (
     json_body,
     number_keeping_raw,
@@ -110,7 +110,7 @@ def _page_location(page: Any) -> str | None:
 
 
 @register
-class AppLovinAxonDecoder(Decoder):
+class AppLovinAxonDecoder(EndpointDecoder):
     vendor = "applovin_axon"
     profile = VendorProfile(
         tag_name="AppLovin Axon Pixel",
@@ -119,21 +119,13 @@ class AppLovinAxonDecoder(Decoder):
         purchase_events=frozenset({"purchase", "checkout_completed"}),
         click_ids=("aleid", "alart"),
     )
-    claim_hosts = (_HOST,)
+    endpoint_hosts = frozenset({_HOST})
+    endpoint_paths = _PATHS
     # wrt and sid: AppLovin's visitor and session IDs; clientId: Shopify's visitor ID; the Shopify event's own
     # ID, time and sequence number.
     volatile_params = frozenset(
         {"applovin.wrt", "applovin.sid", "event.clientId", "event.id", "event.timestamp", "event.seq"}
     )
-
-    def claims(self, request: CapturedRequest) -> bool:
-        return self.surely_claims(request.host, request.method, request.path)
-
-    def may_claim_path(self, method: str, path: str) -> bool:
-        return path in _PATHS
-
-    def surely_claims(self, host: str, method: str, path: str) -> bool:
-        return host == _HOST and path in _PATHS
 
     def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
         return pixel_reply(request)  # the Shopify pixel only checks for a 200

@@ -17,7 +17,7 @@ e.g. the noscript image captured from a site build script), LINE Official Accoun
 
 from __future__ import annotations
 
-from harness.decoders.base import Decoder, VendorProfile, new_event, pixel_reply, register
+from harness.decoders.base import EndpointDecoder, VendorProfile, new_event, pixel_reply, register
 from harness.decoders.wire import request_params_dict, text_or_none
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
 
@@ -28,7 +28,7 @@ _KNOWN = frozenset({"t_id"})
 
 
 @register
-class LineTagDecoder(Decoder):
+class LineTagDecoder(EndpointDecoder):
     vendor = "line_tag"
     profile = VendorProfile(
         tag_name="LINE Tag",
@@ -36,16 +36,8 @@ class LineTagDecoder(Decoder):
         consent="ad_tag",
         purchase_events=frozenset({"cv"}),
     )
-    claim_hosts = (_HOST,)
-
-    def claims(self, request: CapturedRequest) -> bool:
-        return self.surely_claims(request.host, request.method, request.path)
-
-    def may_claim_path(self, method: str, path: str) -> bool:
-        return path in _PATHS
-
-    def surely_claims(self, host: str, method: str, path: str) -> bool:
-        return host == _HOST and path in _PATHS
+    endpoint_hosts = frozenset({_HOST})
+    endpoint_paths = _PATHS
 
     def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
         return pixel_reply(request)

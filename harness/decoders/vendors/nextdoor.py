@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.decoders.base import PIXEL_GIF, Decoder, VendorProfile, new_event, register
+from harness.decoders.base import PIXEL_GIF, EndpointDecoder, VendorProfile, new_event, register
 from harness.decoders.wire import json_body, query_dict, query_value, text_or_none
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
 
@@ -35,7 +35,7 @@ _NO_CONTENT = SinkholeReply(status=204)  # what the early ndp.js waited for befo
 
 
 @register
-class NextdoorDecoder(Decoder):
+class NextdoorDecoder(EndpointDecoder):
     vendor = "nextdoor"
     profile = VendorProfile(
         tag_name="Nextdoor Pixel",
@@ -45,16 +45,8 @@ class NextdoorDecoder(Decoder):
         click_ids=("ndclid",),
         hit_click_ids=(),  # read from the landing page's URL only: a later page's hits do not carry it
     )
-    claim_hosts = (_HOST,)
-
-    def claims(self, request: CapturedRequest) -> bool:
-        return self.surely_claims(request.host, request.method, request.path)
-
-    def may_claim_path(self, method: str, path: str) -> bool:
-        return path in (_PATH, _PATH + "/")
-
-    def surely_claims(self, host: str, method: str, path: str) -> bool:
-        return host == _HOST and path in (_PATH, _PATH + "/")
+    endpoint_hosts = frozenset({_HOST})
+    endpoint_paths = frozenset({_PATH, _PATH + "/"})
 
     def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
         return _GIF_REPLY if request.method == "GET" else _NO_CONTENT

@@ -12,7 +12,7 @@ with the order fields and no marketerId: the click ID ties them to the account.
 
 from __future__ import annotations
 
-from harness.decoders.base import Decoder, VendorProfile, new_event, pixel_reply, register
+from harness.decoders.base import EndpointDecoder, VendorProfile, new_event, pixel_reply, register
 from harness.decoders.wire import request_params_dict, text_or_none, to_number
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
 
@@ -22,7 +22,7 @@ _KNOWN = frozenset({"marketerId", "name", "dl", "orderValue", "currency", "order
 
 
 @register
-class OutbrainDecoder(Decoder):
+class OutbrainDecoder(EndpointDecoder):
     vendor = "outbrain"
     profile = VendorProfile(
         tag_name="Outbrain pixel",
@@ -30,14 +30,9 @@ class OutbrainDecoder(Decoder):
         consent="ad_tag",
         purchase_events=frozenset({"purchase"}),
     )
-    claim_hosts = (_HOST,)
+    endpoint_hosts = frozenset({_HOST})
+    endpoint_paths = frozenset(_PATHS)
     volatile_params = frozenset({"bust"})
-
-    def claims(self, request: CapturedRequest) -> bool:
-        return self.surely_claims(request.host, request.method, request.path)
-
-    def surely_claims(self, host: str, method: str, path: str) -> bool:
-        return host == _HOST and path in _PATHS
 
     def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
         return pixel_reply(request)

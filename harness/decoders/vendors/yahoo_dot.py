@@ -22,7 +22,7 @@ el, ev, gv), and captured hits (a Shopify store's custom event, LoadRunner/NetSt
 
 from __future__ import annotations
 
-from harness.decoders.base import PIXEL_GIF, Decoder, VendorProfile, new_event, register
+from harness.decoders.base import PIXEL_GIF, EndpointDecoder, VendorProfile, new_event, register
 from harness.decoders.wire import request_params_dict, text_or_none, to_number, user_data_form
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
 
@@ -36,7 +36,7 @@ _GIF_REPLY = SinkholeReply(status=200, content_type="image/gif", body=PIXEL_GIF)
 
 
 @register
-class YahooDotDecoder(Decoder):
+class YahooDotDecoder(EndpointDecoder):
     vendor = "yahoo_dot"
     profile = VendorProfile(
         tag_name="Yahoo Dot tag",
@@ -44,18 +44,10 @@ class YahooDotDecoder(Decoder):
         consent="ad_tag",
         purchase_events=frozenset({"purchase"}),
     )
-    claim_hosts = (_HOST,)
+    endpoint_hosts = frozenset({_HOST})
+    endpoint_paths = _PATHS
     # ``d`` is the send date; ``gtmcb`` the cache buster GTM's image tags append.
     volatile_params = frozenset({"d", "gtmcb"})
-
-    def claims(self, request: CapturedRequest) -> bool:
-        return self.surely_claims(request.host, request.method, request.path)
-
-    def may_claim_path(self, method: str, path: str) -> bool:
-        return path in _PATHS
-
-    def surely_claims(self, host: str, method: str, path: str) -> bool:
-        return host == _HOST and path in _PATHS
 
     def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
         # The jsonp tag loads sp.pl with a <script>; everything else loads it as an image.
