@@ -26,6 +26,8 @@ Only the ad click's own URL is stripped here: a redirect that adds a listed para
 
 from __future__ import annotations
 
+from urllib.parse import unquote_plus
+
 from harness.scenario import LinkProtection
 
 STRIPPED_PARAMS: dict[LinkProtection, frozenset[str]] = {
@@ -62,10 +64,26 @@ FEATURE_APPLIES: dict[LinkProtection, str] = {
 }
 
 
+# Firefox lower-cases its list as it reads it, and each name it meets.
+_FIREFOX_LOWERCASED = frozenset(name.lower() for name in STRIPPED_PARAMS["firefox"])
+
+
+def _listed(browser: LinkProtection, listed: frozenset[str], field: str) -> str | None:
+    """The field's name when ``browser`` removes the field, else None.
+
+    Brave removes ``name=value`` with a listed name as written and a value. Firefox reads the name as
+    form-decoded and lower-cased and removes the field whatever its value (``URLQueryStringStripper``:
+    ``ToLowerCase(name)``; its tests strip ``PARAMTOSTRIP1=123``). Safari's rule is not published: it is
+    read as Brave's, the narrower of the two."""
+    name, equals, value = field.partition("=")
+    if browser == "firefox":
+        return name if unquote_plus(name).lower() in _FIREFOX_LOWERCASED else None
+    return name if name in listed and equals and value else None
+
+
 def strip_tracking_params(url: str, browser: LinkProtection) -> tuple[str, list[str]]:
-    """``url`` as ``browser`` requests it, and the names it removed (in order). Like Brave's filter, a field
-    is removed only when its name is listed and it has a value; the other fields, and the fragment, are
-    kept exactly as written."""
+    """``url`` as ``browser`` requests it, and the names it removed (in order, as written). The other
+    fields, and the fragment, are kept exactly as written."""
     listed = STRIPPED_PARAMS[browser]
     base, hash_mark, fragment = url.partition("#")
     head, question_mark, query = base.partition("?")
@@ -74,11 +92,11 @@ def strip_tracking_params(url: str, browser: LinkProtection) -> tuple[str, list[
     kept: list[str] = []
     removed: list[str] = []
     for field in query.split("&"):
-        name, equals, value = field.partition("=")
-        if name in listed and equals and value:
-            removed.append(name)
-        else:
+        name = _listed(browser, listed, field)
+        if name is None:
             kept.append(field)
+        else:
+            removed.append(name)
     if not removed:
         return url, []
     stripped = f"{head}?{'&'.join(kept)}" if kept else head

@@ -37,6 +37,15 @@ def test_other_fields_are_kept_byte_for_byte_and_empty_values_stay() -> None:
     assert strip_tracking_params(url, "safari") == ("https://a.example/p?q=caf%C3%A9+x&gclid=&fbclid&GCLID=X&a=1", ["gclid"])
 
 
+def test_firefox_matches_names_in_any_case_and_whatever_their_value() -> None:
+    # Mozilla's own test (toolkit/components/antitracking/test/browser/browser_stripping.js) strips
+    # "PARAMTOSTRIP1=123" for a list naming paramToStrip1; URLQueryStringStripper lower-cases the name and
+    # does not look at the value. Brave's filter keeps both fields.
+    url = "https://a.example/p?GCLID=X&fbclid&HsCtaTracking=1&gcl%69d=Z&a=1"
+    assert strip_tracking_params(url, "firefox") == ("https://a.example/p?a=1", ["GCLID", "fbclid", "HsCtaTracking", "gcl%69d"])
+    assert strip_tracking_params(url, "brave") == (url, [])
+
+
 def test_a_url_with_nothing_to_remove_is_returned_as_is() -> None:
     for url in ("https://a.example/", "https://a.example/?utm_source=x", "https://a.example/#gclid=1"):
         assert strip_tracking_params(url, "brave") == (url, [])
