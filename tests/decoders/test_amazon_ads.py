@@ -28,6 +28,8 @@ def request(url: str, method: str = "GET", headers: list[tuple[str, str]] | None
         (f"https://s.amazon-adsystem.com/iu3{LEGACY}", True),
         (f"https://s.amazon-adsystem.com/iui3{LEGACY}", True),
         (f"https://aax-eu.amazon-adsystem.com/s/iu3{LEGACY}", True),
+        (f"https://aax-eu.amazon-adsystem.com/s/iui3{LEGACY}", True),  # twitch.tv's UK pixel
+        ("https://s.amazon-adsystem.com/iu3?pid=49226e71-48b6-4ccb-bf4c-f82acb404220", True),  # no event
         ("https://s.amazon-adsystem.com/iu3?pid=&event=PageView", True),  # the tag's, malformed
         ("https://c.amazon-adsystem.com/aat/amzn.js", False),
         ("https://s.amazon-adsystem.com/iu3?d=amazon.com&slot=navFooter&a2=0101&old_oo=0", False),
@@ -35,6 +37,11 @@ def request(url: str, method: str = "GET", headers: list[tuple[str, str]] | None
         ("https://s.amazon-adsystem.com/iu3?cm3ppd=1&dme=1", False),
         ("https://s.amazon-adsystem.com/iu3?d=forester-did&ex-fargs=%3Fi%3Dabc%26e%3Dclick", False),
         ("https://s.amazon-adsystem.com/s/iu3?pid=x&event=PageView", False),
+        # twitch.tv's d=3p-hbg pixel names its ID only in ex-hargs; its meaning is not sourced, so not claimed.
+        (
+            "https://s.amazon-adsystem.com/iui3?d=3p-hbg&ex-src=twitch.tv&ex-hargs=v%3D1.0%3Bc%3D8%3Bp%3De754",
+            False,
+        ),
         ("https://shop.example/iu3?pid=x&event=PageView", False),
     ],
 )
@@ -73,13 +80,25 @@ def test_browser_tag_attributes_stay_in_params() -> None:
     ("query", "reason"),
     [
         ("pid=&event=PageView", "no tag ID (pid)"),
-        ("pid=1b3cf6ff", "no event name (event)"),
         ("pid=1b3cf6ff&event=", "no event name (event)"),
     ],
 )
 def test_tag_hit_without_its_essentials_is_malformed(query: str, reason: str) -> None:
     (event,) = DECODER.decode(request(f"https://s.amazon-adsystem.com/iu3?{query}"))
     assert (event.malformed, event.malformed_reason) == (True, reason)
+
+
+def test_bare_tag_id_without_event_is_a_pixel_load() -> None:
+    # twitch.tv loads iu3?pid=<tag id> alone in an iframe: a real hit, not a broken one.
+    (event,) = DECODER.decode(
+        request("https://s.amazon-adsystem.com/iu3?pid=49226e71-48b6-4ccb-bf4c-f82acb404220")
+    )
+    assert (event.malformed, event.event, event.account_id, event.params) == (
+        False,
+        "pixel",
+        "49226e71-48b6-4ccb-bf4c-f82acb404220",
+        {},
+    )
 
 
 def test_sinkhole_answers_as_the_loader_expects() -> None:

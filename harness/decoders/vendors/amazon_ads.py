@@ -10,14 +10,17 @@
   (measurement tokens) and ``amznToken``.
 - Legacy pixel: an iframe or image ``GET s.amazon-adsystem.com/iu3?d=generic|forester-did&ex-fargs=
   ?id=<pixel id>&type=<n>&m=<n>&ex-fch=416613&ex-src=<site>&ex-hargs=v=1.0;c=<n>;p=<PIXEL ID>&cb=<random>``
-  (the noscript image on ``/iui3``; EU on ``aax-eu.amazon-adsystem.com/s/iu3``). It names no event, so it
-  decodes as ``pixel``; ``type`` and ``c`` are kept uninterpreted.
+  (the noscript image on ``/iui3``; EU on ``aax-eu.amazon-adsystem.com/s/iu3`` and ``/s/iui3``). It names no
+  event, so it decodes as ``pixel``; ``type`` and ``c`` are kept uninterpreted. Sites also load a bare
+  ``iu3?pid=<tag id>`` (no ``event``) in an iframe; it decodes as ``pixel`` too.
 
 Only those two shapes are claimed: ``/iu3`` also serves Amazon's own sites (``d=amazon.com&slot=navFooter``,
 IMDb's click pixels) and cookie syncs (``cm3ppd=1``, ``d=dtb-pub``), which are not an advertiser's hits.
 
 Sources: amzn/ads-pao-amznjs-gtm-template, stape-io/amazon-tag, deployed pages carrying the pixel snippets
-(getbevel.com, lumee.com, core-hydration.com, entrenaymas.com) and a Shopify web pixel's noscript image.
+(getbevel.com, lumee.com, core-hydration.com, entrenaymas.com), a Shopify web pixel's noscript image, twitch.tv's
+page config (its ``amazon_ads_url_*`` pixels, quoted in a public write-up) and a tag tracer's captured hits.
+``iui3?d=3p-hbg&ex-hargs=..;p=<id>`` (twitch.tv, no ``ex-fargs``) is not claimed: its meaning is not sourced.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from harness.urls import parse_query
 
 _PATHS: dict[str, frozenset[str]] = {
     "s.amazon-adsystem.com": frozenset({"/iu3", "/iui3"}),
-    "aax-eu.amazon-adsystem.com": frozenset({"/s/iu3"}),
+    "aax-eu.amazon-adsystem.com": frozenset({"/s/iu3", "/s/iui3"}),
     "aax-fe.amazon-adsystem.com": frozenset({"/s/iu3"}),
 }
 _ALL_PATHS = frozenset(path for paths in _PATHS.values() for path in paths)
@@ -93,12 +96,13 @@ class AmazonAdsDecoder(Decoder):
         tag = text_or_none(params.get("pid"))
         if not tag:
             return self.malformed(request, "no tag ID (pid)", event or "(malformed)")
-        if not event:
-            return self.malformed(request, "no event name (event)")
+        if "event" in params and not event:
+            return self.malformed(request, "no event name (event)")  # the tag sent one, empty
         server = params.get("eventSource") == "gtm-server-side"
         return new_event(
             vendor=self.vendor,
-            event=event,
+            # A bare ``iu3?pid=<tag id>`` (twitch.tv's iframe) names no event: a pixel load, as the legacy one.
+            event=event or "pixel",
             account_id=tag,
             value=to_number(params.get("value")),
             currency=text_or_none(params.get("currencyCode")),
