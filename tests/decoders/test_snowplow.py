@@ -13,7 +13,7 @@ from harness.decoders.base import PIXEL_GIF
 from harness.decoders.registry import DecoderRegistry
 from harness.decoders.vendors.snowplow import SnowplowDecoder
 from harness.models import CapturedRequest
-from tests.decoders.fixture_loader import fixture_request
+from tests.decoders.fixture_loader import FIXTURES, fixture_request
 from tests.decoders.npm_clients.pins import npm_recorded, pinned_versions, recorded_with
 
 decoder = SnowplowDecoder()
@@ -126,8 +126,17 @@ def test_ue_pr_and_co_are_plain_json() -> None:
 def test_structured_event_is_named_by_its_action_and_valued_by_se_va() -> None:
     [event] = decoder.decode(get({"e": "se", "tv": "js-4", "se_ca": "video", "se_ac": "play", "se_va": "12"}))
     assert (event.event, event.value, event.params["e"]) == ("play", 12.0, "se")
-    [nameless] = decoder.decode(get({"e": "se", "tv": "js-4", "se_ca": "video"}))
-    assert nameless.malformed and nameless.event == "struct"
+
+
+def test_structured_event_without_an_action_is_a_struct_event_not_a_malformed_one() -> None:
+    # TinyMCE Cloud's own tracker (sp.tinymce.com, js-2.6.1) sends se_ca=focus and no se_ac on pages that
+    # load the editor: a readable event whose category stays in params.
+    data = json.loads((FIXTURES / "snowplow" / "capture-tinymce-cloud-se-without-action.json").read_text())
+    [event] = decoder.decode(fixture_request(data))
+    assert not event.malformed, event.malformed_reason
+    assert (event.event, event.params["se_ca"], event.account_id) == ("struct", "focus", "TINYMCE_API_KEY")
+    [blank] = decoder.decode(get({"e": "se", "tv": "js-4", "se_ca": "video", "se_ac": " "}))
+    assert (blank.malformed, blank.event) == (False, "struct")
 
 
 def test_legacy_transaction_and_item() -> None:

@@ -3,6 +3,11 @@
 One message per request (``/v1/t``, ``/v1/track``, ...) or a batch (``/v1/b``, ``/v1/batch``). The body
 is JSON whatever the content type (analytics-next sends ``text/plain`` to avoid a CORS preflight). The
 write key travels in the body, or as ``Authorization: Basic base64(writeKey:)``.
+
+Real hits checked against it (fixtures ``capture-*``): Omnibug's provider test (analytics.js 3.6.0 classic
+``/v1/p`` on segment.com), claude.ai's analytics-next 1.69.0 ``/v1/p`` to its first-party host (2025, with
+``context.consent.categoryPreferences``, kept in params) and analytics-go's own ``/v1/batch`` test fixture
+(library context at batch level, key only in Basic auth).
 """
 
 from __future__ import annotations
