@@ -1,4 +1,4 @@
-"""Google Ads API conversion uploads (uploadClickConversions / uploadConversionAdjustments) from a backend."""
+"""Google Ads API conversion uploads (uploadClickConversions / uploadConversionAdjustments / uploadCallConversions)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,13 @@ def upload(
             True,
         ),
         (UPLOAD, "GET", False),  # nothing uploads on a GET
-        ("https://googleads.googleapis.com/v17/customers/1234567890:uploadCallConversions", "POST", False),
+        ("https://googleads.googleapis.com/v17/customers/1234567890:uploadCallConversions", "POST", True),
+        # The gRPC call-conversion method is not read (its message is not mapped), so not claimed either.
+        (
+            "https://googleads.googleapis.com/google.ads.googleads.v17.services.ConversionUploadService/UploadCallConversions",
+            "POST",
+            False,
+        ),
         ("https://googleads.googleapis.com/v17/customers/1234567890/googleAds:searchStream", "POST", False),
         ("https://shop.example/v17/customers/1234567890:uploadClickConversions", "POST", False),
         ("https://shop.example/api/checkout", "POST", False),
@@ -130,3 +136,27 @@ def test_sinkhole_answers_one_result_per_entry() -> None:
     reply = DecoderRegistry.default().sinkhole_reply(request)
     assert reply is not None and reply.status == 200 and reply.content_type == "application/json"
     assert json.loads(reply.body) == {"results": [{}, {}], "partialFailureError": None}
+
+
+def test_call_conversion_reports_the_caller_number_as_a_raw_phone() -> None:
+    # Body shape as Segment's Google Enhanced Conversions destination posts it (uploadCallConversion.test.ts).
+    body = {
+        "conversions": [
+            {
+                "conversionAction": "customers/1234567890/conversionActions/12345",
+                "callerId": "+14155550123",
+                "callStartDateTime": "2025-06-10 18:08:04+00:00",
+                "conversionDateTime": "2025-06-10 18:20:00+00:00",
+                "conversionValue": "49.5",
+                "currencyCode": "EUR",
+            }
+        ],
+        "partialFailure": True,
+    }
+    url = "https://googleads.googleapis.com/v22/customers/1234567890:uploadCallConversions"
+    (event,) = DECODER.decode(upload(url, body, headers=SECRET_HEADERS))
+    assert (event.event, event.value, event.currency, event.click_ids) == ("call_conversion", 49.5, "EUR", {})
+    assert event.user_data == {"ph": "raw"}
+    assert "+14155550123" not in json.dumps(event.params)  # the number is PII: reported as a form only
+    assert event.params["call_start_date_time"] == "2025-06-10 18:08:04+00:00"
+    assert event.params["method"] == "uploadCallConversions" and not event.malformed

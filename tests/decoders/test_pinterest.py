@@ -122,3 +122,21 @@ def test_json_line_items_win_over_the_bracketed_list() -> None:
         )
     )
     assert event.params["ed.line_items"] == [{"product_id": "json"}]
+
+
+def test_capi_plain_ip_and_user_agent_are_raw_match_keys_and_partner_id_is_kept() -> None:
+    # user_data as Segment's pinterest-conversions destination sends it (index.test.ts.snap).
+    user = {
+        "em": ["87924606b4131a8aceeeae8868531fbb9712aaa07a5d3a756b26ce0f5d6ca674"],
+        "client_ip_address": "198.51.100.4",
+        "client_user_agent": "Mozilla/5.0",
+        "click_id": "dj0yJnU9abc",
+        "partner_id": "partner-id1",
+    }
+    body = json.dumps({"data": [{"event_name": "checkout", "user_data": user}]}).encode()
+    (event,) = DECODER.decode(request("https://api.pinterest.com/v5/ad_accounts/9/events", "POST", body))
+    assert event.user_data == {"em": "sha256", "client_ip_address": "raw", "client_user_agent": "raw"}
+    assert event.click_ids == {"epik": "dj0yJnU9abc"}
+    assert event.params["user_data.partner_id"] == "partner-id1"
+    # The IP and user agent are personal data: reported as forms, never copied into params.
+    assert "198.51.100.4" not in json.dumps(event.params) and "user_data.click_id" not in event.params

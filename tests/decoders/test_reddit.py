@@ -139,3 +139,22 @@ def test_snoo_gif_without_token_or_event_is_malformed() -> None:
 def test_legacy_conversion_pixel_gets_a_gif() -> None:
     reply = DECODER.sinkhole_reply(request("https://alb.reddit.com/snoo.gif?q=CAAH&s=sig"))
     assert (reply.status, reply.body) == (200, PIXEL_GIF)
+
+
+def test_capi_ip_and_user_agent_are_match_keys_and_other_user_fields_stay_in_params() -> None:
+    # user as RudderStack's reddit destination sends it (dataDelivery/business.ts), the IP here unhashed.
+    user = {
+        "email": "ac144532d9e4efeab19475d9253a879173ea12a3d2238d1cb8a332a7b3a105f2",
+        "ip_address": "198.51.100.7",
+        "user_agent": "Mozilla/5.0",
+        "uuid": "1684189007728.7a5b8c3d",
+        "screen_dimensions": {"width": 1920, "height": 1080},
+    }
+    body = json.dumps({"events": [{"event_type": {"tracking_type": "Lead"}, "user": user}]}).encode()
+    url = "https://ads-api.reddit.com/api/v2.0/conversions/events/t2_abc"
+    (event,) = DECODER.decode(request(url, "POST", body))
+    assert event.user_data == {"em": "sha256", "ip_address": "raw", "user_agent": "raw"}
+    assert event.params["user.uuid"] == "1684189007728.7a5b8c3d"
+    assert event.params["user.screen_dimensions"] == {"width": 1920, "height": 1080}
+    # The plain IP is personal data: reported as a form, never copied into params.
+    assert "198.51.100.7" not in json.dumps(event.params)

@@ -29,6 +29,9 @@ def request(url: str, method: str = "GET", body: bytes = b"", ctype: str = "") -
         ("GET", "https://sc-static.net/scevent.min.js", False),
         ("POST", "https://tr.snapchat.com/v3/abc/events", True),
         ("GET", "https://tr.snapchat.com/v3/abc/events", False),
+        ("POST", "https://tr.snapchat.com/v3/abc/events/validate", True),  # the Test Event Tool endpoint
+        ("POST", "https://tr.snapchat.com/v3/abc/events/validated", False),
+        ("POST", "https://tr.snapchat.com/v3/abc/events/logs", False),
         ("POST", "https://tr.snapchat.com/v2/conversion", True),
         ("POST", "https://www.snapchat.com/p", False),
     ],
@@ -139,3 +142,13 @@ def test_capi_v2_unmapped_hashed_fields_are_reported_not_dropped() -> None:
         "dobm": "sha256",
     }
     assert event.params == {"uuid_c1": "cookie-1"}
+
+
+def test_capi_validate_calls_are_marked_as_test_events_and_live_calls_are_not() -> None:
+    entry = {"event_name": "PURCHASE", "event_id": "e1", "custom_data": {"value": "9.5"}}
+    body = json.dumps({"data": [entry]})
+    (test,) = DECODER.decode(request("https://tr.snapchat.com/v3/px1/events/validate", "POST", body.encode()))
+    assert (test.event, test.account_id, test.event_id, test.value) == ("PURCHASE", "px1", "e1", 9.5)
+    assert test.params["validate"] is True and test.source == "server"
+    (live,) = DECODER.decode(request("https://tr.snapchat.com/v3/px1/events", "POST", body.encode()))
+    assert "validate" not in live.params

@@ -8,7 +8,14 @@ Two REST methods of the Google Ads API (``googleads.googleapis.com``), JSON bodi
   userIdentifiers, consent) -> one ``conversion`` event per entry;
 * ``POST /v{N}/customers/{customer_id}:uploadConversionAdjustments`` with ``conversionAdjustments[]``
   (orderId or gclidDateTimePair, adjustmentType ENHANCEMENT|RETRACTION|RESTATEMENT, restatementValue,
-  userIdentifiers) -> one ``conversion_adjustment`` event per entry.
+  userIdentifiers) -> one ``conversion_adjustment`` event per entry;
+* ``POST /v{N}/customers/{customer_id}:uploadCallConversions`` with ``conversions[]`` (CallConversion:
+  callerId, the caller's phone number in E.164, callStartDateTime, conversionAction, conversionDateTime,
+  conversionValue, currencyCode) -> one ``call_conversion`` event per entry, the caller ID in ``user_data``
+  as ``ph`` (a raw phone number: Google's field is not hashed). Seen from Segment's Google Enhanced
+  Conversions destination (segmentio/action-destinations google-enhanced-conversions
+  __tests__/uploadCallConversion.test.ts, v11/v12; canary-v25.test.ts, v22 and v25); fields per
+  developers.google.com/google-ads/api/reference/rpc/v25/CallConversionResult. Over gRPC it is not read.
 
 Google's own client libraries (``google-ads`` for Python, and those for Java, .NET, PHP, Ruby, Perl) speak
 gRPC instead: ``POST /google.ads.googleads.v{N}.services.ConversionUploadService/UploadClickConversions``
@@ -45,7 +52,8 @@ from harness.models import CapturedRequest, ConsentState, DecodedEvent, Sinkhole
 API_HOSTS = ("googleads.googleapis.com",)
 # The ':' before the method may arrive percent-encoded from some HTTP clients.
 _UPLOAD_PATH = re.compile(
-    r"^/(v\d+)/customers/([\d-]+)(?::|%3[aA])(uploadClickConversions|uploadConversionAdjustments)/?$"
+    r"^/(v\d+)/customers/([\d-]+)(?::|%3[aA])"
+    r"(uploadClickConversions|uploadConversionAdjustments|uploadCallConversions)/?$"
 )
 # The same two methods as Google's client libraries call them over gRPC.
 _GRPC_PATH = re.compile(
@@ -60,6 +68,7 @@ _METHODS: dict[str, tuple[str, str, str]] = {
         "conversion_adjustments",
         "conversion_adjustment",
     ),
+    "uploadCallConversions": ("conversions", "conversions", "call_conversion"),
 }
 REQUEST_FIELDS = {
     "partialFailure": "partial_failure",
@@ -135,7 +144,7 @@ def _consent(entry: dict[str, Any]) -> ConsentState:
 class _Upload(NamedTuple):
     version: str  # the API version, "v17"
     customer: str  # the customer ID, digits only
-    method: str  # "uploadClickConversions" or "uploadConversionAdjustments"
+    method: str  # "uploadClickConversions", "uploadConversionAdjustments" or "uploadCallConversions"
     body: dict[str, Any]  # the request in its JSON shape
     entries: list[Any] | None  # the list of conversions or adjustments; None when unreadable
     problem: str | None = None  # why the body could not be read (a gRPC body that is no such message)
@@ -195,7 +204,7 @@ class GoogleAdsApiDecoder(Decoder):
     claim_hosts = API_HOSTS
     source = "server"
     volatile_params: ClassVar[frozenset[str]] = frozenset(
-        {"conversion_date_time", "adjustment_date_time", "job_id"}
+        {"conversion_date_time", "adjustment_date_time", "call_start_date_time", "job_id"}
     )
 
     def claims(self, request: CapturedRequest) -> bool:
@@ -256,6 +265,12 @@ class GoogleAdsApiDecoder(Decoder):
             click_source: dict[str, Any] = entry
             raw_value, currency = field(entry, "conversionValue"), field(entry, "currencyCode")
             params.update(_rest(entry, ("gclid", "gbraid", "wbraid", "conversionValue", "currencyCode")))
+        elif method == "uploadCallConversions":
+            click_source = {}  # a call conversion is matched by the caller's number, not a click ID
+            raw_value, currency = field(entry, "conversionValue"), field(entry, "currencyCode")
+            if caller := text_or_none(field(entry, "callerId")):
+                user_data["ph"] = user_data_form(caller)
+            params.update(_rest(entry, ("callerId", "conversionValue", "currencyCode")))
         else:
             pair = field(entry, "gclidDateTimePair")
             click_source = pair if isinstance(pair, dict) else {}
@@ -307,7 +322,7 @@ def _rest(entry: dict[str, Any], typed: tuple[str, ...]) -> dict[str, Any]:
     return {_snake(key): value for key, value in entry.items() if key not in consumed}
 
 
-@lru_cache(maxsize=16)  # called with one of two constant tuples
+@lru_cache(maxsize=16)  # called with one of three constant tuples
 def _consumed(typed: tuple[str, ...]) -> frozenset[str]:
     """The fields ``_rest`` leaves out, in both spellings."""
     consumed = {*typed, "orderId", "userIdentifiers", "consent"}

@@ -10,7 +10,10 @@ own image, as the official WooCommerce plugin prints it, is ``?tid=..&noscript=1
 
 Server-side, the Conversions API takes ``POST api.pinterest.com/v5/ad_accounts/<id>/events`` with
 ``{"data": [{event_name, event_id, event_source_url, user_data, custom_data}, ...]}``; ``?test=true`` on that
-URL marks test events.
+URL marks test events. Its ``user_data`` also carries ``client_ip_address`` and ``client_user_agent`` unhashed
+(Pinterest asks for them plain; reported as raw match keys, as meta_capi reports them), ``click_id`` (the epik)
+and ``partner_id``, kept in params as sent (seen in Segment's pinterest-conversions destination,
+segmentio/action-destinations reportConversionEvent/__tests__/__snapshots__/index.test.ts.snap).
 """
 
 from __future__ import annotations
@@ -99,6 +102,19 @@ def _user_data(identifiers: dict[str, Any]) -> dict[str, UserDataForm]:
         if text:
             found[key] = user_data_form(text)
     return found
+
+
+# Conversions API match keys Pinterest takes unhashed: raw by nature, never a digest.
+_CAPI_RAW_KEYS = ("client_ip_address", "client_user_agent")
+
+
+def _capi_user(user: dict[str, Any]) -> tuple[dict[str, UserDataForm], dict[str, Any]]:
+    """A Conversions API ``user_data``: its identifier forms, and its other fields (as params) but click_id."""
+    forms = _user_data(user)
+    forms.update({key: "raw" for key in _CAPI_RAW_KEYS if text_or_none(user.get(key))})
+    known = {*_IDENTIFIERS, *_CAPI_RAW_KEYS, "click_id"}
+    rest = {f"user_data.{key}": value for key, value in user.items() if key not in known}
+    return forms, rest
 
 
 def _click_id(params: dict[str, str], page_url: str | None) -> dict[str, str]:
@@ -215,7 +231,8 @@ class PinterestDecoder(Decoder):
             user: dict[str, Any] = item["user_data"] if isinstance(item.get("user_data"), dict) else {}
             page_url = text_or_none(item.get("event_source_url"))
             # From ``json_body``, so safe already (``parse_json``), and no deeper here than in the body.
-            extra = {**shared, **server_event_extra(item, custom)}
+            user_forms, user_rest = _capi_user(user)
+            extra = {**shared, **server_event_extra(item, custom), **user_rest}
             events.append(
                 new_event(
                     vendor=self.vendor,
@@ -226,7 +243,7 @@ class PinterestDecoder(Decoder):
                     event_id=text_or_none(item.get("event_id")),
                     transaction_id=text_or_none(custom.get("order_id")),
                     click_ids={"epik": str(user["click_id"])} if text_or_none(user.get("click_id")) else {},
-                    user_data=_user_data(user),
+                    user_data=user_forms,
                     page_url=page_url,
                     source="server",
                     params=extra,

@@ -18,7 +18,10 @@ Server-side: ``POST ads-api.reddit.com/api/v2.0/conversions/events/<account>`` w
 ``{"events": [{event_type: {tracking_type, custom_event_name}, click_id, user, event_metadata}]}`` (its
 ``value`` in the currency's minor units, ``value_decimal`` in whole ones) and
 ``POST ads-api.reddit.com/api/v3/pixels/<pixel>/conversion_events`` with
-``{"data": {"events": [{type: {...}, click_id, user, metadata}]}}``.
+``{"data": {"events": [{type: {...}, click_id, user, metadata}]}}``. Its ``user`` also carries ``ip_address``
+(hashed or plain) and ``user_agent``, reported by form like the other match keys, and ``uuid``,
+``screen_dimensions``, ``opt_out`` ..., kept in params as ``user.<name>`` (RudderStack's reddit destination,
+rudderlabs/rudder-transformer test/integrations/destinations/reddit/dataDelivery/business.ts).
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ _CAPI_USER = {
     "external_id": "external_id",
     "aaid": "aaid",
     "idfa": "idfa",
+    "ip_address": "ip_address",
+    "user_agent": "user_agent",
 }
 _PIXEL_KNOWN = {
     "id",
@@ -201,6 +206,7 @@ class RedditDecoder(Decoder):
             for k, v in item.items()
             if k not in ("event_type", "type", "click_id", "user", "event_metadata", "metadata")
         }
+        params.update({f"user.{k}": v for k, v in user.items() if k not in _CAPI_USER})
         if isinstance(kind, dict) and kind.get("custom_event_name") is not None:
             params["custom_event_name"] = kind["custom_event_name"]
         params.update(

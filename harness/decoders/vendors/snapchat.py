@@ -14,6 +14,9 @@ Newer scevent.min.js builds POST ``/p`` a JSON batch ``{"ctx": {...}, "req": [..
 entries alone decodes to none.
 
 Server-side: ``POST tr.snapchat.com/v3/<pixel>/events`` (``{"data": [...]}``, Meta-CAPI-like fields) and
+its Test Event Tool twin ``POST tr.snapchat.com/v3/<pixel>/events/validate`` (same body; Snap validates the events
+and does not count them: developers.snap.com/api/marketing-api/Conversions-API/VerifySetUp; PostHog's Snapchat
+destination posts there in test mode, PostHog/posthog cdp/templates/snapchat_ads), and
 the older ``POST tr.snapchat.com/v2/conversion`` (one event object or a list of them, identifiers as
 ``hashed_email``, ``hashed_first_name_sha``, ``hashed_zip`` ...).
 """
@@ -38,7 +41,7 @@ from harness.models import CapturedRequest, DecodedEvent, SinkholeReply, UserDat
 _PIXEL_HOSTS = ("tr.snapchat.com", "tr6.snapchat.com", "tr-shadow.snapchat.com")
 _PIXEL_PATHS = ("/p", "/gateway/p")
 _CAPI_HOST = "tr.snapchat.com"
-_CAPI_V3 = re.compile(r"^/v3/(?P<pixel>[^/]+)/events/?$")
+_CAPI_V3 = re.compile(r"^/v3/(?P<pixel>[^/]+)/events(?P<validate>/validate)?/?$")
 _CAPI_V2 = ("/v2/conversion", "/v2/conversion/")
 
 # Pixel parameter spellings, script form first. Each maps to one DecodedEvent field.
@@ -285,6 +288,8 @@ class SnapchatDecoder(Decoder):
             click = text_or_none(user.get(_CAPI_V3_CLICK))
             identifiers = {k: k for k in user if k != _CAPI_V3_CLICK}
             extra = server_event_extra(item, custom)
+            if match and match["validate"]:
+                extra["validate"] = True  # a Test Event Tool call: validated, never counted as a conversion
             extra.update({f"user_data.{k}": v for k, v in _unread(user, identifiers).items()})
             events.append(
                 new_event(
