@@ -129,32 +129,83 @@ def _app_query(url: str) -> dict[str, str]:
     return query
 
 
+def carried_params(url: str) -> dict[str, str]:
+    """The parameters a hop hands on: its own, and the click IDs and UTMs of the URL a click tracker carries
+    in one of them (``?url=https%3A%2F%2Fshop.example%2F%3Fgclid%3D...``), its redirect being meant to take
+    them to the landing page. Its own win over the carried ones; a carried URL may carry one in turn."""
+    query = _query(url)
+    _add_carried(query, query, depth=0)
+    return query
+
+
+_MAX_CARRIED_DEPTH = 3  # trackers in front of trackers; deeper is a loop of encodings, not a click
+
+
+def _add_carried(into: dict[str, str], query: dict[str, str], depth: int) -> None:
+    for value in list(query.values()):
+        target = _carried_url(value)
+        if target is None:
+            continue
+        inner = _query(target)
+        for name, inner_value in inner.items():
+            if is_tracked_param(name):
+                into.setdefault(name, inner_value)
+        if depth + 1 < _MAX_CARRIED_DEPTH:
+            _add_carried(into, inner, depth + 1)
+
+
+def _carried_url(value: str) -> str | None:
+    """``value`` as an absolute http(s) URL with a query, once more decoded if it was encoded twice; else None."""
+    for _ in range(2):
+        head = value[:10].lower()
+        if head.startswith(("http://", "https://")):
+            return value if "?" in value else None
+        if not head.startswith(("http%3a", "https%3a")):
+            return None
+        value = unquote(value)
+    return None
+
+
+def hop_queries(hops: list[RedirectHop]) -> list[dict[str, str]]:
+    """Each hop's parameters as the chain follows them: an app hop's with its install referrer's, the last
+    hop's as its own (the page's tags read them there), every other hop's with those it carries on."""
+    last = len(hops) - 1
+    return [
+        _app_query(h.url) if h.kind == "app" else (_query(h.url) if i == last and i else carried_params(h.url))
+        for i, h in enumerate(hops)
+    ]
+
+
 def param_fates(hops: list[RedirectHop]) -> list[ParamFate]:
-    """For every click ID and UTM parameter of the first URL: did it reach the last one, and if not,
-    the first hop whose URL lacks or changed it."""
+    """For every click ID and UTM parameter of the first URL (or of the landing URL it carries, when it is a
+    click tracker's): did it reach the last one, and if not, the first hop whose URL lacks or changed it.
+    A hop on the way carries a parameter in the URL it hands on too; the last must have it as its own, where
+    the page's tags read it."""
     if not hops:
         return []
-    queries = [_app_query(h.url) if h.kind == "app" else _query(h.url) for h in hops]
+    last = len(hops) - 1
+    queries = hop_queries(hops)
+    final_query = queries[-1] if last else _query(hops[0].url)
     fates: list[ParamFate] = []
     for name, value in queries[0].items():
         if not is_tracked_param(name):
             continue
-        final_value = queries[-1].get(name)
+        final_value = final_query.get(name)
         if final_value == value:
             fates.append(ParamFate(param=name, value=value, reached_final=True, fate="kept"))
             continue
-        for index, query in enumerate(queries[1:], start=1):
-            seen = query.get(name)
-            if seen != value:
-                fates.append(
-                    ParamFate(
-                        param=name,
-                        value=value,
-                        reached_final=False,
-                        fate="dropped" if seen is None else "changed",
-                        hop=index,
-                        changed_to=seen,
-                    )
-                )
-                break
+        lost_at = next(
+            (index for index, query in enumerate(queries[1:], start=1) if query.get(name) != value), last
+        )
+        seen = (final_query if lost_at == last else queries[lost_at]).get(name)
+        fates.append(
+            ParamFate(
+                param=name,
+                value=value,
+                reached_final=False,
+                fate="dropped" if seen is None else "changed",
+                hop=lost_at,
+                changed_to=seen,
+            )
+        )
     return fates

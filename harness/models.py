@@ -171,7 +171,7 @@ class RedirectHop(_Model):
 
 
 class ParamFate(_Model):
-    """What happened to one click ID or UTM parameter of the first URL along the chain."""
+    """What happened to one click ID or UTM parameter of the first URL (or of the landing URL it carries) along the chain."""
 
     param: str
     value: str

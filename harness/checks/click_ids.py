@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterator
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
+from harness.chain import carried_params
 from harness.checks.base import CheckContext, check, event_evidence
 from harness.decoders.registry import is_click_id, vendor_profiles
 from harness.decoders.vendors.meta_pixel import fbclid_from_fbc
@@ -41,12 +42,9 @@ from harness.models import (
 
 
 def ad_click_ids(ad_url: str) -> dict[str, str]:
-    """The click IDs the ad URL carries, first value of each."""
-    found: dict[str, str] = {}
-    for name, value in parse_qsl(urlsplit(ad_url).query, keep_blank_values=True):
-        if is_click_id(name) and value:
-            found.setdefault(name, value)
-    return found
+    """The click IDs the ad URL carries, first value of each: its own, and those of the landing URL it
+    carries when it is a click tracker's link (``harness.chain.carried_params``)."""
+    return {name: value for name, value in carried_params(ad_url).items() if is_click_id(name) and value}
 
 
 def short(value: str, keep: int = 10) -> str:

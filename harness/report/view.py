@@ -16,6 +16,7 @@ from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
 from harness.browser.metrics import time_to_first_hit_ms, time_to_page_view_ms
+from harness.chain import hop_queries
 from harness.decoders.registry import is_tracked_param
 from harness.gap import (
     STAGE_LABELS,
@@ -121,7 +122,7 @@ def chain_view(chain: RedirectChain) -> ChainView:
 
 def _param_rows(chain: RedirectChain) -> list[ParamRowView]:
     """One row per tracked parameter any hop carries; each cell compares the hop's value with the first."""
-    queries = [_first_values(hop.params) for hop in chain.hops]
+    queries = hop_queries(chain.hops)
     names = list(dict.fromkeys(name for query in queries for name in query if is_tracked_param(name)))
     fates = {f.param: f for f in chain.params}
     rows = []
@@ -137,14 +138,6 @@ def _param_rows(chain: RedirectChain) -> list[ParamRowView]:
             text, lost = f"{fate.fate} at hop {fate.hop}", True
         rows.append(ParamRowView(name=clean(name, 60), cells=cells, fate=text, lost=lost))
     return rows
-
-
-def _first_values(pairs: list[tuple[str, str]]) -> dict[str, str]:
-    """Query pairs as a dict where a repeated name keeps its first value, as ``harness.chain`` reads it."""
-    values: dict[str, str] = {}
-    for name, value in pairs:
-        values.setdefault(name, value)
-    return values
 
 
 def _cell(value: str | None, first: str) -> ParamCell:

@@ -278,6 +278,10 @@ class _Handler(BaseHTTPRequestHandler):
             to = dict(query).get("to", "/r301")
             rest = urlencode([(k, v) for k, v in query if k != "to"])
             self._send(302, headers={"location": f"https://www.site.test{to}?{rest}"})
+        elif route == ("ads.test", "/track"):  # a click tracker: the landing URL rides encoded in ?url=
+            self._send(302, headers={"location": dict(query)["url"]})
+        elif route == ("ads.test", "/track-without-query"):  # one that hands on the landing page, not its query
+            self._send(302, headers={"location": dict(query)["url"].split("?", 1)[0]})
         elif parts.path == "/r301":
             self._send(301, headers={"location": "/landing" + qs})
         elif parts.path == "/drop-gclid":

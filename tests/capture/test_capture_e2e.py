@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from playwright.async_api import Page
@@ -90,6 +90,15 @@ def test_a_redirect_that_drops_gclid_is_named_with_its_hop(harness: Harness) -> 
     chain = harness.visit(CLICK.format(to="/drop-gclid")).capture.chain
     assert [(p.param, p.hop, p.fate) for p in chain.dropped] == [("gclid", 2, "dropped")]
     assert chain.hops[2].url.startswith("https://www.site.test/landing?")
+
+
+def test_click_ids_inside_a_trackers_link_are_followed_through_its_redirect(harness: Harness) -> None:
+    landing = quote("https://www.site.test/r301?gclid=EAIaIQobChMI8t2&utm_source=google", safe="")
+    kept = harness.visit(f"https://ads.test/track?cid=7&url={landing}").capture.chain
+    assert [h.kind for h in kept.hops] == ["start", "http", "http"]
+    assert {(p.param, p.fate) for p in kept.params} == {("gclid", "kept"), ("utm_source", "kept")}
+    lost = harness.visit(f"https://ads.test/track-without-query?cid=7&url={landing}").capture.chain
+    assert {(p.param, p.hop) for p in lost.dropped} == {("gclid", 1), ("utm_source", 1)}
 
 
 def test_meta_refresh_and_js_redirects_join_the_chain(harness: Harness) -> None:

@@ -113,3 +113,44 @@ def test_an_ad_url_is_recognised_however_it_was_written() -> None:
     chain = build_chain(typed, [_doc(1, sent, 302, "/end"), _doc(2, "https://xn--bcher-kva.example/end")])
     assert [h.kind for h in chain.hops] == ["start", "http"]
     assert {p.param for p in chain.dropped} == {"gclid", "utm_campaign", "utm_term"}
+
+
+# --- a click tracker's link, the landing URL inside it ----------------------------------------------
+
+LANDING = "https://www.shop.example/lp?gclid=G1&utm_source=google"
+TRACKER = "https://clicks.example/r?id=7&url=https%3A%2F%2Fwww.shop.example%2Flp%3Fgclid%3DG1%26utm_source%3Dgoogle"
+
+
+def test_click_ids_inside_a_trackers_destination_are_followed_to_the_landing() -> None:
+    chain = build_chain(TRACKER, [_doc(1, TRACKER, 302, LANDING), _doc(2, LANDING)])
+    assert {(p.param, p.fate) for p in chain.params} == {("gclid", "kept"), ("utm_source", "kept")}
+
+
+def test_a_tracker_that_hands_on_its_destination_without_the_query_drops_them_at_its_hop() -> None:
+    chain = build_chain(TRACKER, [_doc(1, TRACKER, 302, "https://www.shop.example/lp"), _doc(2, "https://www.shop.example/lp")])
+    assert {(p.param, p.fate, p.hop) for p in chain.params} == {("gclid", "dropped", 1), ("utm_source", "dropped", 1)}
+
+
+def test_a_tracker_behind_a_tracker_is_no_drop_the_landing_is_judged_by_its_own_query() -> None:
+    inner = "https://t2.example/go?to=https%3A%2F%2Fwww.shop.example%2Flp%3Fgclid%3DG1"
+    outer = "https://t1.example/c?u=" + inner.replace("%", "%25").replace(":", "%3A").replace("/", "%2F").replace("?", "%3F").replace("=", "%3D")
+    ok = build_chain(outer, [_doc(1, outer, 302, inner), _doc(2, inner, 302, LANDING), _doc(3, LANDING)])
+    assert [(p.param, p.fate) for p in ok.params] == [("gclid", "kept")]
+    # The last page carries gclid only inside a parameter of its own (a login's ?next=): the tags never see it.
+    login = "https://www.shop.example/login?next=https%3A%2F%2Fwww.shop.example%2Flp%3Fgclid%3DG1"
+    lost = build_chain(outer, [_doc(1, outer, 302, inner), _doc(2, inner, 302, login), _doc(3, login)])
+    assert [(p.param, p.fate, p.hop) for p in lost.params] == [("gclid", "dropped", 2)]
+
+
+def test_only_absolute_urls_with_a_query_are_read_as_a_destination() -> None:
+    for value in ("shop.example%2F%3Fgclid%3DG1", "https%3A%2F%2Fshop.example%2F", "%2Flp%3Fgclid%3DG1"):
+        url = f"https://clicks.example/r?url={value}"
+        assert build_chain(url, [_doc(1, url)]).params == []
+    # Encoded twice (a tracker's template escaping an already escaped URL) is still read.
+    twice = "https://clicks.example/r?url=https%253A%252F%252Fshop.example%252F%253Fgclid%253DG1"
+    assert [p.param for p in build_chain(twice, [_doc(1, twice)]).params] == ["gclid"]
+
+
+def test_a_tracker_that_never_redirects_loses_what_it_carried_at_its_own_hop() -> None:
+    chain = build_chain(TRACKER, [_doc(1, TRACKER, 200)])
+    assert {(p.param, p.fate, p.reached_final) for p in chain.params} == {("gclid", "dropped", False), ("utm_source", "dropped", False)}

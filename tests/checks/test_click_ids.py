@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from harness.checks.click_ids import (
     click_id_in_cookie,
     click_ids_in_cookies,
@@ -64,6 +66,18 @@ def test_gclid_dropped_by_an_http_redirect_names_the_hop_and_the_redirecting_url
     assert "HTTP redirect (302)" in failure.seen
     assert f"{SHOP}/go" in failure.fix_direction
     assert [e.request_id for e in failure.evidence] == ["nav2", "nav3"]
+
+
+def test_a_trackers_link_carrying_the_landing_url_is_followed_and_its_drop_blamed_on_the_tracker() -> None:
+    # The ad's link is a click tracker's; the landing URL, gclid in it, rides encoded in its ?url=.
+    landing = ad_url({"gclid": GCLID})
+    ad = f"{TRACKER}?{urlencode({'campaign': '9', 'url': landing})}"
+    kept = redirect_navigations(ad, landing)
+    assert list(click_ids_reach_landing(context_for(Journey(), ad, navigations=kept))) == []
+    dropped = redirect_navigations(ad, f"{SHOP}/")
+    [failure] = click_ids_reach_landing(context_for(Journey(), ad, navigations=dropped))
+    assert failure.root_cause == "Dropped parameters in redirects"
+    assert failure.title == f"gclid dropped at hop 1 (HTTP redirect (302) {TRACKER} -> {SHOP}/)"
 
 
 def test_a_js_navigation_that_loses_fbclid_is_named_as_script() -> None:
