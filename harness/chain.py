@@ -12,7 +12,9 @@ from collections import Counter
 from urllib.parse import parse_qsl, unquote, urldefrag, urljoin, urlsplit
 
 from harness.decoders.registry import is_tracked_param
+from harness.link_protection import follow_redirect
 from harness.models import CapturedRequest, HopKind, ParamFate, RedirectChain, RedirectHop
+from harness.scenario import LinkProtection
 from harness.urls import is_app_url
 
 _META_REFRESH = re.compile(rb"<meta[^>]+http-equiv\s*=\s*[\"']?refresh", re.IGNORECASE)
@@ -40,10 +42,14 @@ def _canonical(url: str) -> tuple[str, str, int | None, str, str]:
     return parts.scheme.lower(), host.lower(), port, unquote(parts.path) or "/", unquote(parts.query)
 
 
-def _how_reached(previous: CapturedRequest, url: str) -> HopKind:
+def _how_reached(previous: CapturedRequest, url: str, browser: LinkProtection | None) -> HopKind:
     if previous.status and 300 <= previous.status < 400 and previous.location:
-        if _same_url(urljoin(previous.url, previous.location), url):
+        target = urljoin(previous.url, previous.location)
+        if _same_url(target, url):
             return "http"
+        # The emulated browser followed the redirect without the click IDs it strips across sites.
+        if browser is not None and _same_url(follow_redirect(browser, previous.url, target)[0], url):
+            return "stripped"
     # A refresh: the <meta http-equiv=refresh> tag, or the Refresh header it stands for (click trackers send it).
     if _META_REFRESH.search(previous.response_body or b"") or previous.response_header("refresh"):
         return "meta"
@@ -67,13 +73,15 @@ def build_chain(
     max_hops: int = 20,
     script_handoff: str | None = None,
     requested_url: str | None = None,
+    link_protection: LinkProtection | None = None,
 ) -> RedirectChain:
     """The chain from ``start_url`` through the landing's documents; ``script_handoff`` is an app URL the
     landing page's script sent the browser to (a deep-link page's ``location = 'intent://...'``).
 
     ``requested_url``: the URL the browser asked for instead of the ad URL, its link tracking protection
     having removed click IDs; the chain then starts at the ad URL as clicked, and that URL is the next hop
-    (kind "stripped"), where the removed parameters are lost."""
+    (kind "stripped"), where the removed parameters are lost. A redirect that ``link_protection``'s browser
+    followed without them (``harness.link_protection.follow_redirect``) leads to a "stripped" hop too."""
     docs = landing_documents(requests, landing_ended_at)
     hops: list[RedirectHop] = []
     if requested_url is not None:
@@ -93,7 +101,7 @@ def build_chain(
     loop_detected = len(docs) > max_hops + 1 or any(n >= 3 for n in visits.values())
     docs = docs[: max_hops + 1]
     for index, doc in enumerate(docs):
-        kind: HopKind = asked if index == 0 else _how_reached(docs[index - 1], doc.url)
+        kind: HopKind = asked if index == 0 else _how_reached(docs[index - 1], doc.url, link_protection)
         hops.append(
             RedirectHop(
                 index=len(hops), url=doc.url, kind=kind, status=doc.status, error=doc.error, request_id=doc.id

@@ -35,7 +35,7 @@ from harness.browser.truth import read_truth
 from harness.capture.proxy import CaptureProxy
 from harness.chain import build_chain
 from harness.errors import BadInput
-from harness.link_protection import strip_tracking_params
+from harness.link_protection import STRIPS_REDIRECTS, follow_redirect, strip_tracking_params
 from harness.models import (
     AppHandoff,
     BackendTruth,
@@ -497,7 +497,10 @@ async def run_visit(
     # The ad URL as the browser asks for it: a browser's link tracking protection removes click IDs first.
     requested_url = url
     if conditions.link_protection is not None:
-        requested_url = strip_tracking_params(url, conditions.link_protection)[0]
+        browser_name = conditions.link_protection
+        requested_url = strip_tracking_params(url, browser_name)[0]
+        if browser_name in STRIPS_REDIRECTS:  # and again where a redirect crosses sites
+            proxy.rewrite_redirects(run_id, lambda source, target: follow_redirect(browser_name, source, target)[0])
     # What the run knows if the browser dies under it (the steps so far, every hit the proxy has).
     navigations: list[Navigation] = []
     dialogs: list[DialogRecord] = []
@@ -712,6 +715,7 @@ async def run_visit(
         options.max_hops,
         handoffs.first_before(journey_began),
         requested_url=requested_url if requested_url != url else None,
+        link_protection=conditions.link_protection,
     )
     if died:
         pass  # the browser's death explains the run; its aborted requests are its doing

@@ -22,6 +22,7 @@ from typing import Any
 from mitmproxy import ctx, exceptions, http
 
 from harness.capture import mitm_context  # noqa: F401 - before any Master exists
+from harness.capture.redirects import LOCATION_AS_SENT_KEY
 from harness.models import CapturedRequest, SinkholeReply, is_navigation_headers
 from harness.options import HostMapping
 from harness.urls import host_matches
@@ -489,6 +490,12 @@ class Recorder:
             captured.status = resp.status_code
             captured.response_headers = _shared_headers(resp.headers)
             captured.location = resp.headers.get("location")
+            as_sent = flow.metadata.get(LOCATION_AS_SENT_KEY)
+            if as_sent is not None:  # the browser was made to follow it elsewhere: the record keeps the server's
+                captured.location = as_sent
+                captured.response_headers = [
+                    (k, as_sent if k.lower() == "location" else v) for k, v in captured.response_headers
+                ]
             captured.ended_at = resp.timestamp_end or time.time()
             if captured.is_navigation and "html" in resp.headers.get("content-type", ""):
                 prefix = flow.metadata.get(BODY_PREFIX_KEY)

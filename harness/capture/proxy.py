@@ -24,6 +24,8 @@ from harness.capture import (
     mitm_context,  # noqa: F401 - before any Master exists
 )
 from harness.capture.addons import (
+    CONNECTION_RUN_KEY,
+    URL_KEY,
     CaptureLog,
     Classifier,
     HostMapper,
@@ -33,6 +35,7 @@ from harness.capture.addons import (
     Sinkhole,
 )
 from harness.capture.ca import CertificateAuthority, ensure_ca
+from harness.capture.redirects import BrowserRedirects, RedirectRule
 from harness.errors import EventpathError
 from harness.models import CapturedRequest
 from harness.options import HostMapping
@@ -90,6 +93,10 @@ class CaptureProxy:
         self.port: int = 0  # the first browser lane
         self.server_port: int = 0  # backends connect here (HTTPS_PROXY): their requests belong to no run
         self._lanes = RunLanes(self.log)
+        self._redirects = BrowserRedirects(
+            run_of=lambda flow: flow.metadata.get(CONNECTION_RUN_KEY),
+            url_of=lambda flow: flow.metadata.get(URL_KEY) or flow.request.pretty_url,
+        )
         self._modes: list[str] = []  # every server the proxy runs, as mitmproxy mode specs
         self._free_lanes: deque[int] = deque()
         self._lane_of_run: dict[str, int] = {}
@@ -148,7 +155,12 @@ class CaptureProxy:
         proxy_master = master.Master(opts, event_loop=self._loop, with_termlog=False)
         proxy_master.addons.add(*_mitmproxy_addons())
         proxy_master.addons.add(
-            self._lanes, Recorder(self.log), Sinkhole(self.classify), HostMapper(), PreflightToNowhere()
+            self._lanes,
+            self._redirects,
+            Recorder(self.log),
+            Sinkhole(self.classify),
+            HostMapper(),
+            PreflightToNowhere(),
         )
         # Options that addons declare can only be set once the addons are in.
         proxy_master.options.update(
@@ -205,6 +217,11 @@ class CaptureProxy:
         with self._lanes_lock:
             port = self._lane_of_run[run_id]
         return {"server": f"http://{self.listen_host}:{port}"}
+
+    def rewrite_redirects(self, run_id: str, rule: RedirectRule) -> None:
+        """Have the run's browser follow its top-level redirects where ``rule`` says (a browser emulated
+        over Chromium: see ``harness.capture.redirects``), until ``close_run``."""
+        self._redirects.set_rule(run_id, rule)
 
     def _open_lane(self) -> int:
         """Start one more browser port (every lane is in use: more runs in flight than ever before)."""
@@ -339,6 +356,7 @@ class CaptureProxy:
         """Stop attributing the run (its context must be closed by now) and hand over its requests. Its
         lane goes to the back of the queue, so the next run to get it is the one that waited longest."""
         requests = self.log.close_run(run_id)
+        self._redirects.clear_rule(run_id)
         with self._lanes_lock:
             port = self._lane_of_run.pop(run_id, None)
         if port is not None:

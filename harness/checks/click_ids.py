@@ -156,10 +156,10 @@ def param_loss_failure(ctx: CheckContext, name: str, chain: RedirectChain, fate:
 
 
 def _stripped_failure(
-    ctx: CheckContext, name: str, fate: ParamFate, clicked: RedirectHop, asked: RedirectHop
+    ctx: CheckContext, name: str, fate: ParamFate, previous: RedirectHop, asked: RedirectHop
 ) -> CheckFailure:
-    """The run's browser removed the click ID from the ad URL before the first request: the site is not to
-    blame, and no redirect rule brings it back."""
+    """The run's browser removed the click ID, from the ad URL before the first request or from a redirect's
+    target crossing to another site: the site is not to blame, and no redirect rule brings it back."""
     browser = ctx.conditions.link_protection
     feature = FEATURE_NAME[browser] if browser else "the browser's link tracking protection"
     emulated = f"{feature} ({FEATURE_APPLIES[browser]})" if browser else feature
@@ -167,14 +167,23 @@ def _stripped_failure(
     match = "; ".join(dict.fromkeys(ways)) or "server-side matching with hashed user data"
     if fate.param == "gclid" and browser and "gbraid" not in STRIPPED_PARAMS[browser]:
         match += "; gbraid/wbraid, which this browser keeps"
+    if previous.index == 0 and previous.request_id is None:  # the ad URL as clicked, never requested as such
+        where = "before the first request"
+        seen = f"the ad URL {compact_url(previous.url)} was requested as {compact_url(asked.url)}"
+    else:
+        source, target = urlsplit(previous.url).hostname, urlsplit(asked.url).hostname
+        where = f"at the redirect from {source} to {target} (another site)"
+        seen = f"hop {previous.index} redirected to {target}, which the browser requested as {compact_url(asked.url)}"
     return ctx.failure(
         name,
-        f"{fate.param} removed by {feature} before the first request",
+        f"{fate.param} removed by {feature} {where}",
         "Stripped by the browser",
         expected=f"{fate.param}={short(fate.value)} on the landing URL {without_query(ctx.result.capture.chain.final_url)}",
-        seen=f"the ad URL {compact_url(clicked.url)} was requested as {compact_url(asked.url)} "
-        f"(the run emulates {emulated})",
-        evidence=[Evidence(summary=f"hop {asked.index}: requested by the browser as {compact_url(asked.url)}", url=asked.url)],
+        seen=f"{seen} (the run emulates {emulated})",
+        evidence=[
+            *([] if previous.request_id is None else [Evidence(request_id=previous.request_id, summary=f"hop {previous.index}: the redirect as its server sent it", url=previous.url)]),
+            Evidence(request_id=asked.request_id, summary=f"hop {asked.index}: requested by the browser as {compact_url(asked.url)}", url=asked.url),
+        ],
         key=f"{name}:{fate.param}",
         fix=f"Nothing on the site or in its redirects can keep {fate.param} here: the browser removes it. Count these "
         f"visitors by what it keeps: {match}; UTM parameters are not removed",

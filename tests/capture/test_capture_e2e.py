@@ -101,6 +101,22 @@ def test_click_ids_inside_a_trackers_link_are_followed_through_its_redirect(harn
     assert {(p.param, p.hop) for p in lost.dropped} == {("gclid", 1), ("utm_source", 1)}
 
 
+def test_under_brave_a_trackers_redirect_to_another_site_loses_its_click_ids_before_the_site_sees_them(
+    harness: Harness, site: CaptureTestSite
+) -> None:
+    landing = quote("https://www.site.test/r301?gclid=EAIaIQobChMI8t2&utm_source=brave-test", safe="")
+    plan = VisitPlan(conditions=RunConditions(link_protection="brave"))
+    capture = harness.visit(f"https://ads.test/track?cid=7&url={landing}", plan=plan).capture
+    # The browser asked the site for the page without gclid (the proxy made Chromium follow the redirect as
+    # Brave does); the tracker's answer stays on record as its server sent it.
+    asked = [path for _, host, path, _ in site.seen if host == "www.site.test" and "utm_source=brave-test" in path]
+    assert asked and not any("gclid" in path for path in asked), asked
+    tracker = next(r for r in capture.requests if r.host == "ads.test")
+    assert tracker.location is not None and "gclid=EAIaIQobChMI8t2" in tracker.location
+    assert [h.kind for h in capture.chain.hops] == ["start", "stripped", "http"]
+    assert {(p.param, p.fate, p.hop) for p in capture.chain.params} == {("gclid", "dropped", 1), ("utm_source", "kept", None)}
+
+
 def test_meta_refresh_and_js_redirects_join_the_chain(harness: Harness) -> None:
     meta = harness.visit(CLICK.format(to="/meta")).capture.chain
     js = harness.visit(CLICK.format(to="/js-drop-fbclid")).capture.chain

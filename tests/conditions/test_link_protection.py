@@ -3,10 +3,12 @@ how the rest of the URL is kept, and how the chain shows the removal (a hop of t
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from harness.chain import build_chain
-from harness.link_protection import STRIPPED_PARAMS, strip_tracking_params
+from harness.link_protection import STRIPPED_PARAMS, follow_redirect, strip_tracking_params
 from harness.models import CapturedRequest
 from harness.scenario import ConditionMatrix, RunConditions
 
@@ -82,3 +84,61 @@ def test_the_condition_is_a_matrix_dimension() -> None:
     assert RunConditions(link_protection="brave").label() == "link_protection=brave"
     with pytest.raises(ValueError, match="link_protection"):
         RunConditions.model_validate({"link_protection": "chrome"})
+
+
+# --- Brave and Firefox strip again where a redirect crosses sites -------------------------------------------
+
+TRACKER = "https://clicks.tracker.example/r?id=7"
+LANDING = "https://www.shop.example.co.uk/lp?gclid=G-1&utm_source=google"
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "browser", "stripped"),
+    [
+        (TRACKER, LANDING, "brave", True),
+        (TRACKER, LANDING, "firefox", True),
+        (TRACKER, LANDING, "safari", False),  # Safari's rule for redirects is not published: the click only
+        # Same site, by the Public Suffix List: an eTLD of two labels, and a private registry's sites apart.
+        ("https://shop.example.co.uk/go", LANDING, "brave", False),
+        ("https://example.co.uk/go", LANDING, "brave", False),
+        ("https://other.co.uk/go", LANDING, "brave", True),
+        ("https://a.github.io/go", "https://b.github.io/?gclid=G-1", "brave", True),
+        ("https://a.b.github.io/go", "https://b.github.io/?gclid=G-1", "brave", False),
+        ("http://127.0.0.1:8000/go", "http://127.0.0.1:9000/?gclid=G-1", "brave", False),
+        ("http://127.0.0.1/go", "http://127.0.0.2/?gclid=G-1", "brave", True),
+    ],
+)
+def test_a_redirect_is_stripped_only_across_sites_and_only_by_the_browsers_that_do(
+    source: str, target: str, browser: str, stripped: bool
+) -> None:
+    followed, removed = follow_redirect(browser, source, target)  # type: ignore[arg-type]
+    assert (removed == ["gclid"]) is stripped and ("gclid" in followed) is not stripped
+
+
+def test_a_redirect_the_browser_followed_stripped_is_its_hop_in_the_chain() -> None:
+    ad = f"{TRACKER}&url=https%3A%2F%2Fwww.shop.example.co.uk%2Flp%3Fgclid%3DG-1%26utm_source%3Dgoogle"
+    followed = follow_redirect("brave", ad, LANDING)[0]
+    requests = [_document(ad, 1, 302, LANDING), _document(followed, 2)]
+    chain = build_chain(ad, requests, link_protection="brave")
+    assert [(h.kind, h.request_id) for h in chain.hops] == [("start", "d1"), ("stripped", "d2")]
+    assert [(f.param, f.fate, f.hop) for f in chain.params] == [("gclid", "dropped", 1), ("utm_source", "kept", None)]
+    # Read without the condition, the same requests are a script navigation that lost it.
+    assert [h.kind for h in build_chain(ad, requests).hops] == ["start", "js"]
+
+
+def test_the_click_id_check_blames_the_browser_at_the_cross_site_redirect() -> None:
+    from harness.checks.click_ids import click_ids_reach_landing
+    from tests.checks.hits import Journey
+    from tests.checks.pii_builders import context_for
+
+    ad = f"{TRACKER}&url=https%3A%2F%2Fwww.shop.example.co.uk%2Flp%3Fgclid%3DG-1%26utm_source%3Dgoogle"
+    followed = follow_redirect("firefox", ad, LANDING)[0]
+    navigations = [_document(ad, 1, 302, LANDING), _document(followed, 2)]
+    context = context_for(Journey(), ad, navigations=navigations)
+    # The run as the condition made it: its chain read with the browser's rule, its conditions saying so.
+    context.result.capture.chain = build_chain(ad, navigations, link_protection="firefox")
+    context = replace(context, conditions=RunConditions(link_protection="firefox"))
+    [failure] = click_ids_reach_landing(context)
+    assert failure.root_cause == "Stripped by the browser"
+    assert failure.title == "gclid removed by Firefox's query stripping at the redirect from clicks.tracker.example to www.shop.example.co.uk (another site)"
+    assert [e.request_id for e in failure.evidence] == ["d1", "d2"]
