@@ -9,7 +9,7 @@ unusual about it.
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, TypeVar
 
@@ -61,6 +61,8 @@ class VendorProfile:
     platform_name: str | None = None  # its row in the reconciliation table: "Google Ads"
     consent: ConsentRole = "not_judged"
     purchase_events: frozenset[str] = frozenset()  # lower-case event names that report a sale
+    # Events that report a sale whatever their name (Floodlight's sales tags, Plausible's events with revenue).
+    reports_sale: Callable[[DecodedEvent], bool] | None = None
     # The click IDs its ads add to landing URLs: followed through the redirect chain (with the well-known
     # ones of models.CLICK_ID_PARAMS) and, unless ``hit_click_ids`` says otherwise, required on its
     # conversion hits.

@@ -7,8 +7,9 @@ check failures where one names the platform.
 
 Which events count as a purchase: those its decoder's profile names (``VendorProfile.purchase_events``,
 compared case-insensitively: ``purchase`` for GA4, ``Purchase`` for Meta, ``CompletePayment`` for TikTok...),
-but Floodlight counts any activity of a sales tag (``counting=sales``) and Universal Analytics any hit with
-``pa=purchase`` too; a redirect follow-up or consent-mode twin repeats a conversion and is never counted.
+and those its profile's ``reports_sale`` rule accepts whatever their name (Floodlight: any activity of a sales
+tag, ``counting=sales``; Universal Analytics: any hit with ``pa=purchase``; Plausible: any event with
+revenue); a redirect follow-up or consent-mode twin repeats a conversion and is never counted.
 
 Malformed events are never counted (the platform would reject them); the note says how many there were.
 """
@@ -83,11 +84,10 @@ def is_purchase(event: DecodedEvent) -> bool:
     """True when the event is the vendor's purchase (or sales conversion): see the module docstring."""
     if event.repeats:
         return False  # Google's redirect hop or consent-mode twin repeats the same conversion
-    if event.vendor == "floodlight":
-        return event.params.get("counting") == "sales"
-    if event.vendor == "ua" and event.params.get("pa") == "purchase":
+    profile = vendor_profile(event.vendor)
+    if profile.reports_sale is not None and profile.reports_sale(event):
         return True
-    return event.event.lower() in vendor_profile(event.vendor).purchase_events
+    return event.event.lower() in profile.purchase_events
 
 
 def platform_name(vendor: str) -> str:
@@ -95,8 +95,9 @@ def platform_name(vendor: str) -> str:
 
 
 def _reports_purchases(vendor: str) -> bool:
-    """A vendor whose events may be purchases (a purchase event named, or Floodlight's sales tags)."""
-    return vendor == "floodlight" or bool(vendor_profile(vendor).purchase_events)
+    """A vendor whose events may be purchases (a purchase event named, or a rule for its sales)."""
+    profile = vendor_profile(vendor)
+    return bool(profile.purchase_events) or profile.reports_sale is not None
 
 
 def reconcile(run: ScenarioRun, expected: Sequence[ExpectedEvent] = ()) -> Reconciliation:

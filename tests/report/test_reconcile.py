@@ -97,6 +97,24 @@ def test_google_redirect_followups_do_not_count_twice_and_floodlight_sales_count
     assert [is_purchase(e) for e in events[counter]] == [False]
 
 
+def test_a_vendors_own_sale_rule_counts_events_whatever_their_name() -> None:
+    # Plausible puts revenue on whichever goal the site names; an event without revenue is no sale.
+    registry = DecoderRegistry.default()
+
+    def plausible(body: bytes) -> CapturedRequest:
+        return CapturedRequest(
+            id="p", method="POST", url="https://plausible.io/api/event", body=body,
+            request_headers=[("content-type", "text/plain")],
+        )  # fmt: skip
+
+    upgrade = b'{"n":"Plan Upgrade","u":"https://shop.example/thanks","d":"shop.example","$":{"amount":"59.9","currency":"EUR"}}'
+    visit = b'{"n":"pageview","u":"https://shop.example/","d":"shop.example"}'
+    assert [is_purchase(e) for e in registry.decode(plausible(upgrade))] == [True]
+    assert [is_purchase(e) for e in registry.decode(plausible(visit))] == [False]
+    ua = "https://www.google-analytics.com/collect?v=1&t=event&tid=UA-1-1&cid=1.2&ec=shop&ea=done&pa=purchase&ti=o-1&tr=59.9"
+    assert [is_purchase(e) for e in registry.decode(CapturedRequest(id="u", method="GET", url=ua))] == [True]
+
+
 def test_malformed_purchases_are_not_counted_but_mentioned(scenario: Scenario) -> None:
     broken = request(
         20,

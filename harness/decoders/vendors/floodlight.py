@@ -106,6 +106,7 @@ class FloodlightDecoder(Decoder):
         click_ids=("dclid",),
         hit_click_ids=(),
         without_click_id="Campaign Manager / Floodlight: enhanced conversions for Floodlight",
+        reports_sale=lambda event: event.params.get("counting") == "sales",  # any activity of a sales tag
     )
     claim_hosts = (*DOUBLECLICK_HOSTS, "adservice.google.com", _PROTECTED_AUDIENCE_HOST)
     volatile_params: ClassVar[frozenset[str]] = frozenset(

@@ -20,8 +20,7 @@ scroll depth and engagement time on ``engagement`` events. The server reads each
 So: the event is ``n``, the account ``d``, the page ``u`` (click IDs are read from it), the value the revenue
 amount in major units, the currency as sent (Plausible accepts upper-case ISO codes only). There is no event
 ID, order ID or consent signal (the script sets no cookie). Plausible counts revenue on a goal's events, so
-a purchase is an event with revenue; the profile can only name ``Purchase``, the name Plausible's revenue
-docs use (see the report for the change that counts any event with revenue).
+a purchase is an event with revenue (``reports_sale``), whatever its name (``Purchase`` in Plausible's revenue docs).
 
 Sources: plausible/analytics ``tracker/src/track.js``, ``networking.js``, ``config.js``, ``plausible.js``,
 ``lib/plausible/ingestion/request.ex``, ``extra/lib/plausible/ingestion/request/revenue.ex``; captured hits
@@ -87,6 +86,7 @@ class PlausibleDecoder(Decoder):
         tag_name="Plausible script",
         platform_name="Plausible",
         purchase_events=frozenset({"purchase"}),
+        reports_sale=lambda event: "revenue" in event.params,  # revenue rides on whichever goal the site names
     )
     platform_hosts = (_HOST,)
     volatile_params = frozenset({"e", "sd"})  # engagement time and scroll depth vary with the run's pace

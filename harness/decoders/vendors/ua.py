@@ -40,6 +40,7 @@ class UniversalAnalyticsDecoder(Decoder):
         platform_name="Universal Analytics",
         consent="consent_mode_tag",
         purchase_events=frozenset({"transaction", "purchase"}),
+        reports_sale=lambda event: event.params.get("pa") == "purchase",  # Enhanced Ecommerce on any hit
     )
     claim_hosts = UA_HOSTS
     volatile_params: ClassVar[frozenset[str]] = frozenset(
