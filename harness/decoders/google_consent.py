@@ -29,8 +29,9 @@ Debugger's sGTM "Google Consent Parser" template):
     f      granted           granted  (declared bits 0)
     ====== ================= ================
 
-The effective state of a signal is its update when there is one, else its default. The flags
-character's 8 bit marks Global Privacy Control (e.g. ``5`` no, ``d`` yes).
+The effective state of a signal is its update when there is one, else its default. The flags character
+after the four signals (``5``, ``1``, ``2`` on real hits) is kept as sent (``gcd.flags``): what its bits
+mean is not published (a Global Privacy Control bit is said of it, unsourced, so not read as such).
 """
 
 from __future__ import annotations
@@ -104,13 +105,10 @@ def decode_gcd(gcd: str | None) -> dict[str, dict[str, ConsentValue | None]]:
     return decoded
 
 
-def gcd_gpc(gcd: str | None) -> bool | None:
-    """Whether the ``gcd`` flags character reports Global Privacy Control; None when absent."""
-    text = (gcd or "").strip()
-    match = _GCD.match(text)
-    if not match or match.group(1) is None:
-        return None
-    return bool(_BASE64URL.index(match.group(1)) & 8)
+def gcd_flags(gcd: str | None) -> str | None:
+    """The ``gcd`` flags character as sent (its meaning is not published); None when absent."""
+    match = _GCD.match((gcd or "").strip())
+    return match.group(1) if match else None
 
 
 def consent_from_params(params: Mapping[str, str]) -> ConsentState:
@@ -138,8 +136,8 @@ def consent_from_params(params: Mapping[str, str]) -> ConsentState:
 # every call, so only ever copied.
 @lru_cache(maxsize=1024)
 def _signal_states(gcs: str | None, gcd: str | None) -> tuple[dict[str, str | None], dict[str, str]]:
-    """The four signals' states with gcs and gcd (ConsentState fields), and the gcd details and gpc
-    flag for ``ConsentState.other``."""
+    """The four signals' states with gcs and gcd (ConsentState fields), and the gcd details and flags
+    character for ``ConsentState.other``."""
     states: dict[str, ConsentValue | None] = dict.fromkeys(SIGNALS)
     other: dict[str, str] = {}
     for signal, detail in decode_gcd(gcd).items():
@@ -149,9 +147,9 @@ def _signal_states(gcs: str | None, gcd: str | None) -> tuple[dict[str, str | No
     for signal, state in decode_gcs(gcs).items():
         if state is not None:
             states[signal] = state
-    gpc = gcd_gpc(gcd)
-    if gpc is not None:
-        other["gpc"] = "1" if gpc else "0"
+    flags = gcd_flags(gcd)
+    if flags is not None:
+        other["gcd.flags"] = flags
     return {**states, "gcs": gcs, "gcd": gcd}, other
 
 

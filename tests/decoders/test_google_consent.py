@@ -10,7 +10,7 @@ from harness.decoders.google_consent import (
     decode_gcd,
     decode_gcd_letter,
     decode_gcs,
-    gcd_gpc,
+    gcd_flags,
 )
 
 # (letter, default, update) from Simo Ahava's consent mode v2 table / Analytics Debugger's parser.
@@ -88,10 +88,13 @@ def test_gcd_junk_says_nothing(junk: str | None) -> None:
     assert decode_gcd(junk) == {}
 
 
-def test_gcd_gpc_flag() -> None:
-    assert gcd_gpc("13p3p3p3pdl1") is True
-    assert gcd_gpc("13r3r3r3r5l1") is False
-    assert gcd_gpc("13r3r3r3r") is None
+def test_gcd_flags_character_is_kept_as_sent_not_read() -> None:
+    # Its bits are not published: the character is reported, never turned into a signal such as GPC.
+    assert gcd_flags("13p3p3p3pdl1") == "d"
+    assert gcd_flags("13r3r3r3r5l1") == "5"
+    assert gcd_flags("13r3r3r3r") is None
+    assert consent_from_params({"gcd": "13p3p3p3pdl1"}).other.get("gcd.flags") == "d"
+    assert "gpc" not in consent_from_params({"gcd": "13p3p3p3pdl1"}).other
 
 
 def test_consent_gcs_wins_for_storage_and_gcd_fills_v2_signals() -> None:
