@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from urllib.parse import parse_qsl, unquote, urldefrag, urljoin, urlsplit
 
+from harness.capture.redirects import EMULATED_HEADER
 from harness.decoders.registry import is_tracked_param
 from harness.link_protection import follow_redirect
 from harness.models import CapturedRequest, HopKind, ParamFate, RedirectChain, RedirectHop
@@ -44,6 +45,8 @@ def _canonical(url: str) -> tuple[str, str, int | None, str, str]:
 
 def _how_reached(previous: CapturedRequest, url: str, browser: LinkProtection | None) -> HopKind:
     if previous.status and 300 <= previous.status < 400 and previous.location:
+        if previous.response_header(EMULATED_HEADER):
+            return "stripped"  # the proxy's redirect standing for the emulated browser changing the URL
         target = urljoin(previous.url, previous.location)
         if _same_url(target, url):
             return "http"

@@ -26,8 +26,9 @@ them. Brave compares the redirect's source with its target (``SameDomainOrHost``
 included); Firefox strips redirects in ``nsHttpChannel::AsyncProcessRedirection``
 (``privacy.query_stripping.redirect``, on), and Mozilla's ``browser_stripping.js`` shows a same-site
 redirect kept and a cross-site one stripped. Safari's rule for redirects is not published: only the click is
-stripped for it. A script's or a refresh's navigation to another site is not emulated (a redirect is what
-click trackers answer with).
+stripped for it. Both also strip a navigation a page on another site starts (a script's ``location``, a
+refresh; Mozilla's tests: script navigations and link clicks to another site stripped): the proxy answers
+such a navigation with a redirect to the stripped URL, a hop of kind ``stripped`` in the chain.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from urllib.parse import unquote_plus, urlsplit
 
 from publicsuffixlist import PublicSuffixList
 
+from harness.capture.redirects import BrowserRules
 from harness.scenario import LinkProtection
 
 STRIPPED_PARAMS: dict[LinkProtection, frozenset[str]] = {
@@ -145,3 +147,12 @@ def _site(host: str) -> str:
 @lru_cache(maxsize=1)
 def _suffix_list() -> PublicSuffixList:
     return PublicSuffixList()  # the list the package ships; ~50 ms to read, once, and only under this condition
+
+
+def browser_rules(browser: LinkProtection) -> BrowserRules:
+    """The proxy's rules for a run emulating ``browser``: its redirects and its navigations from another site
+    (a script's ``location``, a refresh) stripped as that browser strips them."""
+    return BrowserRules(
+        redirect=lambda source, target: follow_redirect(browser, source, target)[0],
+        cross_site_navigation=lambda url: strip_tracking_params(url, browser)[0],
+    )

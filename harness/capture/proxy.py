@@ -35,7 +35,7 @@ from harness.capture.addons import (
     Sinkhole,
 )
 from harness.capture.ca import CertificateAuthority, ensure_ca
-from harness.capture.redirects import BrowserRedirects, RedirectRule
+from harness.capture.redirects import BrowserRedirects, BrowserRules
 from harness.errors import EventpathError
 from harness.models import CapturedRequest
 from harness.options import HostMapping
@@ -218,10 +218,10 @@ class CaptureProxy:
             port = self._lane_of_run[run_id]
         return {"server": f"http://{self.listen_host}:{port}"}
 
-    def rewrite_redirects(self, run_id: str, rule: RedirectRule) -> None:
-        """Have the run's browser follow its top-level redirects where ``rule`` says (a browser emulated
+    def emulate_browser(self, run_id: str, rules: BrowserRules) -> None:
+        """Have the run's browser follow its top-level navigations where ``rules`` say (a browser emulated
         over Chromium: see ``harness.capture.redirects``), until ``close_run``."""
-        self._redirects.set_rule(run_id, rule)
+        self._redirects.set_rules(run_id, rules)
 
     def _open_lane(self) -> int:
         """Start one more browser port (every lane is in use: more runs in flight than ever before)."""
@@ -356,7 +356,7 @@ class CaptureProxy:
         """Stop attributing the run (its context must be closed by now) and hand over its requests. Its
         lane goes to the back of the queue, so the next run to get it is the one that waited longest."""
         requests = self.log.close_run(run_id)
-        self._redirects.clear_rule(run_id)
+        self._redirects.clear_rules(run_id)
         with self._lanes_lock:
             port = self._lane_of_run.pop(run_id, None)
         if port is not None:

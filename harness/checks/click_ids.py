@@ -170,8 +170,13 @@ def _stripped_failure(
     if previous.index == 0 and previous.request_id is None:  # the ad URL as clicked, never requested as such
         where = "before the first request"
         seen = f"the ad URL {compact_url(previous.url)} was requested as {compact_url(asked.url)}"
+    elif (target := urlsplit(asked.url).hostname) == urlsplit(previous.url).hostname and previous.index > 0:
+        # A page on another site sent the browser here (a script, a refresh): the hop before is that page.
+        sender = urlsplit(ctx.result.capture.chain.hops[previous.index - 1].url).hostname
+        where = f"as a page on {sender} sent the browser to {target} (another site)"
+        seen = f"{sender} sent the browser to {compact_url(previous.url)}, which it requested as {compact_url(asked.url)}"
     else:
-        source, target = urlsplit(previous.url).hostname, urlsplit(asked.url).hostname
+        source = urlsplit(previous.url).hostname
         where = f"at the redirect from {source} to {target} (another site)"
         seen = f"hop {previous.index} redirected to {target}, which the browser requested as {compact_url(asked.url)}"
     return ctx.failure(

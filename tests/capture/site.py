@@ -280,6 +280,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(302, headers={"location": f"https://www.site.test{to}?{rest}"})
         elif route == ("ads.test", "/track"):  # a click tracker: the landing URL rides encoded in ?url=
             self._send(302, headers={"location": dict(query)["url"]})
+        elif route == ("ads.test", "/track-js"):  # a tracker page whose script sends the browser on
+            self._html("<script>location.replace(new URLSearchParams(location.search).get('url'))</script>")
         elif route == ("ads.test", "/track-without-query"):  # one that hands on the landing page, not its query
             self._send(302, headers={"location": dict(query)["url"].split("?", 1)[0]})
         elif parts.path == "/r301":

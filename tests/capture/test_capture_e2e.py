@@ -117,6 +117,19 @@ def test_under_brave_a_trackers_redirect_to_another_site_loses_its_click_ids_bef
     assert {(p.param, p.fate, p.hop) for p in capture.chain.params} == {("gclid", "dropped", 1), ("utm_source", "kept", None)}
 
 
+def test_under_firefox_a_script_on_another_site_sends_the_browser_on_without_the_click_ids(
+    harness: Harness, site: CaptureTestSite
+) -> None:
+    landing = quote("https://www.site.test/r301?gclid=EAIaIQobChMI8t2&utm_source=firefox-test", safe="")
+    plan = VisitPlan(conditions=RunConditions(link_protection="firefox"))
+    capture = harness.visit(f"https://ads.test/track-js?cid=7&url={landing}", plan=plan).capture
+    asked = [path for _, host, path, _ in site.seen if host == "www.site.test" and "utm_source=firefox-test" in path]
+    assert asked and not any("gclid" in path for path in asked), asked
+    # The tracker's script asked for the URL with gclid; the browser's stripping is the hop after it.
+    assert [h.kind for h in capture.chain.hops] == ["start", "js", "stripped", "http"]
+    assert {(p.param, p.fate, p.hop) for p in capture.chain.params} == {("gclid", "dropped", 2), ("utm_source", "kept", None)}
+
+
 def test_meta_refresh_and_js_redirects_join_the_chain(harness: Harness) -> None:
     meta = harness.visit(CLICK.format(to="/meta")).capture.chain
     js = harness.visit(CLICK.format(to="/js-drop-fbclid")).capture.chain

@@ -142,3 +142,26 @@ def test_the_click_id_check_blames_the_browser_at_the_cross_site_redirect() -> N
     assert failure.root_cause == "Stripped by the browser"
     assert failure.title == "gclid removed by Firefox's query stripping at the redirect from clicks.tracker.example to www.shop.example.co.uk (another site)"
     assert [e.request_id for e in failure.evidence] == ["d1", "d2"]
+
+
+def test_a_navigation_from_another_sites_page_stripped_by_the_browser_is_blamed_on_the_browser() -> None:
+    from harness.capture.redirects import EMULATED_HEADER
+    from harness.checks.click_ids import click_ids_reach_landing
+    from tests.checks.hits import Journey
+    from tests.checks.pii_builders import context_for
+
+    ad = f"{TRACKER}&url=https%3A%2F%2Fwww.shop.example.co.uk%2Flp%3Fgclid%3DG-1%26utm_source%3Dgoogle"
+    stripped = strip_tracking_params(LANDING, "brave")[0]
+    # The tracker's page sends the browser on by script; the proxy's 307 stands for Brave's stripping.
+    emulated = _document(LANDING, 2, 307, stripped).model_copy(update={"response_headers": [(EMULATED_HEADER, "link-protection")]})
+    navigations = [_document(ad, 1), emulated, _document(stripped, 3)]
+    chain = build_chain(ad, navigations, link_protection="brave")
+    assert [h.kind for h in chain.hops] == ["start", "js", "stripped"]
+    context = context_for(Journey(), ad, navigations=navigations)
+    context.result.capture.chain = chain
+    [failure] = click_ids_reach_landing(replace(context, conditions=RunConditions(link_protection="brave")))
+    assert failure.root_cause == "Stripped by the browser"
+    assert failure.title == (
+        "gclid removed by Brave's query filter as a page on clicks.tracker.example sent the browser to "
+        "www.shop.example.co.uk (another site)"
+    )
