@@ -17,6 +17,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from harness.blocklists import load_blocklist
+from harness.browser.client_hints import ClientHints
 from harness.browser.conditions import (
     BlockRecorder,
     ConsentNotAnswered,
@@ -510,11 +511,9 @@ async def run_visit(
     shot: asyncio.Future[str | None] | None = None  # the final screenshot, taken while the last hits go out
     tracing: asyncio.Future[None] | None = None
     try:
-        context = await browser.new_context(
-            **{**descriptor, **context_overrides(conditions, descriptor)},
-            proxy=proxy.playwright_proxy(run_id),
-            ignore_https_errors=True,
-        )
+        device = {**descriptor, **context_overrides(conditions, descriptor)}
+        context = await browser.new_context(**device, proxy=proxy.playwright_proxy(run_id), ignore_https_errors=True)
+        hints = await ClientHints.install(context, device.get("user_agent") or "")
         context.set_default_timeout(options.navigation_timeout_ms)
         context.on("dialog", lambda dialog: _answer_dialog(dialog, dialogs))
         if plan.artifacts_dir is not None:
@@ -529,6 +528,8 @@ async def run_visit(
             blocker = await apply_blocker(context, blocklist)
         context.on("page", watch_page)  # popups too: a journey may move on to one
         page = await context.new_page()
+        await hints.apply(page)  # the device's browser in its client hints, before the page loads
+        context.on("page", hints.on_popup)
         watch_page(page)  # before the landing: what the page sets off, before a step may unload it
         log = _NavigationLog(
             page, steps=steps, refresh_header=lambda at: next(iter(proxy.document_header(run_id, at, "refresh")), None)
