@@ -1,7 +1,7 @@
 """The vendors' own browser clients, run by eventpath end to end: page, proxy, sinkhole, decoders.
 
-The npm fixtures (``npm_clients/record.py``) test the decoders on what Segment's, RudderStack's and
-Snowplow's libraries send, answered as the vendors answer. Here the same bundled clients run in a real run:
+The npm fixtures (``npm_clients/record.py``) test the decoders on what Segment's, RudderStack's,
+Snowplow's, Amplitude's, Mixpanel's and PostHog's libraries send, answered as the vendors answer. Here the same bundled clients run in a real run:
 their hits go through the capture proxy and are answered by eventpath's sinkhole, so what the clients do
 with those answers (a retry would double every event, an unanswered CORS preflight would stop the hit
 itself) shows in the decoded events. Each sends to a first-party collector on the shop's own domain (no
@@ -28,6 +28,7 @@ from harness.browser.visit import VisitPlan
 from harness.engine import Harness
 from harness.options import HostMapping, RunOptions
 from harness.scenario import ScriptStep
+from tests.decoders.fixture_loader import FIXTURES, load_fixture
 from tests.decoders.npm_clients.record import LANDING, SCENARIOS, Scenario
 from tests.local_site import LocalSite
 
@@ -37,7 +38,14 @@ BUILD = "cd tests/decoders/npm_clients && npm ci && npm run build"
 # (The CORS preflight to Snowplow's collector at a custom path cannot be judged by a payload, so it goes to
 # the collector, whose host does not resolve here: the proxy answers it, and the hit follows.)
 SERVED_HOSTS = ("shop.example-shop.com", "cdn.segment.com", "api.rudderstack.com")
-FIRST_PARTY = {("segment", "proxied"), ("rudderstack", "proxied"), ("snowplow", "custom-path")}
+FIRST_PARTY = {
+    ("segment", "proxied"),
+    ("rudderstack", "proxied"),
+    ("snowplow", "custom-path"),
+    ("amplitude", "proxied"),
+    ("mixpanel", "proxied"),
+    ("posthog", "proxied"),
+}
 CHOSEN = [s for s in SCENARIOS if (s.vendor, s.name) in FIRST_PARTY]
 
 PAGE = """<!doctype html><html><head><title>Checkout</title></head><body><h1>Checkout</h1>
@@ -114,6 +122,21 @@ SEGMENT_SPEC_EVENTS = Counter(["page", "identify", "Order Completed", "Add to Ca
 SNOWPLOW_EVENTS = Counter(["page_view", "add-to-basket", "newsletter_signup", "snowplow_ecommerce_action"])
 
 
+# Amplitude's revenue fields carry the order's value; Mixpanel and PostHog define none (see their decoders).
+PRODUCT_ANALYTICS_ORDERS = {"amplitude": (59.9, "EUR"), "mixpanel": (None, None), "posthog": (None, None)}
+
+
+def expected_calls(scenario: Scenario) -> Counter[str]:
+    """Segment's and Snowplow's calls by name; for the product-analytics clients, which add events of their
+    own (page views, sessions, attribution), the events their recorded fixtures expect."""
+    if scenario.vendor == "snowplow":
+        return SNOWPLOW_EVENTS
+    if scenario.vendor in PRODUCT_ANALYTICS_ORDERS:
+        fixtures = sorted((FIXTURES / scenario.vendor).glob(f"npm-{scenario.name}-*.json"))
+        return Counter(e["event"] for path in fixtures for e in load_fixture(path)["events"])
+    return SEGMENT_SPEC_EVENTS
+
+
 @pytest.mark.parametrize("scenario", CHOSEN, ids=[f"{s.vendor}-{s.name}" for s in CHOSEN])
 def test_a_vendors_own_client_is_captured_answered_and_decoded_once_per_call(
     harness: Harness, client_site: _ClientSite, scenario: Scenario
@@ -128,8 +151,25 @@ def test_a_vendors_own_client_is_captured_answered_and_decoded_once_per_call(
     assert hits and all(r.sinkholed for r in hits), "every hit answered locally, none sent on"
     events = [e for e in result.events if e.vendor == scenario.vendor]
     assert not [e for e in events if e.malformed], [e.malformed_reason for e in events if e.malformed]
-    expected = SNOWPLOW_EVENTS if scenario.vendor == "snowplow" else SEGMENT_SPEC_EVENTS
-    assert Counter(e.event for e in events) == expected, "each call decoded exactly once: no retry, none lost"
-    purchase = next(e for e in events if e.transaction_id)
-    assert (purchase.value, purchase.currency) == (59.9, "EUR")
+    assert Counter(e.event for e in events) == expected_calls(scenario), "each call decoded exactly once: no retry, none lost"
+    if scenario.vendor in PRODUCT_ANALYTICS_ORDERS:
+        purchase = next(e for e in events if e.event == "Order Completed")
+        assert (purchase.value, purchase.currency) == PRODUCT_ANALYTICS_ORDERS[scenario.vendor]
+    else:
+        purchase = next(e for e in events if e.transaction_id)
+        assert (purchase.value, purchase.currency) == (59.9, "EUR")
     assert purchase.click_ids.get("gclid") == "Cj0KCQiA-eventpath-gclid", "the click ID read from the page URL"
+
+
+def test_a_client_that_drops_bots_sees_a_visitor_in_an_eventpath_run(harness: Harness, client_site: _ClientSite) -> None:
+    # posthog-js sends nothing from a browser it takes for a bot (navigator.webdriver, a HeadlessChrome user
+    # agent or brand): with its filter on, as sites ship it, an eventpath run must still be a visitor.
+    scenario = next(s for s in CHOSEN if s.vendor == "posthog")
+    settings = json.loads(scenario.call.removeprefix("window.eventpathPosthog(").removesuffix(")"))
+    settings["config"] = {**settings.get("config", {}), "opt_out_useragent_filter": False}
+    client_site.bundle = Path(scenario.bundle).stem
+    client_site.settings = scenario.settings
+    call = f"async () => window.eventpathPosthog({json.dumps(settings)})"
+    result = harness.visit(LANDING, plan=VisitPlan(journey=scenario_journey([ScriptStep(script=call)], "npm", 15_000)))
+    events = [e for e in result.events if e.vendor == "posthog"]
+    assert Counter(e.event for e in events) == expected_calls(scenario), "the bot filter dropped eventpath's visit"

@@ -1,10 +1,10 @@
-"""Record Segment, Snowplow and RudderStack decoder fixtures from their real npm clients, driven in Chromium.
+"""Record Segment, Snowplow, RudderStack, Amplitude, Mixpanel and PostHog decoder fixtures from their real npm clients, driven in Chromium.
 
 Run by hand (needs node_modules and the built bundles; the normal test run only reads the fixtures)::
 
     cd tests/decoders/npm_clients && npm ci && npm run build && python record.py [vendor ...]
 
-With vendor names (``segment``, ``snowplow``, ``rudderstack``) only those vendors' scenarios run and only
+With vendor names (``segment``, ``snowplow``, ``rudderstack``, ``amplitude``, ``mixpanel``, ``posthog``) only those vendors' scenarios run and only
 their ``npm-*`` fixtures are rewritten.
 
 Each scenario serves a landing page (with click IDs and UTMs in its URL) through ``page.route``, loads the
@@ -17,6 +17,7 @@ the client to send), never from running the decoder, so the fixtures test the de
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import re
 import sys
@@ -134,6 +135,54 @@ def _rudderstack(name: str, write_key: str, data_plane: str, **load_options: Any
     )
 
 
+def _amplitude(name: str, api_key: str, **options: Any) -> Scenario:
+    return Scenario(
+        vendor="amplitude",
+        name=name,
+        package="@amplitude/analytics-browser",
+        bundle="dist/amplitude.js",
+        call=f"window.eventpathAmplitude({json.dumps({'apiKey': api_key, 'options': options, 'settleMs': 600})})",
+    )
+
+
+def _mixpanel(name: str, token: str, **config: Any) -> Scenario:
+    return Scenario(
+        vendor="mixpanel",
+        name=name,
+        package="mixpanel-browser",
+        bundle="dist/mixpanel.js",
+        call=f"window.eventpathMixpanel({json.dumps({'token': token, 'config': config, 'settleMs': 1500})})",
+    )
+
+
+# posthog-js loads its remote config (/array/<token>/config) before it sends: the smallest answer of the
+# shape PostHog serves (analytics endpoint, compression, every optional feature off, no feature flags).
+def _posthog_config(token: str) -> dict[str, Any]:
+    return {
+        "analytics": {"endpoint": "/i/v0/e/"},
+        "autocapture_opt_out": True,
+        "hasFeatureFlags": False,
+        "heatmaps": False,
+        "sessionRecording": False,
+        "siteApps": [],
+        "supportedCompression": ["gzip", "gzip-js"],
+        "surveys": False,
+        "token": token,
+    }
+
+
+def _posthog(name: str, token: str, api_host: str, **config: Any) -> Scenario:
+    call = {"token": token, "apiHost": api_host, "config": config, "settleMs": 1200}
+    return Scenario(
+        vendor="posthog",
+        name=name,
+        package="posthog-js",
+        bundle="dist/posthog.js",
+        call=f"window.eventpathPosthog({json.dumps(call)})",
+        settings=_posthog_config(token),
+    )
+
+
 SCENARIOS = [
     _segment("us", "wkUS1234567890abcdef", "api.segment.io/v1"),
     _segment(
@@ -160,6 +209,20 @@ SCENARIOS = [
         queueOptions={"batch": {"enabled": True, "maxItems": 3, "flushInterval": 500}},
     ),
     _rudderstack("proxied", "2RsWkProxy567890abcdefghij", "https://rs.example-shop.com"),
+    # Default US endpoint, everything in one flush: a body over 2 KB goes gzip-compressed (Content-Encoding).
+    _amplitude("us", "0123456789abcdef0123456789abcdef"),
+    _amplitude("eu-batch", "fedcba9876543210fedcba9876543210", serverZone="EU", useBatch=True, flushQueueSize=3),
+    _amplitude(
+        "proxied", "abcdef0123456789abcdef0123456789", serverUrl="https://amp.example-shop.com/2/httpapi", flushQueueSize=1
+    ),
+    _mixpanel("us", "a1b2c3d4e5f60718293a4b5c6d7e8f90"),  # api-js.mixpanel.com: batched, JSON payloads
+    _mixpanel("eu-unbatched", "b1b2c3d4e5f60718293a4b5c6d7e8f90", api_host="https://api-eu.mixpanel.com",
+              batch_requests=False),
+    _mixpanel("proxied", "c1b2c3d4e5f60718293a4b5c6d7e8f90", api_host="https://mp.example-shop.com"),  # base64
+    _posthog("us", "phc_EventpathUsToken0123456789abcdefghijklmn", "https://us.i.posthog.com"),
+    _posthog("eu-uncompressed", "phc_EventpathEuToken0123456789abcdefghijklmn", "https://eu.i.posthog.com",
+             disable_compression=True, request_batching=False),
+    _posthog("proxied", "phc_EventpathPxToken0123456789abcdefghijklmn", "https://ph.example-shop.com"),
 ]
 
 
@@ -247,9 +310,82 @@ def rudderstack_expected(message: dict[str, Any], write_key: str) -> dict[str, A
     return expected
 
 
+# What each call of amplitude/mixpanel/posthog.entry.js was told to send, by the label of its event.
+# The clients add their own: Amplitude's session_start, page view and attribution identify; Mixpanel's
+# and PostHog's page views. Amplitude's revenue comes from its revenue fields (price * quantity); Mixpanel
+# and PostHog define none, so their orders carry no value (the site's properties stay in params).
+PRODUCT_EXPECTED: dict[str, dict[str, Any]] = {
+    "amplitude:Order Completed": {"value": 59.9, "currency": "EUR"},
+    "amplitude:revenue_amount": {"value": 59.9, "currency": "EUR"},
+    "amplitude:identify": {"user_data": {"em": "raw", "ph": "raw"}},
+    "mixpanel:identify": {"user_data": {"em": "raw", "ph": "raw"}},
+    "posthog:identify": {"user_data": {"em": "raw", "ph": "raw"}},
+}
+
+
+def _product_label(vendor: str, item: dict[str, Any]) -> str:
+    """The entry's call an event comes from: identify when it sets the email, else its event name."""
+    text = json.dumps(item)
+    if "jane.doe@example.com" in text and vendor != "posthog" or (
+        vendor == "posthog" and "jane.doe@example.com" in json.dumps(item.get("properties", {}).get("$set", {}))
+    ):
+        return "identify"
+    return str(item.get("event_type") or item.get("event") or ("engage" if "$distinct_id" in item else "groups"))
+
+
+def product_expected(vendor: str, hit: dict[str, Any]) -> tuple[str | None, list[dict[str, Any]]]:
+    path = urlsplit(hit["url"]).path
+    if vendor == "posthog" and not re.search(r"/(e|i/v0/e)/$", path):
+        return None, []  # remote config, feature flags: PostHog's, but no events
+    text = _hit_text(hit)
+    if vendor == "amplitude":
+        payload = json.loads(text)
+        items, account = payload["events"], payload["api_key"]
+    elif vendor == "mixpanel":
+        data = dict(parse_qsl(text))["data"]
+        decoded = json.loads(data if data[:1] in "[{" else base64.b64decode(data))
+        items = decoded if isinstance(decoded, list) else [decoded]
+        account = None
+    else:
+        payload = json.loads(text)
+        items, account = payload["batch"], payload["api_key"]
+    expected = []
+    for item in items:
+        label = _product_label(vendor, item)
+        endpoint = path.rstrip("/").rsplit("/", 1)[-1]
+        event: dict[str, Any] = {
+            "vendor": vendor,
+            "event": endpoint if vendor == "mixpanel" and endpoint != "track" else item.get("event_type") or item.get("event"),
+            "source": "browser",
+            "malformed": False,
+            "value": None,
+            "currency": None,
+            "transaction_id": None,
+            "user_data": {},
+        }
+        if vendor == "amplitude":
+            event.update(account_id=account, event_id=item["insert_id"])
+            if label == "[Amplitude] Page Viewed":
+                event["page_url"] = LANDING
+        elif vendor == "mixpanel" and endpoint == "track":
+            event.update(account_id=item["properties"]["token"], event_id=item["properties"]["$insert_id"],
+                         page_url=LANDING)
+        elif vendor == "mixpanel":
+            event.update(account_id=item["$token"])
+        else:
+            event.update(account_id=account, event_id=item["uuid"], page_url=LANDING)
+        # The clients copy the landing URL's click IDs into what they send, except on profile updates.
+        event["click_ids"] = CLICK_IDS if CLICK_IDS["gclid"] in json.dumps(item) else {}
+        event.update(PRODUCT_EXPECTED.get(f"{vendor}:{label}", {}))
+        expected.append(event)
+    return vendor, expected
+
+
 def expected_events(scenario: Scenario, hit: dict[str, Any]) -> tuple[str | None, list[dict[str, Any]]]:
     """The vendor expected to claim the hit, and its events' expected fields."""
     url, body = hit["url"], hit.get("body", "")
+    if scenario.vendor in PRODUCT_ANALYTICS:
+        return product_expected(scenario.vendor, hit)
     if scenario.vendor == "segment":
         if urlsplit(url).path.endswith("/m"):
             return None, []  # analytics-next's own metrics beacon: Segment's, but not an event hit
@@ -269,6 +405,11 @@ def expected_events(scenario: Scenario, hit: dict[str, Any]) -> tuple[str | None
 
 
 def hit_label(scenario: Scenario, hit: dict[str, Any]) -> str:
+    if scenario.vendor in PRODUCT_ANALYTICS:
+        claimed, events = expected_events(scenario, hit)
+        if claimed is None:
+            return "not-a-hit-" + urlsplit(hit["url"]).path.strip("/").split("/")[-1]
+        return events[0]["event"].strip("$[]") if len(events) == 1 else f"batch{len(events)}"
     if scenario.vendor == "segment" and urlsplit(hit["url"]).path.endswith("/m"):
         return "metrics"
     if scenario.vendor in ("segment", "rudderstack"):
@@ -278,6 +419,64 @@ def hit_label(scenario: Scenario, hit: dict[str, Any]) -> str:
         return str(data.get("event") or data.get("type"))
     events = expected_events(scenario, hit)[1]
     return events[0]["event"] if len(events) == 1 else f"batch{len(events)}"
+
+
+# --- Amplitude, Mixpanel, PostHog: bodies and answers -----------------------------------------------
+
+
+def _body_as_decoders_see_it(raw: bytes | None, content_encoding: str | None) -> dict[str, Any]:
+    """The body as eventpath's capture hands it to decoders: a Content-Encoding: gzip body (Amplitude's
+    default endpoints) decompressed, as mitmproxy decodes it; text as text; other bytes (posthog-js's
+    gzip-js, which sends no Content-Encoding) as base64."""
+    data = raw or b""
+    if (content_encoding or "").lower() == "gzip":
+        data = gzip.decompress(data)
+    try:
+        return {"body": data.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {"body_base64": base64.b64encode(data).decode("ascii")}
+
+
+def _hit_text(hit: dict[str, Any]) -> str:
+    if "body_base64" in hit:
+        data = base64.b64decode(hit["body_base64"])
+        return gzip.decompress(data).decode("utf-8") if data[:2] == b"\x1f\x8b" else data.decode("utf-8")
+    return str(hit.get("body", ""))
+
+
+def _amplitude_answer(scenario: Scenario, url: str, hit: dict[str, Any]) -> tuple[int, str, str]:
+    # HTTP V2 API's success answer (amplitude.com/docs/apis/analytics/http-v2, "Response format").
+    events = json.loads(_hit_text(hit)).get("events", [])
+    answer = {"code": 200, "events_ingested": len(events), "payload_size_bytes": len(_hit_text(hit)),
+              "server_upload_time": 1767225600000}
+    return 200, "application/json", json.dumps(answer)
+
+
+def _mixpanel_answer(scenario: Scenario, url: str, hit: dict[str, Any]) -> tuple[int, str, str]:
+    # Mixpanel's ingestion API answers 1 (accepted), or {"status": 1, "error": null} when asked verbose=1.
+    query = dict(parse_qsl(urlsplit(url).query))
+    if query.get("verbose") == "1":
+        return 200, "application/json", json.dumps({"status": 1, "error": None})
+    return 200, "text/plain", "1"
+
+
+def _posthog_answer(scenario: Scenario, url: str, hit: dict[str, Any]) -> tuple[int, str, str]:
+    path = urlsplit(url).path
+    if re.fullmatch(r"/array/[^/]+/config", path):
+        return 200, "application/json", json.dumps(scenario.settings)
+    if re.fullmatch(r"/array/[^/]+/config\.js", path):
+        config = json.dumps(scenario.settings)
+        return 200, "application/javascript", f"(function(){{window._POSTHOG_REMOTE_CONFIG=window._POSTHOG_REMOTE_CONFIG||{{}};window._POSTHOG_REMOTE_CONFIG[{json.dumps(scenario.settings['token'])}]={{config:{config},siteApps:[]}}}})();"
+    if path.startswith("/flags"):
+        return 200, "application/json", json.dumps({"flags": {}, "errorsWhileComputingFlags": False, "requestId": "0195e5d7-0000-7000-8000-000000000000"})
+    return 200, "application/json", json.dumps({"status": "Ok"})
+
+
+PRODUCT_ANALYTICS: dict[str, Callable[[Scenario, str, dict[str, Any]], tuple[int, str, str]]] = {
+    "amplitude": _amplitude_answer,
+    "mixpanel": _mixpanel_answer,
+    "posthog": _posthog_answer,
+}
 
 
 # --- capture -------------------------------------------------------------------------------------
@@ -314,19 +513,24 @@ def _handler(scenario: Scenario, page_html: str) -> Callable[[Route], None]:
         if request.method == "OPTIONS":
             route.fulfill(status=204, headers=_cors(headers.get("origin")))
             return
-        scenario.captured.append(
-            {
-                "method": request.method,
-                "url": url,
-                "headers": [
-                    [h["name"].lower(), h["value"]]
-                    for h in request.headers_array()
-                    if h["name"].lower() in KEPT_HEADERS
-                ],
-                "body": request.post_data or "",
-            }
-        )
-        if scenario.vendor == "segment":
+        hit = {
+            "method": request.method,
+            "url": url,
+            "headers": [
+                [h["name"].lower(), h["value"]] for h in request.headers_array() if h["name"].lower() in KEPT_HEADERS
+            ],
+        }
+        if scenario.vendor in PRODUCT_ANALYTICS:
+            hit.update(_body_as_decoders_see_it(request.post_data_buffer, headers.get("content-encoding")))
+            if headers.get("content-encoding"):
+                hit["content_encoding"] = headers["content-encoding"]
+        else:
+            hit["body"] = request.post_data or ""
+        scenario.captured.append(hit)
+        if scenario.vendor in PRODUCT_ANALYTICS:
+            status, content_type, body = PRODUCT_ANALYTICS[scenario.vendor](scenario, url, hit)
+            route.fulfill(status=status, content_type=content_type, body=body, headers=_cors(headers.get("origin")))
+        elif scenario.vendor == "segment":
             route.fulfill(status=200, content_type="application/json", body='{"success": true}',
                           headers=_cors(headers.get("origin")))
         elif scenario.vendor == "rudderstack":  # the data plane answers "OK"
@@ -365,8 +569,13 @@ def fixture_for(scenario: Scenario, index: int, hit: dict[str, Any]) -> tuple[Pa
     version = PINNED[scenario.package]
     path = FIXTURES / scenario.vendor / f"npm-{scenario.name}-{index:02d}-{label}.json"
     data = {
-        "source": f"{scenario.package}@{version} driven in Chromium by tests/decoders/npm_clients/record.py",
-        "request": {k: hit[k] for k in ("method", "url", "headers", "body")},
+        "source": f"{scenario.package}@{version} driven in Chromium by tests/decoders/npm_clients/record.py"
+        + (
+            f" (sent with Content-Encoding: {hit['content_encoding']}; the body as the capture proxy decodes it)"
+            if "content_encoding" in hit
+            else ""
+        ),
+        "request": {k: hit[k] for k in ("method", "url", "headers", "body", "body_base64") if k in hit},
         "claimed_by": claimed_by,
         "events": events,
     }
