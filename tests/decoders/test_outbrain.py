@@ -20,13 +20,16 @@ def request(url: str, method: str = "GET") -> CapturedRequest:
     [
         ("https://tr.outbrain.com/unifiedPixel?marketerId=m&name=PAGE_VIEW", True),
         ("https://tr.outbrain.com/unifiedpixel?marketerId=m&name=PAGE_VIEW", False),
+        # The legacy endpoint, still fired by click trackers' postbacks and older integrations.
+        ("https://tr.outbrain.com/pixel?ob_click_id=00abc&name=Lead&orderValue=1", True),
+        ("https://tr.outbrain.com/pixel/x?name=Lead", False),
         ("https://tr.outbrain.com/something?marketerId=x&name=y", False),
         ("https://amplify.outbrain.com/cp/obtp.js", False),
         ("https://sync.outbrain.com/cookie-sync", False),
         ("https://shop.example/unifiedPixel?marketerId=m&name=x", False),
     ],
 )
-def test_claims_the_unified_pixel_only(url: str, claimed: bool) -> None:
+def test_claims_the_pixel_endpoints_only(url: str, claimed: bool) -> None:
     assert DECODER.claims(request(url)) is claimed
 
 

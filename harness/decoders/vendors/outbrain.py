@@ -7,6 +7,11 @@ The pixel (``amplify.outbrain.com/cp/obtp.js``, never a hit) sends each ``obApi(
 ``Purchase``, ...). Server-side postbacks (an sGTM tag) send ``unifiedPixel?ob_click_id=<click>&name=..``
 with the order fields and no marketerId: the click ID ties them to the account.
 
+The legacy endpoint ``tr.outbrain.com/pixel`` takes the same parameters and is still fired: a browser
+extension's XHR (``/pixel?marketerId=..&obApiVersion=1.0.11&name=..&dl=..&optOut=false&bust=..``, public
+GitHub file, stored-index id 45082930022) and S2S postbacks configured in click trackers
+(``/pixel?ob_click_id={CLICK_ID}&name=Lead&orderValue={PAYOUT}``, stored-index ids 32934979078, 16477624202).
+
 ``sync.outbrain.com`` (cookie sync) and Outbrain's widget hosts are never hits.
 """
 
@@ -17,7 +22,8 @@ from harness.decoders.wire import request_params_dict, text_or_none, to_number
 from harness.models import CapturedRequest, DecodedEvent, SinkholeReply
 
 _HOST = "tr.outbrain.com"
-_PATHS = ("/unifiedPixel", "/unifiedPixel/")
+# /pixel is the pre-unifiedPixel endpoint, same parameters (sources in the docstring).
+_PATHS = ("/unifiedPixel", "/unifiedPixel/", "/pixel")
 _KNOWN = frozenset({"marketerId", "name", "dl", "orderValue", "currency", "orderId", "ob_click_id"})
 
 
