@@ -65,6 +65,12 @@ def params_hit(value: object, flags: str = "pa%3A1%3Aar%3A1") -> CapturedRequest
         ("https://yandex.ru/watch/12345678", False),
         ("https://mc.yandex.ru.evil.example/watch/12345678", False),
         ("https://www.youtube.com/watch?v=dQw4w9WgXcQ", False),
+        # The Measurement Protocol: Metrica's /collect only, never a site's or Google's.
+        ("https://mc.yandex.ru/collect?tid=1&cid=2&t=pageview", True),
+        ("https://mc.yandex.ru/collect/?tid=1&cid=2&t=pageview", True),
+        ("https://mc.yandex.ru/collector", False),
+        ("https://shop.example/collect?tid=1&t=pageview", False),
+        ("https://metrics.shop.example/collect/?tid=1&cid=2&t=event&ea=lead", False),
     ],
 )
 def test_claims_metrica_collection_endpoints_only(url: str, claimed: bool) -> None:
@@ -75,6 +81,10 @@ def test_claims_metrica_collection_endpoints_only(url: str, claimed: bool) -> No
 
 
 def test_hints_agree_with_claims() -> None:
+    assert not DECODER.claims(request("https://www.google-analytics.com/collect?v=1&tid=UA-1-1&t=pageview"))
+    assert DECODER.surely_claims("mc.yandex.ru", "POST", "/collect") and DECODER.may_claim_path(
+        "GET", "/collect/"
+    )
     assert DECODER.may_claim_host("mc.yandex.by") and not DECODER.may_claim_host("yandex.ru")
     assert DECODER.may_claim_path("GET", "/watch/1") and not DECODER.may_claim_path("GET", "/metrika/tag.js")
     assert DECODER.surely_claims("mc.yandex.ru", "POST", "/webvisor/1")
@@ -288,3 +298,54 @@ def test_profile_declares_yclid_and_an_ad_tag_without_consent_mode() -> None:
     )
     assert "yclid" in click_id_params()  # followed through redirects like the well-known click IDs
     assert {"hittoken", "rn", "i", "et", "st"} <= DECODER.volatile_params
+
+
+# --- the Measurement Protocol (/collect) ---
+
+MP = "https://mc.yandex.ru/collect"
+
+
+def mp_hit(query: str, method: str = "POST") -> CapturedRequest:
+    if method == "GET":
+        return request(f"{MP}?{query}")
+    return request(MP, "POST", query, [("content-type", "application/x-www-form-urlencoded")])
+
+
+def test_measurement_protocol_secret_never_reaches_params() -> None:
+    events = DECODER.decode(mp_hit("tid=42&cid=7&ms=s3cr3t-token&t=event&ea=lead&pa=purchase&tr=10&ti=A1"))
+    assert [e.event for e in events] == ["lead", "purchase"]
+    assert all("ms" not in e.params and "s3cr3t-token" not in json.dumps(e.params) for e in events)
+
+
+def test_measurement_protocol_only_a_purchase_has_revenue_kept_as_sent_when_no_number() -> None:
+    (add,) = DECODER.decode(mp_hit("tid=42&cid=7&t=event&pa=add&tr=10&pr1id=SKU"))
+    assert (add.event, add.value, add.transaction_id) == ("add", None, None)
+    (purchase,) = DECODER.decode(mp_hit("tid=42&cid=7&t=event&pa=purchase&tr=12%2C50&ti=A1", "GET"))
+    assert purchase.value is None and purchase.params["value_raw"] == "12,50"
+    assert purchase.transaction_id == "A1" and "tr" not in purchase.params and "ti" not in purchase.params
+
+
+def test_measurement_protocol_page_carries_yclid_and_the_request_source() -> None:
+    hit = mp_hit("tid=42&cid=7&t=pageview&dl=https%3A%2F%2Fshop.example%2F%3Fyclid%3D123", "GET")
+    hit = hit.model_copy(update={"source": "server"})
+    (event,) = DECODER.decode(hit)
+    assert (event.event, event.page_url, event.click_ids, event.source) == (
+        "pageview",
+        "https://shop.example/?yclid=123",
+        {"yclid": "123"},
+        "server",
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "reason"),
+    [
+        ("cid=7&t=pageview", "tag ID"),
+        ("tid=42&cid=7&t=transaction", "unknown type"),
+        ("tid=42&cid=7", "unknown type"),
+        ("tid=42&cid=7&t=event&ec=x", "without a goal"),
+    ],
+)
+def test_unreadable_measurement_protocol_hits_are_one_malformed_event(query: str, reason: str) -> None:
+    events = DECODER.decode(mp_hit(query))
+    assert len(events) == 1 and events[0].malformed and reason in (events[0].malformed_reason or "")

@@ -38,15 +38,25 @@ as a page view), ``notBounce``, ``extLink``, ``file`` (their ``page-url`` is the
 no consent mode: its hits carry nothing about consent (``gdpr`` in ``browser-info`` and the telemetry is
 undocumented and left as sent), so it is judged as an ad tag; its goals also feed Yandex Direct.
 ``/webvisor/<id>`` (session-replay chunks) and ``/clmap/<id>`` (click-map coordinates) are claimed, so they are
-answered locally and searched for personal data, but decode to no event. The Measurement Protocol
-(``mc.yandex.ru/collect``) is not decoded here.
+answered locally and searched for personal data, but decode to no event.
+
+The Measurement Protocol: a GET, or a POST with an urlencoded body, to ``mc.yandex.ru/collect`` (``/collect/``
+too), from the site's server (or its page) with ``tid`` (the counter), ``cid`` (the visitor's ClientID), ``ms``
+(the counter's Measurement Protocol secret: left out of params), ``t`` (``pageview`` or ``event``), ``dl``
+(the page), ``dr``, ``dt``, ``ea`` (the goal), and for e-commerce ``pa`` (``detail``, ``add``, ``remove``,
+``purchase``), ``ti`` (transaction), ``tr`` (transaction revenue), ``tcc`` and ``pr<N>id``/``nm``/``pr``/``qt``...
+A ``pageview`` is one ``pageview`` event; an ``event`` is one event named by its goal ``ea`` and one named by
+its ``pa``, the purchase's value ``tr`` and order ID ``ti``. Other parameters (``ev``, ``cu``, ``params``...,
+which Yandex's table does not name or real clients copy from Google's protocol) stay in params as sent.
 
 Sources: Yandex's open-source tag.js (github.com/yandex/metrica-tag: ``src/api/watch``, ``src/api/common``,
 ``src/providers/goal``, ``params``, ``ecommerce`` and its spec, ``clicks``, ``firstPartyMethod``,
 ``src/middleware/params``, ``senderWatchInfo``, ``src/sender/default``, ``src/transport``); Yandex docs
 (e-commerce data, revenue by goal, firstPartyParams(Hashed), CSP hosts, Direct URL parameters); captured
 hits (Gatling recordings of shtab.opmoscow.ru, a Chrome "copy as fetch" of bcs-express.ru, LoadRunner
-recordings of passport.yandex.ru, a k6 recording of rusagro.live) and amphtml's Metrica vendor config.
+recordings of passport.yandex.ru, a k6 recording of rusagro.live, a WebInspector HAR of zafontan.ru) and
+amphtml's Metrica vendor config; for the Measurement Protocol, Yandex's "Uploading data" page
+(yandex.com/dev/metrika/en/data-import/measurement-upload) and public server code sending it.
 """
 
 from __future__ import annotations
@@ -80,6 +90,11 @@ _HOST_SET = frozenset(METRICA_HOSTS)
 _WATCH = "/watch/"
 # The collection endpoints; /metrika/* (the scripts, metrika_match.html), /cc, /informer are not.
 _HIT_PREFIXES = (_WATCH, "/webvisor/", "/clmap/")
+# The Measurement Protocol's endpoint (server clients send both spellings).
+_COLLECT_PATHS = frozenset({"/collect", "/collect/"})
+# Measurement Protocol fields the typed fields hold, and its secret, which no report may carry.
+_MP_TYPED = frozenset({"tid", "dl", "ms"})
+_MP_PURCHASE_TYPED = frozenset({"tr", "ti"})
 # /watch/<counter>, and /watch/<counter>/1 (tag.js's path for POSTs, which must not be redirected).
 _WATCH_PATH = re.compile(r"^/watch/(?P<counter>[^/]*)(?:/[^/]*)?/?$")
 _GOAL_SCHEME = "goal"
@@ -129,10 +144,10 @@ class YandexMetricaDecoder(Decoder):
         return self.surely_claims(request.host, request.method, request.path)
 
     def may_claim_path(self, method: str, path: str) -> bool:
-        return path.startswith(_HIT_PREFIXES)
+        return path.startswith(_HIT_PREFIXES) or path in _COLLECT_PATHS
 
     def surely_claims(self, host: str, method: str, path: str) -> bool:
-        return path.startswith(_HIT_PREFIXES) and host.rstrip(".") in _HOST_SET
+        return (path.startswith(_HIT_PREFIXES) or path in _COLLECT_PATHS) and host.rstrip(".") in _HOST_SET
 
     def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
         # tag.js asks for JSON (wmode=7, fetch/XHR) or JSONP (wmode=5); an image (the noscript pixel, the
@@ -149,6 +164,8 @@ class YandexMetricaDecoder(Decoder):
         return _GIF_REPLY
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
+        if request.path in _COLLECT_PATHS:
+            return measurement_protocol_events(self, request)
         if not request.path.startswith(_WATCH):
             return []  # session replay and click-map data: no event
         match = _WATCH_PATH.match(request.path)
@@ -305,6 +322,53 @@ class _WatchHit:
             params=params,
             **typed,
         )
+
+
+def measurement_protocol_events(
+    decoder: YandexMetricaDecoder, request: CapturedRequest
+) -> list[DecodedEvent]:
+    """A Measurement Protocol hit (``/collect``): a page view, or a goal and/or an e-commerce action."""
+    fields = request_params_dict(request)  # the query, then an urlencoded body
+    counter = text_or_none(fields.get("tid"))
+    if not counter:
+        return [decoder.malformed(request, "Measurement Protocol hit without a tag ID (tid)")]
+    page = text_or_none(fields.get("dl"))
+    click = query_value(page, "yclid") if page else None
+    params = {k: v for k, v in fields.items() if k not in _MP_TYPED and v != ""}
+
+    def event(name: str, own: dict[str, Any], **typed: Any) -> DecodedEvent:
+        return new_event(
+            vendor=decoder.vendor,
+            event=name,
+            account_id=counter,
+            click_ids={"yclid": click} if click else {},
+            page_url=page,
+            source=request.source,  # a server's, mostly; the protocol also takes a page's
+            params=own,
+            **typed,
+        )
+
+    kind = fields.get("t")
+    if kind == "pageview":
+        return [event("pageview", params)]
+    if kind != "event":
+        return [decoder.malformed(request, f"Measurement Protocol hit of unknown type t={kind!r}")]
+    events = []
+    goal = text_or_none(fields.get("ea"))
+    if goal:
+        events.append(event(goal, dict(params)))
+    action = text_or_none(fields.get("pa"))
+    if action == "purchase":
+        own = {k: v for k, v in params.items() if k not in _MP_PURCHASE_TYPED}
+        value = number_keeping_raw(fields.get("tr"), own)
+        events.append(event(action, own, value=value, transaction_id=text_or_none(fields.get("ti"))))
+    elif action:
+        events.append(event(action, dict(params)))
+    if not events:
+        return [
+            decoder.malformed(request, "Measurement Protocol event without a goal (ea) or an action (pa)")
+        ]
+    return events
 
 
 def browser_info(value: str | None) -> dict[str, str]:
