@@ -378,13 +378,17 @@ def _cookie_failure(
 
 # Names a scenario may use for a click ID on a hit -> the ad URL parameter it stands for.
 _HIT_NAME_TO_AD_PARAM = {"gclaw": "gclid", "fbc": "fbclid", "gclgb": "gbraid"}
-# The DecodedEvent.click_ids keys that may carry each ad URL parameter (decoders strip GCL./fb. wrappers).
-_CARRIER_KEYS: dict[str, tuple[str, ...]] = {
-    "gclid": ("gclid", "gclaw"),
-    "gbraid": ("gbraid", "gclgb"),
-    "wbraid": ("wbraid", "gclgb"),
-    "fbclid": ("fbclid",),
-}
+
+
+def carrier_keys(param: str) -> tuple[str, ...]:
+    """The DecodedEvent.click_ids keys that may carry the ad URL parameter ``param``: its own name, and those
+    the vendors' profiles name for it (``VendorProfile.click_id_keys``; decoders strip GCL./fb. wrappers)."""
+    keys = [param]
+    for profile in vendor_profiles().values():
+        keys.extend(profile.click_id_keys.get(param, ()))
+    return tuple(dict.fromkeys(keys))
+
+
 def default_hit_vendors() -> dict[str, tuple[str, ...]]:
     """click ID -> the vendors whose conversion hits must carry it (their profiles' ``hit_click_ids``, else
     ``click_ids``)."""
@@ -413,7 +417,7 @@ def _ad_param(hit_name: str, in_ad: dict[str, str]) -> str:
 
 def carried_values(event: DecodedEvent, param: str) -> list[str]:
     """The values of one ad click ID an event carries, in whichever of the vendor's spellings."""
-    values = [event.click_ids[k] for k in _CARRIER_KEYS.get(param, (param,)) if event.click_ids.get(k)]
+    values = [event.click_ids[k] for k in carrier_keys(param) if event.click_ids.get(k)]
     if param == "fbclid" and event.click_ids.get("fbc"):
         embedded = fbclid_from_fbc(event.click_ids["fbc"])
         if embedded:

@@ -72,6 +72,9 @@ class VendorProfile:
     hit_click_ids: tuple[str, ...] | None = None
     # The first-party cookie its tag keeps each click ID in (gclid -> _gcl_aw).
     click_id_cookies: Mapping[str, str] = field(default_factory=dict)
+    # The DecodedEvent.click_ids keys its hits carry a landing click ID under, when not (only) its own name
+    # (gclid -> gclid or gclaw, the _gcl_aw cookie's ID; AppLovin's axeid -> aleid, the same click).
+    click_id_keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # What still matches its conversions to the ad when a browser's link tracking protection removed the
     # click ID from the ad URL (the fix direction of a "Stripped by the browser" failure).
     without_click_id: str | None = None

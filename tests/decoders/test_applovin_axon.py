@@ -151,7 +151,7 @@ def test_answers_the_beacon_with_a_200() -> None:
 
 
 def test_click_ids_are_known_to_the_registry() -> None:
-    assert DECODER.profile.click_ids == ("aleid", "alart")
+    assert DECODER.profile.click_ids == ("aleid", "alart", "axeid")
     assert is_click_id("aleid") and is_click_id("alart")
 
 
@@ -163,3 +163,19 @@ def test_visitor_ids_and_event_times_are_volatile() -> None:
         "event.id",
         "event.timestamp",
     } <= DECODER.volatile_params
+
+
+def test_a_click_landed_as_axeid_must_ride_on_the_purchase_as_its_event_id() -> None:
+    # AppLovin's Shopify theme script reads the click as aleid || axeid; its hits send it as eventId.
+    from harness.checks.click_ids import click_ids_in_hits
+    from tests.checks.hits import Journey
+    from tests.checks.pii_builders import context_for
+
+    ad = "https://store.example/?axeid=ale-9&utm_source=applovin"
+    for sent, failures in (("ale-9", 0), ("ale-other", 1)):
+        journey = Journey()
+        hit = request(PIXEL, {"name": "purchase", "axon": {"eventId": sent}, "data": {"order_id": "o-1"}})
+        journey.hit(hit.model_copy(update={"tag_hit": True, "sinkholed": True, "status": 200}))
+        context = context_for(journey, ad, events=[{"vendor": "applovin_axon", "event": "purchase"}])
+        found = list(click_ids_in_hits(context))
+        assert len(found) == failures, [f.title for f in found]

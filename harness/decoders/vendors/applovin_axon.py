@@ -117,7 +117,10 @@ class AppLovinAxonDecoder(EndpointDecoder):
         platform_name="AppLovin Axon",
         consent="ad_tag",
         purchase_events=frozenset({"purchase", "checkout_completed"}),
-        click_ids=("aleid", "alart"),
+        # axeid: the landing parameter AppLovin's Shopify theme script also reads the click from (aleid ||
+        # axeid, kept in the _axeid cookie); its hits report it as eventId, which is decoded as aleid.
+        click_ids=("aleid", "alart", "axeid"),
+        click_id_keys={"axeid": ("aleid",)},
     )
     endpoint_hosts = frozenset({_HOST})
     endpoint_paths = _PATHS

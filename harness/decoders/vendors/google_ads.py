@@ -317,6 +317,8 @@ class GoogleAdsDecoder(Decoder):
         click_ids=("gclid", "gbraid", "wbraid"),
         without_click_id="Google Ads: enhanced conversions (hashed email or phone with the conversion tag)",
         click_id_cookies={"gclid": "_gcl_aw"},
+        # gclaw / gclgb: the _gcl_aw / _gcl_gb cookies' IDs (GCL.<time>.<id>, decoders keep <id>).
+        click_id_keys={"gclid": ("gclid", "gclaw"), "gbraid": ("gbraid", "gclgb"), "wbraid": ("wbraid", "gclgb")},
     )
     volatile_params: ClassVar[frozenset[str]] = frozenset(
         {
