@@ -249,7 +249,8 @@ class DecodedEvent(_Model):
     malformed: bool = False
     malformed_reason: str | None = None
     # The hit repeats another hit of the same action (Google's redirect hop, the tag's consent-mode twin):
-    # decoded and shown, never counted as a firing of its own.
+    # decoded and shown, never counted as a firing of its own, unless the run holds no such other hit
+    # (``decoders.registry.count_orphan_repeats``: then it is the one the platform got).
     repeats: bool = False
     request_id: str | None = None  # the CapturedRequest that carried it
     position: int = 0  # index inside a batched request

@@ -147,7 +147,35 @@ class DecoderRegistry:
         for request in capture.requests:
             if request.tag_hit:
                 events.extend(self.decode(request))
-        return RunResult(capture=capture, events=events)
+        return RunResult(capture=capture, events=count_orphan_repeats(events))
+
+
+def count_orphan_repeats(events: list[DecodedEvent]) -> list[DecodedEvent]:
+    """``events`` with each repeat whose original the run does not hold counted as the action itself.
+
+    A decoder marks a hit that repeats another hit of the same action (``repeats``: Google's redirect hop,
+    Awin's fall-back image beside its script's conversion) so it is never counted twice. When the run has no
+    such other hit, the repeat is the only one the platform received (a site that fires only Awin's image, an
+    original stopped by a blocker): it counts. Its original is a well-formed event of the same vendor and
+    account with the same order ID, or, without one, the same event name."""
+    originals: dict[str, list[DecodedEvent]] = {}
+    for event in events:
+        if not event.repeats and not event.malformed:
+            originals.setdefault(event.vendor, []).append(event)
+    return [
+        event.model_copy(update={"repeats": False})
+        if event.repeats and not any(_same_action(o, event) for o in originals.get(event.vendor, ()))
+        else event
+        for event in events
+    ]
+
+
+def _same_action(original: DecodedEvent, repeat: DecodedEvent) -> bool:
+    if original.account_id and repeat.account_id and original.account_id != repeat.account_id:
+        return False
+    if repeat.transaction_id:
+        return original.transaction_id == repeat.transaction_id
+    return original.event.lower() == repeat.event.lower()
 
 
 _Line = tuple[str, str, str]  # host, method, path

@@ -146,3 +146,16 @@ def test_the_purchases_of_criteo_the_trade_desk_outbrain_and_taboola_count() -> 
         assert is_purchase(event) is expected, (url, event.event)
         if expected:
             assert event.value == 59.9 and event.transaction_id == "ord-1", (url, event)
+
+
+def test_a_repeat_whose_original_never_went_out_is_the_sale_itself(scenario: Scenario) -> None:
+    # Awin's fall-back image repeats the MasterTag's sale; a site that fires only the image still sold once.
+    image = "https://www.awin1.com/sread.img?tt=ns&tv=2&merchant=11783&ref=ord-1&amount=59.9&parts=DEFAULT:59.9&cr=EUR"
+    script = "https://www.awin1.com/sread.js?a=11783&b=59.9&cr=EUR&c=ord-1&d=DEFAULT:59.9&tv=2&tt=js"
+    alone = scenario_run(checkout_capture([request(30, image, at=3.5)]), scenario, truth=BACKEND, with_failures=False)
+    awin = rows_by_vendor(reconcile(alone).platforms)["awin"]
+    assert (awin.count, awin.total_value, awin.currency) == (1, 59.9, "EUR")
+    both = [request(30, script, at=3.5), request(31, image, at=3.6)]
+    beside = scenario_run(checkout_capture(both), scenario, truth=BACKEND, with_failures=False)
+    assert rows_by_vendor(reconcile(beside).platforms)["awin"].count == 1
+    assert [e.repeats for e in beside.result.events if e.vendor == "awin"] == [False, True]

@@ -17,7 +17,8 @@ One sale reaches Awin by several requests, which Awin joins by advertiser and or
   custom, isTest, customerAcquisition, ...}]}`` and an ``x-api-key`` header.
 
 Decoded: the MasterTag's ``tt=js`` hit is the ``conversion``; its ``tt=ia`` twin and the fall-back pixel
-(``tt=ns``) repeat that sale (``repeats``: shown, never counted); the two server forms are an
+(``tt=ns``) repeat that sale (``repeats``: shown, not counted again; a run with the image and no
+MasterTag hit for that order counts the image, as Awin processes it when the script fails); the two server forms are an
 ``s2s_conversion`` (Awin requires both MasterTag and S2S, so each is counted on its own). ``value`` is the
 sale amount (the subtotal after discounts, without tax and shipping, in major units; for a lead programme
 the number of leads), never the commission; ``parts`` (``<commission group>:<amount>|..``) splits that amount
