@@ -115,14 +115,14 @@ def strip_tracking_params(url: str, browser: LinkProtection) -> tuple[str, list[
     return f"{stripped}{hash_mark}{fragment}", removed
 
 
-# The browsers that strip again when a redirect crosses sites (see the module's docstring).
-STRIPS_REDIRECTS: frozenset[LinkProtection] = frozenset({"brave", "firefox"})
+# The browsers that strip again wherever a navigation crosses sites (see the module's docstring).
+STRIPS_ACROSS_SITES: frozenset[LinkProtection] = frozenset({"brave", "firefox"})
 
 
 def follow_redirect(browser: LinkProtection, source_url: str, target_url: str) -> tuple[str, list[str]]:
     """The URL ``browser`` asks for when ``source_url`` redirects (3xx) to ``target_url``, and the names it
     removed: stripped when the redirect crosses to another site and the browser strips redirects."""
-    if browser not in STRIPS_REDIRECTS or not crosses_sites(source_url, target_url):
+    if browser not in STRIPS_ACROSS_SITES or not crosses_sites(source_url, target_url):
         return target_url, []
     return strip_tracking_params(target_url, browser)
 

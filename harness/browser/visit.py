@@ -36,7 +36,7 @@ from harness.browser.truth import read_truth
 from harness.capture.proxy import CaptureProxy
 from harness.chain import build_chain
 from harness.errors import BadInput
-from harness.link_protection import STRIPS_REDIRECTS, browser_rules, strip_tracking_params
+from harness.link_protection import STRIPS_ACROSS_SITES, browser_rules, strip_tracking_params
 from harness.models import (
     AppHandoff,
     BackendTruth,
@@ -500,7 +500,7 @@ async def run_visit(
     if conditions.link_protection is not None:
         browser_name = conditions.link_protection
         requested_url = strip_tracking_params(url, browser_name)[0]
-        if browser_name in STRIPS_REDIRECTS:  # and again wherever a navigation crosses sites
+        if browser_name in STRIPS_ACROSS_SITES:  # and again wherever a navigation crosses sites
             proxy.emulate_browser(run_id, browser_rules(browser_name))
     # What the run knows if the browser dies under it (the steps so far, every hit the proxy has).
     navigations: list[Navigation] = []
