@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import zlib
 from typing import Any
 
 from harness.models import CapturedRequest, UserDataForm
@@ -265,3 +266,12 @@ def server_event_extra(item: dict[str, Any], custom: dict[str, Any]) -> dict[str
     extra = {k: v for k, v in item.items() if k not in ("event_name", "event_id", "user_data", "custom_data")}
     extra.update({f"custom_data.{k}": v for k, v in custom.items() if k not in ("value", "currency", "order_id")})
     return extra
+
+
+def gunzipped(data: bytes, limit: int) -> bytes | None:
+    """``data`` inflated from gzip, at most ``limit`` bytes (a gzip bomb is cut there), or None when it is no
+    valid gzip."""
+    try:
+        return zlib.decompressobj(wbits=zlib.MAX_WBITS | 16).decompress(data, limit)
+    except (zlib.error, ValueError, EOFError):
+        return None

@@ -27,14 +27,13 @@ really sent, recorded by ``tests/decoders/npm_clients/record.py`` (fixtures ``np
 
 from __future__ import annotations
 
-import gzip
-import zlib
 from typing import Any, ClassVar
 
 from harness.decoders.base import Decoder, VendorProfile, host_matches, new_event, register
 from harness.decoders.registry import click_id_names
 from harness.decoders.wire import (
     BodyHandoff,
+    gunzipped,
     parse_json,
     query_named,
     text_or_none,
@@ -53,21 +52,11 @@ _GZIP_MAGIC = b"\x1f\x8b"
 MAX_GUNZIPPED = 8 * 1024 * 1024  # a hit never inflates past this; a gzip bomb is cut here
 
 
-def gunzipped(body: bytes) -> bytes | None:
-    """A gzip body inflated (at most MAX_GUNZIPPED bytes), or None when it is no valid gzip."""
-    try:
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        data = inflater.decompress(body, MAX_GUNZIPPED)
-    except (zlib.error, gzip.BadGzipFile, EOFError, ValueError):
-        return None
-    return data
-
-
 def body_text(request: CapturedRequest) -> str:
     """The body as text, inflated first when it is still gzip (a capture that could not decode it)."""
     body = request.body
     if body[:2] == _GZIP_MAGIC:
-        inflated = gunzipped(body)
+        inflated = gunzipped(body, MAX_GUNZIPPED)
         return inflated.decode("utf-8", "replace") if inflated is not None else ""
     return request.text
 

@@ -32,11 +32,11 @@ an AppLovin pixel evidence page (``page.document``, ``page.navigator``, ``axon.p
 
 from __future__ import annotations
 
-import zlib
 from typing import Any
 
 from harness.decoders.base import EndpointDecoder, VendorProfile, new_event, pixel_reply, register
 from harness.decoders.wire import (
+    gunzipped,
     json_body,
     number_keeping_raw,
     parse_json,
@@ -75,11 +75,8 @@ def _body(request: CapturedRequest) -> Any | None:
     body = json_body(request)
     if body is not None or request.body[:2] != b"\x1f\x8b":
         return body
-    try:
-        inflated = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16).decompress(request.body, _MAX_INFLATED)
-    except zlib.error:
-        return None
-    return parse_json(inflated)
+    inflated = gunzipped(request.body, _MAX_INFLATED)
+    return parse_json(inflated) if inflated is not None else None
 
 
 def _click_ids(ids: dict[str, Any]) -> dict[str, str]:

@@ -32,11 +32,11 @@ import base64
 import binascii
 import json
 import re
-import zlib
 from typing import Any
 
 from harness.decoders.base import PIXEL_GIF, Decoder, VendorProfile, host_matches, new_event, register
 from harness.decoders.wire import (
+    gunzipped,
     json_body,
     json_safe,
     loads_json,
@@ -105,9 +105,10 @@ def _signal_payload(request: CapturedRequest) -> dict[str, Any] | None:
         return None
     try:
         packed = base64.b64decode(text, validate=True)
-        inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)  # gzip framing
-        inflated = inflater.decompress(packed, _MAX_INFLATED)
-    except (binascii.Error, ValueError, zlib.error):
+    except (binascii.Error, ValueError):
+        return None
+    inflated = gunzipped(packed, _MAX_INFLATED)
+    if inflated is None:
         return None
     try:
         decoded = loads_json(inflated.decode("utf-8", errors="replace"))

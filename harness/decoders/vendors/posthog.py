@@ -33,10 +33,11 @@ import re
 from typing import Any, ClassVar
 
 from harness.decoders.base import Decoder, VendorProfile, host_matches, new_event, register
-from harness.decoders.vendors.amplitude import as_dict, click_ids_from, gunzipped, personal_data
+from harness.decoders.vendors.amplitude import MAX_GUNZIPPED, as_dict, click_ids_from, personal_data
 from harness.decoders.wire import (
     BodyHandoff,
     form_params,
+    gunzipped,
     params_dict,
     parse_json,
     query_params,
@@ -66,7 +67,7 @@ def body_payload(request: CapturedRequest) -> Any | None:
     """The capture body, whatever the encoding: gzip, form ``data=`` (base64 or JSON), base64, or JSON."""
     body = request.body
     if body[:2] == b"\x1f\x8b":
-        inflated = gunzipped(body)
+        inflated = gunzipped(body, MAX_GUNZIPPED)
         return parse_json(inflated.decode("utf-8", "replace")) if inflated is not None else None
     text = request.text.strip()
     if text[:1] in ("{", "["):
