@@ -70,3 +70,17 @@ def test_replies_are_json_the_sdk_accepts() -> None:
 
 def test_timestamps_and_visitor_id_are_volatile() -> None:
     assert {"created_at", "sent_at", "web_uuid", "created_at_unix"} <= DECODER.volatile_params
+
+
+@pytest.mark.parametrize(
+    ("body", "click_ids"),
+    [
+        ("app_token=a1&source=web_referrer&referrer=adjust_tracker%3Dabc123", {"adjust_referrer": "adjust_tracker=abc123"}),
+        # The Android SDK's Play install referrer (an organic install here) is no landing-URL click.
+        ("app_token=a1&source=install_referrer&referrer=utm_source%3Dgoogle-play%26utm_medium%3Dorganic", {}),
+    ],
+)
+def test_only_a_web_referrer_click_is_a_click_id(body: str, click_ids: dict[str, str]) -> None:
+    (event,) = DECODER.decode(hit("https://app.adjust.com/sdk_click", body))
+    assert event.click_ids == click_ids
+    assert event.params.get("referrer") == (None if click_ids else "utm_source=google-play&utm_medium=organic")

@@ -94,3 +94,28 @@ def test_open_reply_is_a_session_the_sdk_accepts() -> None:
 def test_profile_follows_the_match_id_but_never_requires_it_on_events() -> None:
     assert DECODER.profile.click_ids == ("_branch_match_id",)
     assert DECODER.profile.hit_click_ids == ()
+
+
+def json_post(body: dict[str, object], content_type: str) -> CapturedRequest:
+    return CapturedRequest(
+        id="t", method="POST", url="https://api2.branch.io/v2/event/standard",
+        request_headers=[("content-type", content_type)], body=json.dumps(body).encode(),
+    )
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/x-www-form-urlencoded"])
+def test_a_json_body_is_read_whatever_its_label(content_type: str) -> None:
+    # App SDKs and the v2 Events API POST JSON; a PHP server sent the same JSON labelled as a form.
+    body = {"name": "PURCHASE", "branch_key": "key_live_x", "event_data": {"revenue": 12.5, "currency": "USD"},
+            "user_data": {"developer_identity": "u-7"}, "custom_data": {"plan": "pro"}}
+    (event,) = DECODER.decode(json_post(body, content_type))
+    assert (event.malformed, event.event, event.account_id) == (False, "PURCHASE", "key_live_x")
+    assert (event.value, event.currency) == (12.5, "USD")
+    assert event.params["custom_data"] == {"plan": "pro"}
+    assert set(event.user_data) == {"developer_identity"}
+
+
+def test_the_android_sdk_placeholder_identity_is_no_user_data() -> None:
+    body = {"name": "VIEW_ITEM", "branch_key": "key_live_x", "user_data": {"developer_identity": "bnc_no_value"}}
+    (event,) = DECODER.decode(json_post(body, "application/json"))
+    assert event.user_data == {}

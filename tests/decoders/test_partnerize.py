@@ -70,3 +70,13 @@ def test_hit_without_campaign_or_clickref_is_one_malformed_event(url: str) -> No
 def test_replies_with_a_pixel() -> None:
     reply = DECODER.sinkhole_reply(request(f"{BASE}campaign:1"))
     assert (reply.content_type, reply.body) == ("image/gif", PIXEL_GIF)
+
+
+def test_percent_encoded_item_brackets_are_items() -> None:
+    # Branch's Performance Horizon postback sends its item as %5B..%5D (lower-case escapes are the same).
+    for opening, closing in (("%5B", "%5D"), ("%5b", "%5d")):
+        url = f"{BASE}tracking_mode:api/clickref:c1/currency:GBP/{opening}sku:S1/value:10.5/quantity:2{closing}"
+        (event,) = DECODER.decode(request(url))
+        assert event.params["items"] == [{"sku": "S1", "value": "10.5", "quantity": "2"}]
+        assert event.value == 21.0
+        assert "sku" not in event.params

@@ -11,7 +11,10 @@ form body; ``/attribution`` is a ``GET`` with the same fields in the query. Ever
 ``/event`` adds ``event_token`` (the event: Adjust names events by a dashboard token, not a name),
 ``deduplication_id``, ``revenue`` (``toFixed(5)``, major units) with ``currency`` (only together), and
 ``callback_params``/``partner_params`` as JSON objects. ``/sdk_click`` reports the click: the landing
-URL's ``adjust_referrer`` parameter sent as ``referrer`` with ``source=web_referrer``.
+URL's ``adjust_referrer`` parameter sent as ``referrer`` with ``source=web_referrer``. The app SDKs send the
+same endpoints with a form body (Android SDK 5.0.1: ``Client-SDK: android5.0.1``, ``gps_adid``,
+``event_callback_id``); their ``sdk_click`` with ``source=install_referrer`` carries the Play install referrer,
+no landing parameter, and is no click ID.
 
 The S2S API (``s2s.adjust.com/event``, by a server) takes ``s2s=1``, ``app_token``, ``event_token``,
 ``environment``, a device ID (``idfa``, ``gps_adid``, ``adid``, ``web_uuid``...), ``revenue``/``currency``,
@@ -24,7 +27,8 @@ The SDKs are not consent-mode tags and no Adjust source says when the web SDK ma
 Sources: @adjustcom/adjust-web-sdk@5.8.3 ``dist/adjust-latest.js`` (ENDPOINTS, ``getPreferredUrls``,
 ``_encodeParams``/``_encodeParam``, ``event_prepareParams``/``_getRevenue``, ``sdk_click_prepareParams``,
 the default and base params); Adjust's "Server-to-server (S2S) events" guide (dev.adjust.com/en/api/s2s-api/
-events); PostHog's Adjust destination test snapshots (public GitHub file, code-search id 56852643687).
+events); PostHog's Adjust destination test snapshots (public GitHub file, code-search id 56852643687); captured
+Android SDK 5.0.1 requests (public GitHub file, code-search id 2108611382).
 """
 
 from __future__ import annotations
@@ -88,7 +92,7 @@ class AdjustDecoder(EndpointDecoder):
         if kind == "event" and not token:
             return [self.malformed(request, "no event_token", "event")]
         params = _other_fields(fields)
-        referrer = text_or_none(fields.get("referrer")) if kind == "sdk_click" else None
+        referrer = text_or_none(fields.get("referrer")) if _is_web_click(kind, fields) else None
         if referrer is None and fields.get("referrer"):
             params["referrer"] = fields["referrer"]
         return [
@@ -105,6 +109,12 @@ class AdjustDecoder(EndpointDecoder):
                 params=params,
             )
         ]
+
+
+def _is_web_click(kind: str, fields: dict[str, str]) -> bool:
+    """An ``sdk_click`` whose ``referrer`` is the landing URL's ``adjust_referrer`` (``source=web_referrer``):
+    the app SDKs' clicks carry other referrers (``install_referrer``: the Play store's, organic or not)."""
+    return kind == "sdk_click" and fields.get("source", "web_referrer") == "web_referrer"
 
 
 def _other_fields(fields: dict[str, str]) -> dict[str, Any]:

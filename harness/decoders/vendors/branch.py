@@ -26,7 +26,10 @@ Sources: branch-sdk@2.89.2 ``dist/build.min.js`` (the resources table: endpoints
 recorded behaviour traces, ``BranchMetrics/web-branch-deep-linking-attribution``
 ``test/behavior/__recorded__/`` (``events/logEvent-standard-full.json``, ``events/logEvent-custom.json``,
 ``init/branch-match-id.json``, ``links/link-full.json``: exact request bodies and the session the SDK
-stores from the open reply). The ``app.link/_r`` JSONP lookup and the SDK's JSONP fallback (a ``GET`` with
+stores from the open reply). Apps and servers POST the same
+``/v2/event/*`` fields as one JSON object (Branch's v2 Events API; a replayed Android SDK 5.3.0 capture, whose
+``developer_identity`` is ``bnc_no_value`` until one is set; a PHP server sending the JSON labelled as a
+form): read alike. The ``app.link/_r`` JSONP lookup and the SDK's JSONP fallback (a ``GET`` with
 the body base64-encoded) are not decoded. ``_branch_referrer`` is no longer read by the SDK (2.89.2).
 """
 
@@ -37,6 +40,7 @@ from typing import Any
 
 from harness.decoders.base import EndpointDecoder, VendorProfile, new_consent, new_event, register
 from harness.decoders.wire import (
+    json_body,
     number_keeping_raw,
     parse_json,
     query_value,
@@ -55,6 +59,7 @@ _TYPED = frozenset({"branch_key", "name", "event", "link_identifier", "current_u
                     "event_data", "metadata", "dma_eea", "dma_ad_personalization", "dma_ad_user_data"})
 _JSON_FIELDS = ("custom_data", "content_items", "data", "options", "session_referring_link_data", "instrumentation")
 _USER_FIELDS = ("developer_identity", "identity")
+_NO_VALUE = "bnc_no_value"
 
 # What the SDK needs back from /v1/open to go on (it validates identity_id and session_id as 15-20 digit
 # IDs): the session the recorded traces show it storing. Other endpoints answer JSON it barely reads.
@@ -97,7 +102,7 @@ class BranchDecoder(EndpointDecoder):
         return SinkholeReply(status=200, content_type="application/json", body=body)
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
-        fields = request_params_dict(request)
+        fields = body_fields(request)
         account = text_or_none(fields.get("branch_key"))
         if not account:
             return [self.malformed(request, "no branch_key")]
@@ -146,17 +151,37 @@ class BranchDecoder(EndpointDecoder):
             transaction_id=text_or_none(data.get("transaction_id")),
             click_ids={_CLICK_ID: click} if click else {},
             consent=_dma_consent(user),
-            user_data={key: user_data_form(text) for key in _USER_FIELDS if (text := text_or_none(user.get(key)))},
+            user_data={key: user_data_form(text) for key in _USER_FIELDS if (text := _identity(user.get(key)))},
             page_url=page,
             source=self.source,
             params=_other_fields(fields, extra),
         )
 
 
+def body_fields(request: CapturedRequest) -> dict[str, str]:
+    """The hit's fields as the web SDK's form sends them: nested values as JSON strings. The v2 Events API,
+    the app SDKs and servers POST one JSON object instead (servers at times labelled as a form), whose
+    nested objects are turned into the same JSON strings."""
+    body = json_body(request)
+    if not isinstance(body, dict):
+        return request_params_dict(request)
+    fields = request_params_dict(request) if request.query else {}
+    for key, value in body.items():
+        if value is not None:
+            fields[str(key)] = value if isinstance(value, str) else json.dumps(value)
+    return fields
+
+
 def _json_object(text: Any) -> dict[str, Any]:
     """A body field's JSON object, or {} when it is absent or no object."""
     value = parse_json(text) if isinstance(text, str) else None
     return value if isinstance(value, dict) else {}
+
+
+def _identity(value: Any) -> str | None:
+    """A user identity as sent; the Android SDK's ``bnc_no_value`` (sent before ``setIdentity``) is none."""
+    text = text_or_none(value)
+    return None if text == _NO_VALUE else text
 
 
 def _click_in(page: str | None) -> str | None:

@@ -31,12 +31,14 @@ Consent: an ad tag, like the other affiliate networks (Partnerize leaves consent
 Sources: Partnerize help centre (Standard Pixel Integration, Vertical Specific Parameters, Partnerize Tag First
 Party Integration, Clickref Pixel Integration), Commanders Act's Partnerize destination
 (CommandersAct/Platform-Documentation), Datafly Signal's Partnerize integration, webmasterjunkie/
-partnerize-gtm-s2s (server GTM template), Tealium's PHG tag, Partnerize's Android SDK tests, FMTC's
+partnerize-gtm-s2s (server GTM template), Tealium's PHG tag, Branch's Performance Horizon postback
+(its items as ``%5B..%5D``), Partnerize's Android SDK tests, FMTC's
 Partnerize link structures, and deployed cart code that builds the pixel.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from harness.decoders.base import Decoder, VendorProfile, new_event, pixel_reply, register
@@ -48,6 +50,7 @@ TRACKING_HOST = "prf.hn"
 _PREFIX = "/conversion/"
 # Basket names decoded into typed fields; the rest stay in params as sent.
 _TYPED = frozenset({"campaign", "currency", "conversionref", "clickref"})
+_ENCODED_BRACKET = re.compile(r"%5[BbDd]")
 
 
 def split_segments(path: str) -> tuple[list[str], list[str]]:
@@ -75,6 +78,12 @@ def split_segments(path: str) -> tuple[list[str], list[str]]:
     if current:
         (items if depth else segments).append("".join(current))
     return segments, items
+
+
+def bracket_path(path: str) -> str:
+    """The path with percent-encoded item brackets as brackets: Branch's postback (and any client that
+    escapes ``[``/``]``) sends ``%5B..%5D``, which Partnerize reads as items."""
+    return _ENCODED_BRACKET.sub(lambda match: "[" if match.group(0)[2] in "Bb" else "]", path)
 
 
 def name_values(segments: list[str]) -> dict[str, str]:
@@ -128,7 +137,7 @@ class PartnerizeDecoder(Decoder):
         return host == TRACKING_HOST and path.startswith(_PREFIX)
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
-        segments, raw_items = split_segments(request.path[len(_PREFIX) :])
+        segments, raw_items = split_segments(bracket_path(request.path[len(_PREFIX) :]))
         basket = name_values(segments)
         campaign = text_or_none(basket.get("campaign"))
         clickref = text_or_none(basket.get("clickref"))
@@ -157,4 +166,4 @@ class PartnerizeDecoder(Decoder):
         return pixel_reply(request)
 
 
-__all__ = ["PartnerizeDecoder", "basket_value", "item_fields", "name_values", "split_segments"]
+__all__ = ["PartnerizeDecoder", "basket_value", "bracket_path", "item_fields", "name_values", "split_segments"]
