@@ -4,7 +4,7 @@ identities, consent, malformed requests and the sinkhole's answers."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -52,7 +52,19 @@ def events_of(*entries: dict[str, Any], **request_level: Any) -> list:
         (f"https://edge.adobedc.net/ee/v1/privacy/set-consent?configId={DATASTREAM}", "POST", False),
         (f"https://edge.adobedc.net/ee/v1/identity/acquire?configId={DATASTREAM}", "POST", False),
         (f"https://edge.adobedc.net/ee/va/v1/sessionStart?configId={DATASTREAM}", "POST", False),  # media
-        (f"https://server.adobedc.net/ee/v2/interact?configId={DATASTREAM}", "POST", False),  # server API
+        (f"https://server.adobedc.net/ee/v2/interact?datastreamId={DATASTREAM}", "POST", True),  # server API
+        (f"https://server.adobedc.net/ee/v2/collect?dataStreamId={DATASTREAM}", "POST", True),
+        (f"https://edge.adobedc.net/ee/v2/interact?configId={DATASTREAM}", "POST", True),  # v1's name on v2
+        (f"https://edge.adobedc.net/ee/or2/v2/interact?dataStreamId={DATASTREAM}", "POST", True),  # hint
+        (f"https://irl1.server.adobedc.net/ee/v2/collect?dataStreamId={DATASTREAM}", "POST", True),
+        (f"https://edge.adobedc.net/ee-pre-prd/v2/interact?dataStreamId={DATASTREAM}", "POST", True),  # stage
+        (f"https://www.adobe.com/experienceedge/v2/collect?dataStreamId={DATASTREAM}", "POST", True),
+        (f"https://server.adobedc.net/ee/v2/interact?dataStreamId={DATASTREAM}", "GET", False),
+        ("https://server.adobedc.net/ee/v2/interact?dataStreamId={DATASTREAM_ID}", "POST", False),
+        (f"https://server.adobedc.net/ee/v2/interact?requestId={DATASTREAM}", "POST", False),
+        (f"https://server.adobedc.net/ee/v3/interact?dataStreamId={DATASTREAM}", "POST", False),
+        (f"https://server.adobedc.net/v2/interact?dataStreamId={DATASTREAM}", "POST", False),  # no base path
+        ("https://my.optscale.com/arcee/v2/collect", "POST", False),
         (f"https://edge.adobedc.net/v1/interact?configId={DATASTREAM}", "POST", False),  # no base path
         ("https://shop.example/api/v1/collect?configId=main", "POST", False),
     ],
@@ -241,3 +253,146 @@ def test_interact_gets_an_edge_answer_collect_a_204() -> None:
     assert (answer.status, answer.content_type) == (200, "application/json")
     assert json.loads(answer.body) == {"requestId": "5122fec8-fd82-468f", "handle": []}
     assert (beacon.status, beacon.body) == (204, b"")
+
+
+# The Edge Network Server API (v2): one ``event`` on interact, an ``events`` batch on collect.
+SERVER_INTERACT = f"https://server.adobedc.net/ee/v2/interact?dataStreamId={DATASTREAM}&requestId=req-7"
+SERVER_COLLECT = f"https://server.adobedc.net/ee/v2/collect?dataStreamId={DATASTREAM}&requestId=req-8"
+CREDENTIALS = [
+    ("Authorization", "Bearer token-value"),
+    ("x-api-key", "key-value"),
+    ("x-gw-ims-org-id", "ORG@AdobeOrg"),
+]
+
+
+def server_request(
+    body: Any,
+    url: str = SERVER_INTERACT,
+    source: Literal["browser", "server"] = "server",
+    headers: list[tuple[str, str]] | None = None,
+) -> CapturedRequest:
+    return CapturedRequest(
+        id="s",
+        method="POST",
+        url=url,
+        body=json.dumps(body).encode(),
+        request_headers=[
+            *(CREDENTIALS if headers is None else headers),
+            ("content-type", "application/json"),
+        ],
+        source=source,
+    )
+
+
+def test_a_server_api_purchase_reads_the_xdm_commerce_order() -> None:
+    # The API reference's commerce example (order 123, priceTotal 100 USD, purchases value 34) as one event.
+    commerce = {
+        "order": {"purchaseID": "123", "priceTotal": 100, "currencyCode": "USD"},
+        "purchases": {"value": 34},
+    }
+    event = {"xdm": {"eventType": "commerce.purchases", "commerce": commerce, "_id": "evt-9"}}
+    (found,) = DECODER.decode(server_request({"event": event}))
+    assert (found.event, found.value, found.currency, found.transaction_id, found.event_id) == (
+        "commerce.purchases",
+        100.0,
+        "USD",
+        "123",
+        "evt-9",
+    )
+    assert (found.account_id, found.source, found.malformed) == (DATASTREAM, "server", False)
+
+
+def test_a_server_api_batch_is_one_event_per_entry() -> None:
+    entries = [
+        {"xdm": {"eventType": "web.webpagedetails.pageViews"}},
+        {"xdm": {"eventType": "commerce.productListAdds"}},
+    ]
+    found = DECODER.decode(server_request({"events": entries}, url=SERVER_COLLECT))
+    assert [(e.event, e.source) for e in found] == [
+        ("web.webpagedetails.pageViews", "server"),
+        ("commerce.productListAdds", "server"),
+    ]
+
+
+def test_a_v2_event_takes_the_requests_source() -> None:
+    body = {"event": {"xdm": {"eventType": "web.webpagedetails.pageViews"}}}
+    (from_page,) = DECODER.decode(server_request(body, source="browser", headers=[]))
+    (from_server,) = DECODER.decode(server_request(body, headers=[]))
+    assert (from_page.source, from_server.source) == ("browser", "server")
+    assert from_page.params["edge_api"] == "v2" and "authenticated" not in from_page.params
+
+
+def test_a_page_sending_the_api_credentials_is_flagged_without_their_values() -> None:
+    body = {"event": {"xdm": {"eventType": "web.webpagedetails.pageViews"}}}
+    (from_page,) = DECODER.decode(server_request(body, source="browser"))
+    (from_server,) = DECODER.decode(server_request(body))
+    assert (from_page.params["authenticated"], from_page.params.get("sent_from_browser")) == (True, True)
+    assert (from_server.params["authenticated"], from_server.params.get("sent_from_browser")) == (True, None)
+    assert "token-value" not in json.dumps(from_page.params) and "key-value" not in json.dumps(
+        from_page.params
+    )
+
+
+def test_first_party_device_ids_are_kept_in_params_not_user_data() -> None:
+    identity_map = {
+        "FPID": [{"id": "79bf8e83-f708-414b-b1ed-5789ff33bf0b", "primary": "true"}],
+        "Email": [{"id": "test123@adobetest.com"}],
+    }
+    (found,) = DECODER.decode(server_request({"event": {"xdm": {"identityMap": identity_map}}}))
+    assert found.user_data == {"Email": "raw"}
+    assert found.params["FPID"] == ["79bf8e83-f708-414b-b1ed-5789ff33bf0b"]
+    assert "FPID" in DECODER.volatile_params
+
+
+def test_an_iab_tcf_consent_string_in_the_xdm_is_consent() -> None:
+    # alloy's functional test C224676 ('Passing a positive Consent in the sendEvent command').
+    strings = [
+        {
+            "consentStandard": "IAB TCF",
+            "consentStandardVersion": "2.0",
+            "consentStringValue": "CO052l-O052l-DGAMBFRACBgAIBAAAAAAIYgEawAQEagAAAA",
+            "gdprApplies": True,
+            "containsPersonalData": False,
+        }
+    ]
+    (v1,) = events_of({"xdm": {"eventType": "web.webpagedetails.pageViews", "consentStrings": strings}})
+    (v2,) = DECODER.decode(server_request({"event": {"xdm": {"consentStrings": strings}}}))
+    for found in (v1, v2):
+        assert found.consent.other == {
+            "IAB TCF": "CO052l-O052l-DGAMBFRACBgAIBAAAAAAIYgEawAQEagAAAA",
+            "gdprApplies": "true",
+        }
+        assert "consentStrings" not in found.params["xdm"]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (
+            {"event": "page view"},
+            "body is not an Edge Network Server API request (no event object or events list)",
+        ),
+        (
+            {"xdm": {"eventType": "web.webpagedetails.pageViews"}},
+            "body is not an Edge Network Server API request (no event object or events list)",
+        ),
+        ({"events": []}, "Edge Network request with an empty events list"),
+        ({"event": {"query": {}}}, "event 0 has neither xdm nor data"),
+    ],
+)
+def test_unreadable_server_api_requests_are_one_malformed_event(body: Any, reason: str) -> None:
+    (event,) = DECODER.decode(server_request(body))
+    assert (event.vendor, event.malformed, event.malformed_reason) == ("adobe_web_sdk", True, reason)
+
+
+def test_server_api_answers_interact_with_handles_collect_with_202_or_silence() -> None:
+    interact = DECODER.sinkhole_reply(server_request({}))
+    collect = DECODER.sinkhole_reply(server_request({}, url=SERVER_COLLECT))
+    silent = DECODER.sinkhole_reply(server_request({}, url=f"{SERVER_COLLECT}&silent=true"))
+    assert (interact.status, json.loads(interact.body)) == (200, {"requestId": "req-7", "handle": []})
+    assert (collect.status, collect.content_type, json.loads(collect.body)) == (
+        202,
+        "application/json",
+        {"requestId": "req-8"},
+    )
+    assert (silent.status, silent.body) == (204, b"")

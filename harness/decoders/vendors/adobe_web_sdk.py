@@ -34,10 +34,34 @@ own cookie ID, kept in params) is the site's identifier of the person (``Email``
 ``CRMID``...), as is ``personalEmail.address``; each goes to ``user_data`` under its name, ``sha256`` when
 every value is a SHA-256 digest, else ``raw``.
 
+The Edge Network Server API (v2) takes the same events from servers and devices: ``POST
+https://server.adobedc.net/ee/v2/interact?datastreamId=<ID>`` (authenticated: ``Authorization: Bearer``,
+``x-api-key``, ``x-gw-ims-org-id``) or ``edge.adobedc.net`` (unauthenticated, as a datastream allows by
+default), ``/ee/<location hint>/v2/...`` once the edge named one, ``<hint>.server.adobedc.net`` for a batch,
+``ee-pre-prd`` as the stage base path, or a site's own edge path (adobe.com's ``/experienceedge/v2/collect``).
+``interact`` holds a single ``event``, ``collect`` an ``events[]`` batch whose events may be different people's;
+real senders mix them (adobe.com posts one ``event`` to ``collect``, others an ``events`` list to
+``interact``), so either is read on either path. The datastream rides in ``datastreamId`` (the API
+reference), ``dataStreamId`` (Experience League, Adobe's samples) or ``configId`` (seen on v2 too). A v2
+event's source is the request's: a server's mostly, a page's when it calls the unauthenticated endpoint
+itself; a page holding the API credentials is flagged (``sent_from_browser``). ``FPID`` (a first-party
+device ID, a UUIDv4 that "cannot be seeded using ... PII") is a device identifier like ``ECID``. An IAB TCF
+string in ``xdm.consentStrings`` (``consentStandard``, ``consentStringValue``, ``gdprApplies``) is part of
+the consent, beside the consent cookie.
+
 Sources: @adobe/alloy 2.33.1 (request building, endpoints, cookie transfer, consent cookie, response
 handling) driven in Chromium, Omnibug's AdobeWebSdk provider, Adobe's Web SDK and Analytics docs (XDM
-and data object variable mapping, Edge Network event types, purchase event, Edge Network API examples),
-and Adobe Commerce's storefront-events-collector (placeOrder).
+and data object variable mapping, Edge Network event types, purchase event, Edge Network API examples,
+first-party device IDs, IAB TCF 2.0 ``consentStrings``), and Adobe Commerce's storefront-events-collector
+(placeOrder). Server API: Adobe's Edge Network API reference (AdobeDocs/data-collection-apis
+static/api-reference.yaml: /v2/interact SingleEventRequest, /v2/collect BatchV2Request, ``datastreamId``,
+``silent``, 202 CollectV2Response), Experience League's Server API pages (AdobeDocs/experience-platform.en
+help/server-api: interactive and non-interactive collection, authentication, location hints), Adobe's
+alloy-samples (common/aepEdgeClient.js: interact and collect URLs, base paths, text/plain body, 202 answer),
+and public senders: adobe.com's Milo martech code (browser, ``/ee/v2/interact``) and its Akamai EdgeWorker
+(``/experienceedge/v2/collect``), a Node script posting ``events`` to ``server.adobedc.net/ee/v2/interact``,
+a Next.js server module (``edge.adobedc.net/ee/v2/interact?dataStreamId=``) and WKND's MCP server
+(``configId`` on v2).
 """
 
 from __future__ import annotations
@@ -65,25 +89,39 @@ from harness.decoders.wire import (
 )
 from harness.models import CLICK_ID_PARAMS, CapturedRequest, DecodedEvent, SinkholeReply, UserDataForm
 
-# /<edge base path>[/<location hint>]/v1/interact|collect; the base path may have a segment of its own.
-_HIT_PATH = re.compile(r"^/(?:[^/]+/){1,3}v1/(?:interact|collect)$")
-_HIT_PATH_ENDS = ("/v1/interact", "/v1/collect")
+# /<edge base path>[/<location hint>]/v1|v2/interact|collect; the base path may have a segment of its own.
+_HIT_PATH = re.compile(r"^/(?:[^/]+/){1,3}v([12])/(?:interact|collect)$")
+_HIT_PATH_ENDS = ("/v1/interact", "/v1/collect", "/v2/interact", "/v2/collect")
+# Where each API version names the datastream (v2: the API reference's name, the one Adobe's pages and
+# samples spell, and v1's, which v2 senders use too).
+_DATASTREAM_PARAMS = {"1": ("configId",), "2": ("datastreamId", "dataStreamId", "configId")}
 _DATASTREAM_ID = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?::[A-Za-z0-9_-]+)?$"
 )
 PURCHASE = "commerce.purchases"
 NO_EVENT_TYPE = "(no eventType)"
-# Adobe's cookie ID: a device identifier, not personal data the site sends.
-_DEVICE_NAMESPACES = frozenset({"ECID"})
+# Adobe's cookie ID and the site's first-party device ID (a random UUIDv4): device identifiers, not
+# personal data the site sends.
+_DEVICE_NAMESPACES = frozenset({"ECID", "FPID"})
 _CLICK_ID_NAMES = frozenset(CLICK_ID_PARAMS)
 _CONSENT_COOKIE_SUFFIX = "_consent"
 # What the typed fields hold, removed from the event's xdm in params.
-_TYPED_XDM = ("identityMap", "personalEmail", "_id")
+_TYPED_XDM = ("identityMap", "personalEmail", "_id", "consentStrings")
 
 
-@lru_cache(maxsize=1024)  # asked of every POST to a /v1/interact or /v1/collect path: a site has few
-def _is_hit_path(path: str) -> bool:
-    return _HIT_PATH.match(path) is not None
+@lru_cache(maxsize=1024)  # asked of every POST to an .../interact or .../collect path: a site has few
+def _api_version(path: str) -> str | None:
+    """``"1"`` or ``"2"`` for an Edge Network hit path, else None."""
+    match = _HIT_PATH.match(path)
+    return match.group(1) if match else None
+
+
+def _datastream_id(url: str, version: str) -> str | None:
+    for name in _DATASTREAM_PARAMS[version]:
+        found = query_value(url, name)
+        if found is not None:
+            return found
+    return None
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -107,37 +145,48 @@ class AdobeWebSdkDecoder(Decoder):
         platform_name="Adobe Experience Platform (Web SDK)",
         purchase_events=frozenset({PURCHASE}),
     )
-    # ``localTime`` the browser's clock, ``queueTimeMillis`` how long alloy held the request, ``ECID`` the
-    # visitor's cookie ID.
-    volatile_params: ClassVar[frozenset[str]] = frozenset({"localTime", "queueTimeMillis", "ECID"})
+    # ``localTime`` the browser's clock, ``queueTimeMillis`` how long alloy held the request, ``ECID`` and
+    # ``FPID`` the visitor's device IDs.
+    volatile_params: ClassVar[frozenset[str]] = frozenset({"localTime", "queueTimeMillis", "ECID", "FPID"})
 
     def claims(self, request: CapturedRequest) -> bool:
-        if request.method != "POST" or not _is_hit_path(request.path):
+        if request.method != "POST":
             return False
-        config_id = query_value(request.url, "configId")
-        return config_id is not None and _DATASTREAM_ID.match(config_id) is not None
+        version = _api_version(request.path)
+        if version is None:
+            return False
+        datastream = _datastream_id(request.url, version)
+        return datastream is not None and _DATASTREAM_ID.match(datastream) is not None
 
     def may_claim_path(self, method: str, path: str) -> bool:
         return method == "POST" and path.endswith(_HIT_PATH_ENDS)
 
     def sinkhole_reply(self, request: CapturedRequest) -> SinkholeReply:
+        request_id = query_value(request.url, "requestId") or ""
         if request.path.endswith("/collect"):
-            return SinkholeReply(status=204)  # sendBeacon: alloy reads no answer
+            if _api_version(request.path) != "2" or query_value(request.url, "silent") == "true":
+                return SinkholeReply(status=204)  # v1: alloy's sendBeacon reads no answer; v2 when silent
+            # The Server API's batch answer: accepted, the request's ID.
+            answer: dict[str, Any] = {"requestId": request_id}
+            return SinkholeReply(
+                status=202, content_type="application/json", body=json.dumps(answer).encode()
+            )
         # What the Edge Network answers (alloy requires a ``handle`` list): no instructions.
-        answer = {"requestId": query_value(request.url, "requestId") or "", "handle": []}
+        answer = {"requestId": request_id, "handle": []}
         return SinkholeReply(status=200, content_type="application/json", body=json.dumps(answer).encode())
 
     def decode(self, request: CapturedRequest) -> list[DecodedEvent]:
         body = json_body(request)
-        if not isinstance(body, dict) or not isinstance(body.get("events"), list):
-            return [self.malformed(request, "body is not an Edge Network request (no events list)")]
-        if not body["events"]:
-            return [self.malformed(request, "Edge Network request with an empty events list")]
-        shared = self._shared(request, body)
-        return [self._event(request, shared, entry, index) for index, entry in enumerate(body["events"])]
+        version = _api_version(request.path) or "1"
+        found = _entries(body, version)
+        if isinstance(found, str):
+            return [self.malformed(request, found)]
+        shared = self._shared(request, _dict(body), version)
+        return [self._event(request, shared, entry, index) for index, entry in enumerate(found)]
 
-    def _shared(self, request: CapturedRequest, body: dict[str, Any]) -> dict[str, Any]:
-        """What the request says for all its events: datastream, consent cookie, identities, meta."""
+    def _shared(self, request: CapturedRequest, body: dict[str, Any], version: str) -> dict[str, Any]:
+        """What the request says for all its events: datastream, consent cookie, identities, meta, and
+        for the Server API, where it came from and whether it was authenticated."""
         meta = dict(_dict(body.get("meta")))
         state = dict(_dict(meta.get("state")))
         entries = state.pop("entries", None)
@@ -146,10 +195,13 @@ class AdobeWebSdkDecoder(Decoder):
         else:
             meta.pop("state", None)
         return {
-            "account_id": query_value(request.url, "configId"),
+            "account_id": _datastream_id(request.url, version),
             "consent": _consent_from_entries(entries),
             "identity_map": _dict(_at(body, "xdm", "identityMap")),
             "meta": meta,
+            "server_api": _server_api_params(request) if version == "2" else {},
+            # alloy is a page's library; the Server API is anyone's, mostly a server's.
+            "source": request.source if version == "2" else self.source,
         }
 
     def _event(
@@ -167,9 +219,11 @@ class AdobeWebSdkDecoder(Decoder):
                 params[name] = entry[name]
         if shared["meta"]:
             params["meta"] = dict(shared["meta"])  # each event its own copy
+        params.update(shared["server_api"])
         identities = {**shared["identity_map"], **_dict(xdm.get("identityMap"))}
-        if identities.get("ECID"):
-            params["ECID"] = _identity_values(identities["ECID"])
+        for namespace in sorted(_DEVICE_NAMESPACES):
+            if identities.get(namespace):
+                params[namespace] = _identity_values(identities[namespace])
         page_url = (
             text_or_none(_at(xdm, "web", "webPageDetails", "URL"))
             or text_or_none(analytics.get("pageURL"))
@@ -185,12 +239,36 @@ class AdobeWebSdkDecoder(Decoder):
             event_id=text_or_none(xdm.get("_id")),
             transaction_id=text_or_none(order.get("purchaseID")) or text_or_none(analytics.get("purchaseID")),
             click_ids={k: v for k, v in query_named(page_url, _CLICK_ID_NAMES) if v} if page_url else {},
-            consent=new_consent(other=shared["consent"]),
+            consent=new_consent(other={**shared["consent"], **_consent_strings(xdm)}),
             user_data=_user_data(identities, xdm),
             page_url=page_url,
-            source=self.source,
+            source=shared["source"],
             params=params,
         )
+
+
+def _entries(body: Any, version: str) -> list[Any] | str:
+    """The request's events, or why there are none: v1 sends an ``events`` list; v2 a single ``event``
+    (interact) or an ``events`` list (collect), and senders use either on either path."""
+    if version == "2":
+        if isinstance(body, dict) and isinstance(body.get("event"), dict):
+            return [body["event"]]
+        if not isinstance(body, dict) or not isinstance(body.get("events"), list):
+            return "body is not an Edge Network Server API request (no event object or events list)"
+    elif not isinstance(body, dict) or not isinstance(body.get("events"), list):
+        return "body is not an Edge Network request (no events list)"
+    return body["events"] or "Edge Network request with an empty events list"
+
+
+def _server_api_params(request: CapturedRequest) -> dict[str, Any]:
+    """Whether a Server API call carries Adobe IMS credentials (never their values), and whether a page
+    sent them: a browser holding the bearer token and API key exposes them to every visitor."""
+    if not request.header("authorization"):
+        return {"edge_api": "v2"}
+    found: dict[str, Any] = {"edge_api": "v2", "authenticated": True}
+    if request.source == "browser":
+        found["sent_from_browser"] = True
+    return found
 
 
 def _event_name(xdm: dict[str, Any], analytics: dict[str, Any]) -> str:
@@ -254,6 +332,21 @@ def _user_data(identities: dict[str, Any], xdm: dict[str, Any]) -> dict[str, Use
     if email:
         forms["personalEmail"] = user_data_form(email)
     return forms
+
+
+def _consent_strings(xdm: dict[str, Any]) -> dict[str, str]:
+    """The IAB TCF strings alloy's docs put in ``xdm.consentStrings`` (``consentStandard``: the string), with
+    ``gdprApplies`` as sent."""
+    strings = xdm.get("consentStrings")
+    found: dict[str, str] = {}
+    for item in strings if isinstance(strings, list) else []:
+        item = _dict(item)
+        value = text_or_none(item.get("consentStringValue"))
+        if value:
+            found[text_or_none(item.get("consentStandard")) or "consentStringValue"] = value
+        if isinstance(item.get("gdprApplies"), bool):
+            found["gdprApplies"] = "true" if item["gdprApplies"] else "false"
+    return found
 
 
 def _consent_from_entries(entries: Any) -> dict[str, str]:
