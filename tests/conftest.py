@@ -27,3 +27,24 @@ def sync_chromium() -> Iterator[Any]:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A gzip body as a test parameter must carry no timestamp: its bytes are the test's id, and two xdist
+    workers collecting a second apart would see different tests (the session then stops)."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        for value in callspec.params.values() if callspec else ():
+            if _stamped_gzip(value):
+                raise pytest.UsageError(f"{item.nodeid}: compress its gzip parameter with mtime=0 (a stable test id)")
+
+
+def _stamped_gzip(value: object) -> bool:
+    """A gzip member header (magic, deflate, no reserved flag bits) with a modification time set."""
+    return (
+        isinstance(value, bytes)
+        and len(value) >= 18
+        and value[:3] == b"\x1f\x8b\x08"
+        and value[3] & 0xE0 == 0
+        and value[4:8] != b"\0\0\0\0"
+    )
