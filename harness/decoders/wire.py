@@ -10,6 +10,7 @@ import json
 import math
 import re
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 from harness.models import CapturedRequest, UserDataForm
@@ -205,6 +206,14 @@ class BodyHandoff:
 
     def give(self, request: CapturedRequest, body: Any) -> None:
         self._held["body"] = (request.body, body)
+
+    def hand_on_if(self, request: CapturedRequest, body: Any, is_vendors: Callable[[Any], bool]) -> bool:
+        """Whether ``body`` is the vendor's (``is_vendors``), as ``claims`` decides on a host that could be the
+        site's own; if so, it is held for the decode that follows."""
+        if not is_vendors(body):
+            return False
+        self.give(request, body)
+        return True
 
     def take(self, request: CapturedRequest) -> Any | None:
         """``json_body(request)``."""

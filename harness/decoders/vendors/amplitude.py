@@ -131,11 +131,7 @@ class AmplitudeDecoder(Decoder):
         if host_matches(request.host, AMPLITUDE_HOSTS):
             return True
         # A first-party serverUrl: the path alone could be a site's own API, so the body must be Amplitude's.
-        body = parse_json(body_text(request).strip())
-        if not _is_amplitude_body(body):
-            return False
-        self._parsed.give(request, body)
-        return True
+        return self._parsed.hand_on_if(request, parse_json(body_text(request).strip()), _is_amplitude_body)
 
     def may_claim_path(self, method: str, path: str) -> bool:
         return method == "POST" and _is_api_path(path)

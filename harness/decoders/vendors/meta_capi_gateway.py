@@ -103,11 +103,7 @@ class MetaCapiGatewayDecoder(Decoder):
             return False
         if _SIGNATURE not in request.body:  # cheap: most posts to an /events path are a site's own
             return False
-        body = json_body(request)
-        if not _is_gateway_body(body):
-            return False
-        self._parsed.give(request, body)
-        return True
+        return self._parsed.hand_on_if(request, json_body(request), _is_gateway_body)
 
     def may_claim_path(self, method: str, path: str) -> bool:
         return method == "POST" and is_gateway_path(path)

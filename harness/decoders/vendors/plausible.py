@@ -99,11 +99,7 @@ class PlausibleDecoder(Decoder):
             return False
         if request.host == _HOST and request.path == _PATH_END:
             return True
-        body = json_body(request)
-        if not _is_event_body(body):
-            return False
-        self._parsed.give(request, body)
-        return True
+        return self._parsed.hand_on_if(request, json_body(request), _is_event_body)
 
     def may_claim_path(self, method: str, path: str) -> bool:
         return method == "POST" and path.endswith(_PATH_END)

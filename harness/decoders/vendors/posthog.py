@@ -123,11 +123,7 @@ class PosthogDecoder(Decoder):
         if host_matches(request.host, POSTHOG_HOSTS):
             return True
         # A reverse proxy on the site's domain: the path alone could be its own API, so the body decides.
-        payload = body_payload(request)
-        if not _is_posthog_payload(payload):
-            return False
-        self._parsed.give(request, payload)
-        return True
+        return self._parsed.hand_on_if(request, body_payload(request), _is_posthog_payload)
 
     def may_claim_path(self, method: str, path: str) -> bool:
         return method == "POST" and is_capture_path(path)

@@ -63,11 +63,7 @@ class RudderstackDecoder(SegmentDecoder):
         if host_matches(request.host, RUDDERSTACK_HOSTS):
             return True
         # Any other host: the path alone could be a site's own API, so the body must name the SDK.
-        body = json_body(request)
-        if not _is_rudderstack_body(body):
-            return False
-        self._parsed.give(request, body)
-        return True
+        return self._parsed.hand_on_if(request, json_body(request), _is_rudderstack_body)
 
     def surely_claims(self, host: str, method: str, path: str) -> bool:
         # RudderStack's own data planes; on any other host the body decides.

@@ -174,11 +174,7 @@ class SegmentDecoder(Decoder):
         # A custom (proxied) host: the path alone could be a site's own API, so the body must be Segment's.
         if _is_preflight_probe(request):
             return True
-        body = json_body(request)
-        if not _is_segment_body(request, call, body):
-            return False
-        self._parsed.give(request, body)
-        return True
+        return self._parsed.hand_on_if(request, json_body(request), lambda body: _is_segment_body(request, call, body))
 
     def may_claim_path(self, method: str, path: str) -> bool:
         return method == "POST" and call_from_path(path) is not None

@@ -139,11 +139,7 @@ class SnowplowDecoder(Decoder):
         # Custom POST paths: only when the body is a tracker protocol payload.
         if request.body.find(_PAYLOAD_SCHEMA_PREFIX_BYTES, 0, 512) < 0:  # not in body[:512], uncopied
             return False
-        body = json_body(request)
-        if not _is_payload_data(body):
-            return False
-        self._parsed.give(request, body)
-        return True
+        return self._parsed.hand_on_if(request, json_body(request), _is_payload_data)
 
     def surely_claims(self, host: str, method: str, path: str) -> bool:
         return method == "POST" and path.endswith(TP2_PATH)  # elsewhere the query or the body decides
